@@ -1,0 +1,1 @@
+"""digest: a static-site generator for hand-curated news digests."""

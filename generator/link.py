@@ -1,0 +1,155 @@
+"""Stage 3, link: validated records -> one read-only `Site` with indexes and derived facts.
+
+Checks every reference between records, orders launches in time, and
+derives what editors never type: a launch's number within its year, the days
+since the previous launch, its UTC instant, and the reverse indexes that
+actor, source and year pages list.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections import defaultdict
+from dataclasses import dataclass
+
+from .errors import ContentError, Problem, closest
+from .model import Actor, Launch, Quote, SiteConfig, Source
+from .validate import Validated
+
+
+@dataclass(frozen=True)
+class LaunchView:
+    launch: Launch
+    number_in_year: int
+    days_since_previous: int | None
+    previous: Launch | None
+    next: Launch | None
+    local: dt.datetime | None  # aware, in the launch's timezone; None without a time
+    utc: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class Statement:
+    quote: Quote
+    source: Source
+
+
+@dataclass(frozen=True)
+class Site:
+    config: SiteConfig
+    launches: tuple[LaunchView, ...]  # oldest first
+    launch_by_id: dict[str, LaunchView]
+    actors: dict[str, Actor]  # sorted by name
+    sources: dict[str, Source]  # newest first
+    years: dict[int, tuple[LaunchView, ...]]
+    launches_of_actor: dict[str, tuple[tuple[str, LaunchView], ...]]  # actor id -> (role, launch)
+    launches_of_source: dict[str, tuple[LaunchView, ...]]
+    statements_of_actor: dict[str, tuple[Statement, ...]]
+    members_of: dict[str, tuple[Actor, ...]]  # country id -> actors whose country it is
+    contributions_of: dict[str, tuple[Source, ...]]  # actor id -> sources it contributed to
+
+    def statements_for(self, launch: Launch) -> tuple[Statement, ...]:
+        """The quotes in the sources a launch cites, in source order."""
+        return tuple(Statement(q, self.sources[s]) for s in launch.sources for q in self.sources[s].quotes)
+
+
+def link(validated: Validated, include_drafts: bool = False) -> Site:
+    """Resolve ids and build the indexes; raise ContentError listing every problem."""
+    problems = list(validated.problems)
+    tables = {
+        "launch": _index(validated.launches, problems),
+        "source": _index(validated.sources, problems),
+        "actor": _index(validated.actors, problems),
+    }
+    drafts = {(kind, r.id) for kind, table in tables.items() for r in table.values() if getattr(r, "draft", False)}
+    draft_paths = {r.path for table in tables.values() for r in table.values() if getattr(r, "draft", False)}
+    for ref in validated.refs:
+        table = tables[ref.kind]
+        if ref.id not in table:
+            hint = closest(ref.id, table)
+            problems.append(_at(ref.where, f"unknown {ref.kind} '{ref.id}'", hint))
+        elif (ref.kind, ref.id) in drafts and not include_drafts and ref.where.path not in draft_paths:
+            problems.append(_at(ref.where, f"{ref.kind} '{ref.id}' is a draft",
+                                "publish it (remove 'draft: true') or build with --drafts"))
+    if problems or validated.config is None:
+        raise ContentError(problems)
+
+    launches = [r for r in tables["launch"].values() if include_drafts or not r.draft]
+    sources = [r for r in tables["source"].values() if include_drafts or not r.draft]
+    return _build_site(validated.config, launches, sources, list(tables["actor"].values()))
+
+
+def _index(records, problems: list[Problem]) -> dict:
+    table = {}
+    for record in records:
+        if record.id in table:
+            problems.append(Problem(record.path, 1, 1, "", f"duplicate id '{record.id}'",
+                                    f"also defined in {table[record.id].path}; rename one of the files"))
+        else:
+            table[record.id] = record
+    return table
+
+
+def _at(where: Problem, message: str, hint: str) -> Problem:
+    return Problem(where.path, where.line, where.col, where.field, message, hint)
+
+
+def _build_site(config: SiteConfig, launches: list[Launch], sources: list[Source], actors: list[Actor]) -> Site:
+    launches.sort(key=lambda l: (l.date, l.time or dt.time.max, l.id))
+    views = _launch_views(launches)
+    sources_by_id = {s.id: s for s in sorted(sources, key=lambda s: (s.published, s.id), reverse=True)}
+
+    years: dict[int, list[LaunchView]] = defaultdict(list)
+    of_actor: dict[str, list] = defaultdict(list)
+    of_source: dict[str, list] = defaultdict(list)
+    for view in views:
+        years[view.launch.date.year].append(view)
+        for role in view.launch.actors:
+            of_actor[role.actor].append((role.role, view))
+        for source_id in view.launch.sources:
+            if source_id in sources_by_id:
+                of_source[source_id].append(view)
+
+    statements: dict[str, list[Statement]] = defaultdict(list)
+    contributions: dict[str, list[Source]] = defaultdict(list)
+    for source in sorted(sources_by_id.values(), key=lambda s: (s.published, s.id)):
+        for quote in source.quotes:
+            statements[quote.speaker].append(Statement(quote, source))
+        for actor_id in source.contributors:
+            contributions[actor_id].append(source)
+
+    members: dict[str, list[Actor]] = defaultdict(list)
+    actors_by_id = {a.id: a for a in sorted(actors, key=lambda a: (a.name.casefold(), a.id))}
+    for actor in actors_by_id.values():
+        if actor.country:
+            members[actor.country].append(actor)
+
+    freeze = lambda d: {k: tuple(v) for k, v in sorted(d.items())}  # noqa: E731
+    return Site(
+        config=config, launches=tuple(views), launch_by_id={v.launch.id: v for v in views},
+        actors=actors_by_id, sources=sources_by_id, years=freeze(years),
+        launches_of_actor=freeze(of_actor), launches_of_source=freeze(of_source),
+        statements_of_actor=freeze(statements), members_of=freeze(members),
+        contributions_of=freeze(contributions),
+    )
+
+
+def _launch_views(launches: list[Launch]) -> list[LaunchView]:
+    views = []
+    number_in_year = 0
+    for i, launch in enumerate(launches):
+        previous = launches[i - 1] if i else None
+        following = launches[i + 1] if i + 1 < len(launches) else None
+        same_year = previous is not None and previous.date.year == launch.date.year
+        number_in_year = number_in_year + 1 if same_year else 1
+        local = utc = None
+        if launch.time is not None:
+            local = dt.datetime.combine(launch.date, launch.time, zoneinfo.ZoneInfo(launch.timezone))
+            utc = local.astimezone(dt.timezone.utc)
+        views.append(LaunchView(
+            launch=launch, number_in_year=number_in_year,
+            days_since_previous=(launch.date - previous.date).days if previous else None,
+            previous=previous, next=following, local=local, utc=utc,
+        ))
+    return views

@@ -1,0 +1,193 @@
+"""Stage 1, load: content files -> `RawDoc`s that remember where each value came from.
+
+Only this stage reads content from disk. It parses YAML itself (through
+PyYAML's node graph) so that every value keeps its line, column and source
+text, which validation needs to point editors at the exact spot.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import frontmatter
+import yaml
+
+from .errors import Problem, display_path
+
+KINDS = {"launches": "launch", "sources": "source", "actors": "actor"}
+SUFFIXES = (".md", ".markdown", ".yaml", ".yml")
+
+try:  # libyaml is several times faster; its marks are as good.
+    _BaseLoader = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - depends on how PyYAML was built
+    _BaseLoader = yaml.SafeLoader
+
+
+class _Loader(_BaseLoader):
+    """SafeLoader that leaves dates as text, so impossible dates become our errors."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+@dataclass(frozen=True)
+class Mark:
+    """Where a value stands in its file, and its text as written."""
+
+    line: int
+    col: int
+    raw: str | None = None  # the scalar as the editor typed it (e.g. `NO`, `8:07`)
+
+
+@dataclass
+class RawDoc:
+    """One content file, parsed but not yet checked."""
+
+    path: Path
+    shown: str  # the path as printed in problems
+    kind: str  # launch | source | actor | site
+    id: str
+    data: dict[str, Any]
+    marks: dict[tuple, Mark] = field(default_factory=dict)
+    key_marks: dict[tuple, Mark] = field(default_factory=dict)
+    body: str = ""
+    body_line: int = 1
+
+    def mark(self, path: tuple) -> Mark:
+        """The mark of a value, or of its nearest parent that has one."""
+        while path and path not in self.marks:
+            path = path[:-1]
+        return self.marks.get(path, Mark(1, 1))
+
+    def problem(self, path: tuple, message: str, hint: str = "", *, at_key: bool = False) -> Problem:
+        """A problem at the value (or key) found at `path`."""
+        mark = self.key_marks.get(path) if at_key else None
+        mark = mark or self.mark(path)
+        return Problem(self.shown, mark.line, mark.col, field_name(path), message, hint)
+
+
+def field_name(path: tuple) -> str:
+    """('actors', 1, 'id') -> 'actors[1].id'."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+@dataclass
+class Loaded:
+    site: RawDoc | None
+    docs: list[RawDoc]
+    problems: list[Problem]
+
+
+def load_content(content_dir: Path) -> Loaded:
+    """Read site.yaml and every record file under the content directory."""
+    problems: list[Problem] = []
+    site = None
+    site_path = content_dir / "site.yaml"
+    if site_path.is_file():
+        site = load_file(site_path, "site", content_dir, problems)
+    else:
+        shown = display_path(site_path, content_dir)
+        problems.append(Problem(shown, 1, 1, "", "missing site.yaml", "create it with at least a title"))
+    docs = []
+    for folder, kind in KINDS.items():
+        for path in sorted((content_dir / folder).glob("*")):
+            if path.name.startswith(".") or path.is_dir():
+                continue
+            if path.suffix not in SUFFIXES:
+                shown = display_path(path, content_dir)
+                problems.append(Problem(shown, 1, 1, "", f"unexpected file in {folder}/",
+                                        "records are .md or .yaml files; move or rename it"))
+                continue
+            doc = load_file(path, kind, content_dir, problems)
+            if doc is not None:
+                docs.append(doc)
+    return Loaded(site, docs, problems)
+
+
+def load_file(path: Path, kind: str, content_dir: Path, problems: list[Problem]) -> RawDoc | None:
+    """Parse one file; on failure add a problem and return None."""
+    shown = display_path(path, content_dir)
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        problems.append(Problem(shown, line, 1, "", "file is not UTF-8 text",
+                                "save it with UTF-8 encoding"))
+        return None
+    if not text.strip():
+        problems.append(Problem(shown, 1, 1, "", "file is empty",
+                                "add the record's fields, or delete the file"))
+        return None
+
+    yaml_text, body, body_line = text, "", 1
+    if path.suffix in (".md", ".markdown"):
+        # The front matter string starts on the opening '---' line, so YAML's
+        # line numbers within it are already the file's line numbers.
+        handler = frontmatter.YAMLHandler()
+        if not handler.detect(text):
+            problems.append(Problem(shown, 1, 1, "", "no front matter",
+                                    "start the file with a line '---', the YAML fields, and another '---'"))
+            return None
+        try:
+            yaml_text, body = handler.split(text)
+        except ValueError:
+            problems.append(Problem(shown, 1, 1, "", "front matter is not closed",
+                                    "end the YAML fields with a line '---'"))
+            return None
+        body_line = text[: len(text) - len(body)].count("\n") + 1
+
+    try:
+        node = yaml.compose(yaml_text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        problems.append(Problem(shown, line, col, "", f"invalid YAML: {exc.problem or exc}",
+                                "check indentation, colons and quotes"))
+        return None
+    except yaml.YAMLError as exc:
+        problems.append(Problem(shown, 1, 1, "", f"invalid YAML: {exc}"))
+        return None
+
+    doc = RawDoc(path, shown, kind, path.stem, {}, body=body, body_line=body_line)
+    if node is None or not isinstance(node, yaml.MappingNode):
+        where = (node.start_mark.line + 1, node.start_mark.column + 1) if node is not None else (1, 1)
+        problems.append(Problem(shown, *where, "", "expected 'key: value' fields at the top level"))
+        return None
+    doc.data = _to_python(node, (), doc, problems, yaml.constructor.SafeConstructor())
+    if kind != "site" and path.suffix in (".yaml", ".yml") and isinstance(doc.data.get("body"), str):
+        doc.body = doc.data.pop("body")
+        doc.body_line = doc.marks[("body",)].line
+    return doc
+
+
+def _to_python(node: yaml.Node, path: tuple, doc: RawDoc, problems: list[Problem],
+               constructor: yaml.constructor.SafeConstructor) -> Any:
+    """Build plain Python values from a YAML node, recording every mark."""
+    raw = node.value if isinstance(node, yaml.ScalarNode) else None
+    doc.marks[path] = Mark(node.start_mark.line + 1, node.start_mark.column + 1, raw)
+    if isinstance(node, yaml.MappingNode):
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.value)
+            key_path = path + (key,)
+            doc.key_marks[key_path] = Mark(key_node.start_mark.line + 1, key_node.start_mark.column + 1, key)
+            if key in result:
+                problems.append(doc.problem(key_path, "key appears twice", "keep one of them", at_key=True))
+            result[key] = _to_python(value_node, key_path, doc, problems, constructor)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [_to_python(item, path + (i,), doc, problems, constructor)
+                for i, item in enumerate(node.value)]
+    try:
+        return constructor.construct_object(node, deep=True)
+    except yaml.YAMLError as exc:
+        problems.append(doc.problem(path, f"cannot read value: {getattr(exc, 'problem', exc)}"))
+        return None

@@ -1,0 +1,139 @@
+"""The content model: frozen records made by `validate`, read by every later stage.
+
+References between records are ids (strings) here; `link` resolves them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Vocabularies:
+    missile_types: tuple[str, ...]
+    roles: tuple[str, ...]
+    tags: tuple[str, ...]  # empty: any tag is allowed
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    title: str
+    description: str
+    base_url: str  # absolute, ends with '/'
+    language: str
+    timezone: str
+    vocabularies: Vocabularies
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One report of a quantity: exact, approximate, or a range, with attribution."""
+
+    value: float | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    approx: bool = False
+    per: str | None = None  # actor id
+    source: str | None = None  # source id
+
+
+@dataclass(frozen=True)
+class Missile:
+    type: str
+    name: str
+    count: int | None
+
+
+@dataclass(frozen=True)
+class ActorRole:
+    actor: str
+    role: str
+
+
+@dataclass(frozen=True)
+class Update:
+    date: dt.date
+    note: str
+
+
+@dataclass(frozen=True)
+class Body:
+    """Markdown text and the file line it starts on (for errors in links)."""
+
+    text: str
+    line: int
+    path: str
+
+
+@dataclass(frozen=True)
+class Launch:
+    id: str
+    path: str
+    title: str
+    date: dt.date
+    time: dt.time | None
+    timezone: str
+    location: str
+    coordinates: tuple[float, float] | None
+    missiles: tuple[Missile, ...]
+    facts: tuple[tuple[str, tuple[Fact, ...]], ...]  # (field name, reports) in FACT_FIELDS order
+    outcome: str
+    actors: tuple[ActorRole, ...]
+    sources: tuple[str, ...]
+    tags: tuple[str, ...]
+    draft: bool
+    aliases: tuple[str, ...]
+    updates: tuple[Update, ...]
+    body: Body
+
+
+@dataclass(frozen=True)
+class Quote:
+    speaker: str  # actor id
+    text: str
+    context: str
+
+
+@dataclass(frozen=True)
+class Source:
+    id: str
+    path: str
+    title: str
+    outlet: str
+    authors: tuple[str, ...]
+    contributors: tuple[str, ...]  # actor ids
+    published: dt.date
+    updated: dt.date | None
+    url: str | None
+    language: str
+    quotes: tuple[Quote, ...]
+    draft: bool
+    updates: tuple[Update, ...]
+    body: Body
+
+
+@dataclass(frozen=True)
+class Actor:
+    id: str
+    path: str
+    name: str
+    kind: str
+    title: str
+    country: str | None  # actor id
+    aliases: tuple[str, ...]
+    body: Body
+
+
+ACTOR_KINDS = ("state", "person", "organization", "military", "government")
+OUTCOMES = ("success", "failure", "unknown")
+
+# The measured facts of a launch, in page order, with their labels and units.
+FACT_FIELDS = {
+    "distance_km": ("Distance", "km"),
+    "apogee_km": ("Apogee", "km"),
+    "altitude_km": ("Altitude", "km"),
+    "flight_time_min": ("Flight time", "min"),
+    "speed_mach": ("Speed", "Mach"),
+    "round_of_year": ("Round of weapons launches that year", "ordinal"),
+}

@@ -1,0 +1,126 @@
+"""Stage 5, render: `PageSpec`s -> HTML bytes through Jinja2, always autoescaped.
+
+Templates come from the site's own templates directory first, then from the
+defaults shipped with the package. Helpers given to templates compute every
+internal URL relative to the page being rendered.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import posixpath
+from pathlib import Path
+
+import jinja2
+from markupsafe import Markup
+
+from . import routes
+from .link import Site
+from .markup import MarkdownRenderer
+from .model import FACT_FIELDS, Fact
+
+MONTHS = ("January", "February", "March", "April", "May", "June", "July",
+          "August", "September", "October", "November", "December")
+
+
+def default_templates_dir() -> Path:
+    """The templates shipped with digest: inside the installed package, or the checkout's."""
+    packaged = Path(__file__).parent / "templates"
+    return packaged if packaged.is_dir() else Path(__file__).parent.parent / "templates"
+
+
+class Renderer:
+    """One Jinja2 environment and Markdown converter for a whole build."""
+
+    def __init__(self, site: Site, template_dirs: list[Path]):
+        self.site = site
+        self.markdown = MarkdownRenderer()
+        self.env = jinja2.Environment(
+            loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(d)) for d in template_dirs]),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
+        self.env.globals.update(
+            site=site, url=url, link=link, body=self.body, routes=routes, FACT_FIELDS=FACT_FIELDS,
+            month_name=lambda m: MONTHS[m - 1],
+        )
+        self.env.filters.update(long_date=long_date, fact_value=fact_value, ordinal=ordinal,
+                                utc_offset=utc_offset, facts_differ=facts_differ, by_role=self.by_role)
+
+    def render(self, page: routes.PageSpec) -> bytes:
+        """The page's HTML, encoded as UTF-8."""
+        template = self.env.get_template(page.template)
+        return template.render(page=page, **page.context).encode("utf-8")
+
+    def by_role(self, items) -> list[tuple[str, list]]:
+        """Group ActorRoles, or (role, launch) pairs, by role in the vocabulary's order."""
+        role_of = (lambda item: item.role) if items and hasattr(items[0], "role") else (lambda item: item[0])
+        order = self.site.config.vocabularies.roles
+        groups: dict[str, list] = {}
+        for item in items:
+            groups.setdefault(role_of(item), []).append(item)
+        rank = lambda role: (order.index(role) if role in order else len(order), role)  # noqa: E731
+        return [(role, groups[role]) for role in sorted(groups, key=rank)]
+
+    @jinja2.pass_context
+    def body(self, context, record) -> Markup:
+        """A record's Markdown body as HTML, its record links made relative to this page."""
+        resolve = lambda kind, ident: url(context, routes.path_of(kind, ident))  # noqa: E731
+        return Markup(self.markdown.render(record.body.text, resolve))
+
+
+@jinja2.pass_context
+def url(context, target: str) -> str:
+    """The URL of an output path as seen from the page being rendered."""
+    page: routes.PageSpec = context["page"]
+    if page.absolute_links:
+        return context["site"].config.base_url + routes.pretty_url(target)
+    start = posixpath.dirname(page.path) or "."
+    return posixpath.relpath(target, start)
+
+
+@jinja2.pass_context
+def link(context, record) -> str:
+    """The URL of a record's page (a Launch, Actor or Source)."""
+    kind = type(record).__name__.lower()
+    return url(context, routes.path_of(kind, record.id))
+
+
+def long_date(value: dt.date) -> str:
+    return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
+
+
+def ordinal(n: int) -> str:
+    n = int(n)
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,}"
+
+
+def fact_value(fact: Fact, unit: str) -> str:
+    """'about 500 km', 'between 25 and 90 km', '14th'."""
+    show = ordinal if unit == "ordinal" else (lambda v: f"{_number(v)} {unit}".strip())
+    if fact.value is not None:
+        return ("about " if fact.approx else "") + show(fact.value)
+    if unit == "ordinal":
+        return f"between {ordinal(fact.minimum)} and {ordinal(fact.maximum)}"
+    return f"between {_number(fact.minimum)} and {show(fact.maximum)}"
+
+
+def facts_differ(reports: tuple[Fact, ...]) -> bool:
+    """True when reports of one quantity do not all say the same."""
+    return len({(f.value, f.minimum, f.maximum) for f in reports}) > 1
+
+
+def utc_offset(moment: dt.datetime) -> str:
+    """'UTC+09:00'."""
+    offset = moment.utcoffset() or dt.timedelta(0)
+    sign = "-" if offset < dt.timedelta(0) else "+"
+    minutes = abs(int(offset.total_seconds())) // 60
+    return f"UTC{sign}{minutes // 60:02d}:{minutes % 60:02d}"

@@ -1,0 +1,441 @@
+"""Stage 2, validate: `RawDoc`s -> typed records, plus every problem found.
+
+Each kind of record is described once, as a table of fields and their
+parsers. Parsers raise `Invalid`; the table walker turns that into a
+`Problem` at the value's line and column and carries on, so one run reports
+everything. References to other records are collected as `Ref`s for `link`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zoneinfo
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from . import model
+from .errors import Problem, closest
+from .load import Loaded, RawDoc
+
+ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})$")
+# Inline links `](target` and reference definitions `[x]: target` in Markdown.
+MD_LINK_RE = re.compile(r"\]\(\s*<?([^)\s>]+)|^\s{0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?:\s|$)", re.M)
+SCHEME_RE = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
+RECORD_SCHEMES = ("launch", "actor", "source")
+WEB_SCHEMES = ("http", "https")
+
+
+class Invalid(Exception):
+    def __init__(self, message: str, hint: str = ""):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A reference to another record, checked by `link` once all ids are known."""
+
+    kind: str  # launch | actor | source
+    id: str
+    where: Problem  # a template problem at the reference; link fills in the message
+
+
+@dataclass
+class Validated:
+    config: model.SiteConfig | None
+    launches: list[model.Launch]
+    sources: list[model.Source]
+    actors: list[model.Actor]
+    refs: list[Ref]
+    problems: list[Problem]
+
+
+@dataclass
+class Checker:
+    """Walks one document's fields, collecting problems and references."""
+
+    doc: RawDoc
+    config: model.SiteConfig | None
+    problems: list[Problem] = field(default_factory=list)
+    refs: list[Ref] = field(default_factory=list)
+
+    def fields(self, path: tuple, value: Any, table: dict, required: set[str]) -> dict[str, Any] | None:
+        """Parse a mapping with a field table; None if it is not a mapping."""
+        if not isinstance(value, dict):
+            self.problems.append(self.doc.problem(path, f"expected a mapping of fields, got {describe(value)}"))
+            return None
+        out: dict[str, Any] = {}
+        for key in value:
+            if key not in table:
+                self.problems.append(self.doc.problem(path + (key,), "unknown field",
+                                                      closest(key, table) or f"known fields: {', '.join(table)}",
+                                                      at_key=True))
+        for key, parse in table.items():
+            if key not in value or value[key] is None:
+                if key in required:
+                    self.problems.append(self.doc.problem(path, f"missing required field '{key}'",
+                                                          f"add a line '{key}: ...'"))
+                    out[key] = _MISSING
+                else:
+                    out[key] = None
+                continue
+            out[key] = self.parse(path + (key,), value[key], parse)
+        return out
+
+    def parse(self, path: tuple, value: Any, parse: Callable) -> Any:
+        try:
+            return parse(self, path, value)
+        except Invalid as exc:
+            self.problems.append(self.doc.problem(path, exc.message, exc.hint))
+            return _MISSING
+
+    def ref(self, kind: str, path: tuple, ident: str) -> str:
+        self.refs.append(Ref(kind, ident, self.doc.problem(path, "")))
+        return ident
+
+
+_MISSING = object()  # a value that was wrong; the record is dropped at the end
+
+
+# --- value parsers: (checker, path, value) -> parsed value, or raise Invalid ---
+
+
+def describe(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return f"'{value}'"
+
+
+def yaml_surprise(check: Checker, path: tuple, value: Any, wanted: str) -> Invalid:
+    """A wrong-type error that explains YAML's reading of an unquoted scalar."""
+    raw = check.doc.mark(path).raw
+    if raw is not None and isinstance(value, (bool, int, float)) and raw != str(value):
+        return Invalid(f"expected {wanted}, but YAML read {raw} as {describe(value)}",
+                       f'put it in quotes: "{raw}"')
+    return Invalid(f"expected {wanted}, got {describe(value)}")
+
+
+def text(check: Checker, path: tuple, value: Any) -> str:
+    if not isinstance(value, str):
+        raise yaml_surprise(check, path, value, "text")
+    if not value.strip():
+        raise Invalid("must not be empty")
+    return value.strip()
+
+
+def boolean(check: Checker, path: tuple, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise Invalid(f"expected true or false, got {describe(value)}")
+    return value
+
+
+def number(check: Checker, path: tuple, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise yaml_surprise(check, path, value, "a number")
+    if value < 0:
+        raise Invalid("must not be negative")
+    return value
+
+
+def count(check: Checker, path: tuple, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise Invalid(f"expected a whole number of at least 1, got {describe(value)}")
+    return value
+
+
+def date(check: Checker, path: tuple, value: Any) -> dt.date:
+    raw = check.doc.mark(path).raw
+    if not isinstance(value, str):
+        raise yaml_surprise(check, path, value, "a date like 2022-01-05")
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise Invalid(f"'{raw}' is not a date", "write it as YYYY-MM-DD, e.g. 2022-01-05")
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise Invalid(f"'{value}' is not a real calendar date", "check the month and day") from None
+
+
+def time(check: Checker, path: tuple, value: Any) -> dt.time:
+    raw = check.doc.mark(path).raw or ""
+    if isinstance(value, int) and not isinstance(value, bool) and TIME_RE.match(raw):
+        raise Invalid(f"YAML read {raw} as the number {value}", f'put the time in quotes: "{int(raw.split(":")[0]):02d}:{raw.split(":")[1]}"')
+    if not isinstance(value, str):
+        raise yaml_surprise(check, path, value, 'a time like "08:07"')
+    match = TIME_RE.match(value)
+    if not match:
+        raise Invalid(f"'{value}' is not a time", 'write it as HH:MM in 24-hour form, e.g. "08:07"')
+    hour, minute = int(match[1]), int(match[2])
+    if hour > 23 or minute > 59:
+        raise Invalid(f"'{value}' is not a real time of day", "hours run 00-23, minutes 00-59")
+    return dt.time(hour, minute)
+
+
+def timezone(check: Checker, path: tuple, value: Any) -> str:
+    name = text(check, path, value)
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise Invalid(f"unknown timezone '{name}'",
+                      closest(name, zoneinfo.available_timezones()) or "use an IANA name such as Asia/Seoul") from None
+    return name
+
+
+def web_url(check: Checker, path: tuple, value: Any) -> str:
+    url = text(check, path, value)
+    if not re.match(r"^https?://[^\s/]+", url):
+        raise Invalid(f"'{url}' is not an http or https URL", "links must start with http:// or https://")
+    return url
+
+
+def ident(check: Checker, path: tuple, value: Any) -> str:
+    name = text(check, path, value)
+    if not ID_RE.match(name):
+        raise Invalid(f"'{name}' is not a valid id", "ids use lowercase letters, digits and single hyphens")
+    return name
+
+
+def ref_to(kind: str) -> Callable:
+    def parse(check: Checker, path: tuple, value: Any) -> str:
+        return check.ref(kind, path, ident(check, path, value))
+    return parse
+
+
+def choice(options_of: Callable[[Checker], tuple[str, ...]], what: str) -> Callable:
+    def parse(check: Checker, path: tuple, value: Any) -> str:
+        name = text(check, path, value)
+        options = options_of(check)
+        if options and name not in options:
+            raise Invalid(f"unknown {what} '{name}'", closest(name, options) or f"use one of: {', '.join(options)}")
+        return name
+    return parse
+
+
+def list_of(item: Callable) -> Callable:
+    def parse(check: Checker, path: tuple, value: Any) -> tuple:
+        if not isinstance(value, list):
+            raise Invalid(f"expected a list, got {describe(value)}", "write items as '- item' lines or [a, b]")
+        return tuple(check.parse(path + (i,), v, item) for i, v in enumerate(value))
+    return parse
+
+
+def record(table: dict, required: set[str], build: Callable) -> Callable:
+    """A parser for a nested mapping such as one item of `actors:`."""
+    def parse(check: Checker, path: tuple, value: Any) -> Any:
+        fields = check.fields(path, value, table, required)
+        if fields is None or _MISSING in fields.values():
+            return _MISSING
+        return build(**fields)
+    return parse
+
+
+def vocabulary(name: str) -> Callable[[Checker], tuple[str, ...]]:
+    return lambda check: getattr(check.config.vocabularies, name) if check.config else ()
+
+
+missile = record({"type": choice(vocabulary("missile_types"), "missile type"), "name": text, "count": count},
+                 {"type"}, lambda type, name, count: model.Missile(type, name or "", count))
+actor_role = record({"id": ref_to("actor"), "role": choice(vocabulary("roles"), "role")},
+                    {"id", "role"}, lambda id, role: model.ActorRole(id, role))
+update = record({"date": date, "note": text}, {"date", "note"}, lambda date, note: model.Update(date, note))
+quote = record({"speaker": ref_to("actor"), "text": text, "context": text}, {"speaker", "text"},
+               lambda speaker, text, context: model.Quote(speaker, text, context or ""))
+
+_FACT_TABLE = {"value": number, "min": number, "max": number, "approx": boolean,
+               "per": ref_to("actor"), "source": ref_to("source")}
+
+
+def one_fact(check: Checker, path: tuple, value: Any) -> model.Fact:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return model.Fact(value=number(check, path, value))
+    if not isinstance(value, dict):
+        raise yaml_surprise(check, path, value, "a number, {value, per, source} or {min, max, per, source}")
+    fields = check.fields(path, value, _FACT_TABLE, set())
+    if fields is None or _MISSING in fields.values():
+        return _MISSING
+    has_value = fields["value"] is not None
+    has_range = fields["min"] is not None or fields["max"] is not None
+    if has_value == has_range:
+        raise Invalid("give either 'value' or both 'min' and 'max'")
+    if has_range:
+        if fields["min"] is None or fields["max"] is None:
+            raise Invalid("a range needs both 'min' and 'max'")
+        if fields["min"] > fields["max"]:
+            raise Invalid(f"min {fields['min']} is larger than max {fields['max']}")
+    return model.Fact(fields["value"], fields["min"], fields["max"], bool(fields["approx"]),
+                      fields["per"], fields["source"])
+
+
+def fact(check: Checker, path: tuple, value: Any) -> tuple[model.Fact, ...]:
+    if isinstance(value, list):
+        if not value:
+            raise Invalid("the list of reports is empty")
+        return tuple(check.parse(path + (i,), v, one_fact) for i, v in enumerate(value))
+    return (one_fact(check, path, value),)
+
+
+def coordinates(check: Checker, path: tuple, value: Any) -> tuple[float, float]:
+    if not isinstance(value, list) or len(value) != 2 or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+        raise Invalid(f"expected [latitude, longitude], got {describe(value)}")
+    lat, lon = value
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise Invalid(f"[{lat}, {lon}] is not on Earth", "latitude is -90..90, longitude -180..180")
+    return (float(lat), float(lon))
+
+
+def alias_path(check: Checker, path: tuple, value: Any) -> str:
+    url = text(check, path, value).strip("/")
+    parts = url.split("/")
+    if SCHEME_RE.match(url) or any(p in ("", ".", "..") for p in parts) or "\\" in url:
+        raise Invalid(f"'{value}' is not a path inside the site", "write an old URL path such as launches/old-name/")
+    return url + "/"
+
+
+def lowercase_tag(check: Checker, path: tuple, value: Any) -> str:
+    tag = text(check, path, value)
+    allowed = check.config.vocabularies.tags if check.config else ()
+    if allowed and tag not in allowed:
+        raise Invalid(f"unknown tag '{tag}'", closest(tag, allowed) or "add it to vocabularies.tags in site.yaml")
+    return tag
+
+
+LAUNCH_FIELDS = {
+    "title": text, "date": date, "time": time, "timezone": timezone, "location": text,
+    "coordinates": coordinates, "missiles": list_of(missile),
+    **{name: fact for name in model.FACT_FIELDS},
+    "outcome": choice(lambda check: model.OUTCOMES, "outcome"),
+    "actors": list_of(actor_role), "sources": list_of(ref_to("source")),
+    "tags": list_of(lowercase_tag), "draft": boolean, "aliases": list_of(alias_path),
+    "updates": list_of(update),
+}
+SOURCE_FIELDS = {
+    "title": text, "outlet": text, "authors": list_of(text), "contributors": list_of(ref_to("actor")),
+    "published": date, "updated": date, "url": web_url, "language": text, "quotes": list_of(quote),
+    "draft": boolean, "updates": list_of(update),
+}
+ACTOR_FIELDS = {
+    "name": text, "kind": choice(lambda check: model.ACTOR_KINDS, "kind"), "title": text,
+    "country": ref_to("actor"), "aliases": list_of(text), "description": text,
+}
+VOCABULARY_FIELDS = {"missile_types": list_of(text), "roles": list_of(text), "tags": list_of(text)}
+SITE_FIELDS = {
+    "title": text, "description": text, "base_url": web_url, "language": text, "timezone": timezone,
+    "vocabularies": record(VOCABULARY_FIELDS, set(), lambda missile_types, roles, tags: model.Vocabularies(
+        missile_types or (), roles or (), tags or ())),
+}
+
+
+def validate(loaded: Loaded, base_url: str | None = None) -> Validated:
+    """Check every document; return the records that are whole and all problems."""
+    problems = list(loaded.problems)
+    config = validate_site(loaded.site, base_url, problems) if loaded.site else None
+    result = Validated(config, [], [], [], [], problems)
+    for doc in loaded.docs:
+        check = Checker(doc, config)
+        if not ID_RE.match(doc.id):
+            check.problems.append(Problem(doc.shown, 1, 1, "", f"file name '{doc.id}' is not a valid id",
+                                          "rename the file with lowercase letters, digits and hyphens"))
+        make_record, records = {"launch": (launch_record, result.launches), "source": (source_record, result.sources),
+                                "actor": (actor_record, result.actors)}[doc.kind]
+        record_ = make_record(check)
+        if record_ is not None:
+            body_links(check, record_.body)
+        problems.extend(check.problems)
+        result.refs.extend(check.refs)
+        if record_ is not None and not check.problems:
+            records.append(record_)
+    return result
+
+
+def validate_site(doc: RawDoc, base_url: str | None, problems: list[Problem]) -> model.SiteConfig | None:
+    check = Checker(doc, None)
+    fields = check.fields((), doc.data, SITE_FIELDS, {"title", "base_url"} - ({"base_url"} if base_url else set()))
+    problems.extend(check.problems)
+    if fields is None or _MISSING in fields.values():
+        return None
+    url = base_url or fields["base_url"]
+    return model.SiteConfig(
+        title=fields["title"], description=fields["description"] or "",
+        base_url=url if url.endswith("/") else url + "/",
+        language=fields["language"] or "en", timezone=fields["timezone"] or "UTC",
+        vocabularies=fields["vocabularies"] or model.Vocabularies((), (), ()))
+
+
+def _body(check: Checker, fields: dict, key: str = "") -> model.Body:
+    """The Markdown body; for an actor, the `description` field stands in for it."""
+    doc = check.doc
+    if doc.body.strip() or not (key and fields.get(key)):
+        return model.Body(doc.body, doc.body_line, doc.shown)
+    return model.Body(fields[key], doc.mark((key,)).line, doc.shown)
+
+
+def launch_record(check: Checker) -> model.Launch | None:
+    fields = check.fields((), check.doc.data, LAUNCH_FIELDS, {"title", "date"})
+    if fields is None or _MISSING in fields.values():
+        return None
+    default_tz = check.config.timezone if check.config else "UTC"
+    return model.Launch(
+        id=check.doc.id, path=check.doc.shown, title=fields["title"], date=fields["date"],
+        time=fields["time"], timezone=fields["timezone"] or default_tz, location=fields["location"] or "",
+        coordinates=fields["coordinates"], missiles=fields["missiles"] or (),
+        facts=tuple((name, fields[name]) for name in model.FACT_FIELDS if fields[name]),
+        outcome=fields["outcome"] or "unknown", actors=fields["actors"] or (),
+        sources=fields["sources"] or (), tags=fields["tags"] or (), draft=bool(fields["draft"]),
+        aliases=fields["aliases"] or (), updates=fields["updates"] or (), body=_body(check, fields))
+
+
+def source_record(check: Checker) -> model.Source | None:
+    fields = check.fields((), check.doc.data, SOURCE_FIELDS, {"title", "outlet", "published"})
+    if fields is None or _MISSING in fields.values():
+        return None
+    if fields["updated"] and fields["updated"] < fields["published"]:
+        check.problems.append(check.doc.problem(("updated",), "is before 'published'"))
+        return None
+    return model.Source(
+        id=check.doc.id, path=check.doc.shown, title=fields["title"], outlet=fields["outlet"],
+        authors=fields["authors"] or (), contributors=fields["contributors"] or (),
+        published=fields["published"], updated=fields["updated"], url=fields["url"],
+        language=fields["language"] or (check.config.language if check.config else "en"),
+        quotes=fields["quotes"] or (), draft=bool(fields["draft"]), updates=fields["updates"] or (),
+        body=_body(check, fields))
+
+
+def actor_record(check: Checker) -> model.Actor | None:
+    fields = check.fields((), check.doc.data, ACTOR_FIELDS, {"name", "kind"})
+    if fields is None or _MISSING in fields.values():
+        return None
+    return model.Actor(
+        id=check.doc.id, path=check.doc.shown, name=fields["name"], kind=fields["kind"],
+        title=fields["title"] or "", country=fields["country"], aliases=fields["aliases"] or (),
+        body=_body(check, fields, "description"))
+
+
+def body_links(check: Checker, body_: model.Body) -> None:
+    """Check link targets in a Markdown body: record ids become refs, schemes are limited."""
+    doc, body = check.doc, body_.text
+    for match in MD_LINK_RE.finditer(body):
+        target = match[1] or match[2]
+        line = body_.line + body.count("\n", 0, match.start(1 if match[1] else 2))
+        col = match.start(1 if match[1] else 2) - (body.rfind("\n", 0, match.start()) + 1) + 1
+        where = Problem(doc.shown, line, col, "body", "")
+        scheme = SCHEME_RE.match(target)
+        if not scheme:
+            continue
+        name = scheme[1].lower()
+        if name in RECORD_SCHEMES:
+            ident_ = target[len(name) + 1:].split("#")[0]
+            check.refs.append(Ref(name, ident_, where))
+        elif name not in WEB_SCHEMES:
+            check.problems.append(Problem(doc.shown, line, col, "body", f"link scheme '{name}:' is not allowed",
+                                          "link with http://, https://, launch:, actor: or source:"))
