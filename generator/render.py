@@ -48,16 +48,16 @@ class Renderer:
             month_name=lambda m: MONTHS[m - 1],
         )
         self.env.filters.update(long_date=long_date, fact_value=fact_value, ordinal=ordinal,
-                                utc_offset=utc_offset, facts_differ=facts_differ, by_role=self.by_role)
+                                utc_offset=utc_offset, facts_differ=facts_differ, by_role=self.by_role,
+                                by_role_of_pair=lambda pairs: self.by_role(pairs, lambda pair: pair[0]))
 
     def render(self, page: routes.PageSpec) -> bytes:
         """The page's HTML, encoded as UTF-8."""
         template = self.env.get_template(page.template)
         return template.render(page=page, **page.context).encode("utf-8")
 
-    def by_role(self, items) -> list[tuple[str, list]]:
-        """Group ActorRoles, or (role, launch) pairs, by role in the vocabulary's order."""
-        role_of = (lambda item: item.role) if items and hasattr(items[0], "role") else (lambda item: item[0])
+    def by_role(self, items, role_of=lambda item: item.role) -> list[tuple[str, list]]:
+        """Group items by role (an ActorRole's, unless `role_of` says), in the vocabulary's order."""
         order = self.site.config.vocabularies.roles
         groups: dict[str, list] = {}
         for item in items:
