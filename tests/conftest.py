@@ -1,0 +1,109 @@
+"""Shared fixtures: tiny sites written inline, the seed texts, a headless browser."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SEEDS = REPO.parent / "shared" / "seeds"
+CHROMIUM = "/usr/bin/chromium"
+
+SITE_YAML = """\
+title: Test Digest
+base_url: https://example.test/
+language: en
+timezone: Asia/Seoul
+vocabularies:
+  missile_types: [ballistic, cruise, unknown]
+  roles: [launcher, reporter, responder, mentioned]
+"""
+
+
+def write_tree(root: Path, files: dict[str, str]) -> Path:
+    """Write {relative path: text} under root (text is dedented); return root."""
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return root
+
+
+def minimal_site() -> dict[str, str]:
+    """A small valid site of our own words: two launches, one source, three actors."""
+    return {
+        "content/site.yaml": SITE_YAML,
+        "content/actors/northland.yaml": "name: Northland\nkind: state\n",
+        "content/actors/southland.yaml": "name: Southland\nkind: state\n",
+        "content/actors/south-staff.yaml": "name: Southland Joint Staff\nkind: military\ncountry: southland\n",
+        "content/sources/2030-03-01-daily-example.md": """\
+            ---
+            title: Northland tests a rocket
+            outlet: Daily Example
+            authors: [A. Writer]
+            published: 2030-03-01
+            url: https://news.example.test/rocket
+            quotes:
+              - {speaker: south-staff, text: "We are watching closely.", context: in a statement}
+            ---
+            A made-up report about [the launch](launch:2030-03-01-first).
+            """,
+        "content/launches/2030-03-01-first.md": """\
+            ---
+            title: First test launch
+            date: 2030-03-01
+            time: "07:30"
+            location: off the coast
+            missiles: [{type: ballistic, name: test rocket, count: 1}]
+            distance_km: {value: 300, approx: true, per: south-staff, source: 2030-03-01-daily-example}
+            actors: [{id: northland, role: launcher}, {id: south-staff, role: reporter}]
+            sources: [2030-03-01-daily-example]
+            ---
+            [Northland](actor:northland) fired a rocket.
+            """,
+        "content/launches/2030-04-10-second.md": """\
+            ---
+            title: Second test launch
+            date: 2030-04-10
+            actors: [{id: northland, role: launcher}]
+            ---
+            Another one.
+            """,
+    }
+
+
+@pytest.fixture
+def site_dir(tmp_path: Path) -> Path:
+    """A temporary project folder holding the minimal valid site under content/."""
+    return write_tree(tmp_path, minimal_site())
+
+
+@pytest.fixture
+def seeds() -> Path:
+    if not SEEDS.is_dir():
+        if os.environ.get("CI"):
+            pytest.fail(f"seed articles missing at {SEEDS} (CI must have ../shared beside the checkout)")
+        pytest.skip(f"seed articles not found at {SEEDS}; they live in ../shared beside the checkout")
+    return SEEDS
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Debian Chromium through Playwright; a missing browser fails under CI."""
+    if not shutil.which(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing; .ci/run must install Debian's chromium")
+        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"])
+        yield browser
+        browser.close()
