@@ -89,14 +89,26 @@ class Loaded:
 def load_content(content_dir: Path) -> Loaded:
     """Read site.yaml and every record file under the content directory."""
     problems: list[Problem] = []
-    site = None
+    site = load_site_file(content_dir, problems)
+    files, stray = content_files(content_dir)
+    problems.extend(stray)
+    docs = [doc for path, kind in files if (doc := load_file(path, kind, content_dir, problems)) is not None]
+    return Loaded(site, docs, problems)
+
+
+def load_site_file(content_dir: Path, problems: list[Problem]) -> RawDoc | None:
+    """Parse content/site.yaml; a missing file is a problem."""
     site_path = content_dir / "site.yaml"
     if site_path.is_file():
-        site = load_file(site_path, "site", content_dir, problems)
-    else:
-        shown = display_path(site_path, content_dir)
-        problems.append(Problem(shown, 1, 1, "", "missing site.yaml", "create it with at least a title"))
-    docs = []
+        return load_file(site_path, "site", content_dir, problems)
+    shown = display_path(site_path, content_dir)
+    problems.append(Problem(shown, 1, 1, "", "missing site.yaml", "create it with at least a title"))
+    return None
+
+
+def content_files(content_dir: Path) -> tuple[list[tuple[Path, str]], list[Problem]]:
+    """Every record file with its kind, in a stable order; stray files are problems."""
+    files, problems = [], []
     for folder, kind in KINDS.items():
         for path in sorted((content_dir / folder).glob("*")):
             if path.name.startswith(".") or path.is_dir():
@@ -106,10 +118,8 @@ def load_content(content_dir: Path) -> Loaded:
                 problems.append(Problem(shown, 1, 1, "", f"unexpected file in {folder}/",
                                         "records are .md or .yaml files; move or rename it"))
                 continue
-            doc = load_file(path, kind, content_dir, problems)
-            if doc is not None:
-                docs.append(doc)
-    return Loaded(site, docs, problems)
+            files.append((path, kind))
+    return files, problems
 
 
 def load_file(path: Path, kind: str, content_dir: Path, problems: list[Problem]) -> RawDoc | None:

@@ -336,26 +336,47 @@ SITE_FIELDS = {
 }
 
 
+@dataclass(frozen=True)
+class DocResult:
+    """What validation made of one file: a record (None if broken), its refs, its problems."""
+
+    kind: str
+    record: model.Launch | model.Source | model.Actor | None
+    refs: tuple[Ref, ...]
+    problems: tuple[Problem, ...]
+
+
 def validate(loaded: Loaded, base_url: str | None = None) -> Validated:
     """Check every document; return the records that are whole and all problems."""
     problems = list(loaded.problems)
     config = validate_site(loaded.site, base_url, problems) if loaded.site else None
-    result = Validated(config, [], [], [], [], problems)
-    for doc in loaded.docs:
-        check = Checker(doc, config)
-        if not ID_RE.match(doc.id):
-            check.problems.append(Problem(doc.shown, 1, 1, "", f"file name '{doc.id}' is not a valid id",
-                                          "rename the file with lowercase letters, digits and hyphens"))
-        make_record, records = {"launch": (launch_record, result.launches), "source": (source_record, result.sources),
-                                "actor": (actor_record, result.actors)}[doc.kind]
-        record_ = make_record(check)
-        if record_ is not None:
-            body_links(check, record_.body)
-        problems.extend(check.problems)
-        result.refs.extend(check.refs)
-        if record_ is not None and not check.problems:
-            records.append(record_)
-    return result
+    return collect(config, [validate_doc(doc, config) for doc in loaded.docs], problems)
+
+
+def collect(config: model.SiteConfig | None, results: list[DocResult], problems: list[Problem]) -> Validated:
+    """Gather per-file results into one `Validated`."""
+    validated = Validated(config, [], [], [], [], list(problems))
+    records = {"launch": validated.launches, "source": validated.sources, "actor": validated.actors}
+    for result in results:
+        validated.problems.extend(result.problems)
+        validated.refs.extend(result.refs)
+        if result.record is not None:
+            records[result.kind].append(result.record)
+    return validated
+
+
+def validate_doc(doc: RawDoc, config: model.SiteConfig | None) -> DocResult:
+    """Check one document against its kind's field table."""
+    check = Checker(doc, config)
+    if not ID_RE.match(doc.id):
+        check.problems.append(Problem(doc.shown, 1, 1, "", f"file name '{doc.id}' is not a valid id",
+                                      "rename the file with lowercase letters, digits and hyphens"))
+    make_record = {"launch": launch_record, "source": source_record, "actor": actor_record}[doc.kind]
+    record_ = make_record(check)
+    if record_ is not None:
+        body_links(check, record_.body)
+    whole = record_ if not check.problems else None
+    return DocResult(doc.kind, whole, tuple(check.refs), tuple(check.problems))
 
 
 def validate_site(doc: RawDoc, base_url: str | None, problems: list[Problem]) -> model.SiteConfig | None:
