@@ -13,13 +13,13 @@ from pathlib import Path
 
 import jinja2
 
+from . import cache
 from .errors import ContentError, Problem, display_path
 from .link import Site, link
-from .load import load_content
-from .render import Renderer, default_templates_dir
+from .read import ReadResult, read_content
+from .render import Renderer, default_templates_dir, render_all
 from .routes import PageSpec, plan
-from .validate import validate
-from .write import WriteReport, check_output_dir, safe_relative, write_site
+from .write import MARKER, WriteReport, check_output_dir, safe_relative, update_site, write_site
 
 
 @dataclass(frozen=True)
@@ -34,32 +34,71 @@ class BuildOptions:
 @dataclass(frozen=True)
 class BuildReport:
     pages: int
-    files: dict[str, bytes]
+    files: dict[str, bytes]  # what was rendered this time (everything, unless incremental)
     written: WriteReport | None  # None when nothing was written (check)
     seconds: float
 
 
-def build(options: BuildOptions, write: bool = True) -> BuildReport:
-    """Build the site; raise ContentError (bad content) or OutputError (bad --out)."""
+def build(options: BuildOptions, write: bool = True, incremental: bool = True) -> BuildReport:
+    """Build the site; raise ContentError (bad content) or OutputError (bad --out).
+
+    With `incremental`, unchanged files are not parsed again and unchanged pages
+    are not rendered again; the result is byte-identical to a full build.
+    """
     started = time.perf_counter()
     if write:
         check_output_dir(options.out_dir, options.content_dir)
-    site = load_site(options.content_dir, options.base_url, options.drafts)
+    store = cache.cache_path(options.content_dir, options.out_dir)
+    previous = cache.load(store) if write and incremental else None
+    content = read(options, previous)
+    site = link(content.validated, include_drafts=options.drafts)
     pages = plan(site)
     check_unique_paths(pages)
-    dirs = template_dirs(options)
-    files = render_pages(Renderer(site, dirs), pages, options.content_dir)
-    files.update(static_files(dirs))
-    report = write_site(files, options.out_dir) if write else None
+    renderer = Renderer(site, template_dirs(options))
+    fingerprints = page_fingerprints(pages, content, renderer, options)
+    reuse = previous is not None and (options.out_dir / MARKER).is_file()
+    todo = [p for p in pages if not (reuse and fingerprints[p.path] is not None
+                                     and previous.pages.get(p.path) == fingerprints[p.path]
+                                     and (options.out_dir / p.path).is_file())]
+    files = render_pages(renderer, todo, options.content_dir)
+    files.update(static_files(renderer.template_dirs))
+    report = None
+    if write:
+        outputs = frozenset(p.path for p in pages) | frozenset(files)
+        report = update_site(files, options.out_dir, outputs, previous.outputs) if reuse \
+            else write_site(files, options.out_dir)
+        cache.save(store, cache.BuildCache(content.config_digest, content.files,
+                                           {p: f for p, f in fingerprints.items() if f}, outputs))
     return BuildReport(len(pages), files, report, time.perf_counter() - started)
 
 
 def load_site(content_dir: Path, base_url: str | None = None, drafts: bool = False) -> Site:
     """Load, validate and link the content; raise ContentError listing every problem."""
-    if not content_dir.is_dir():
-        raise ContentError([Problem(str(content_dir), 1, 1, "", "content directory not found",
+    return link(read(BuildOptions(content_dir, base_url=base_url), None).validated, include_drafts=drafts)
+
+
+def read(options: BuildOptions, previous: cache.BuildCache | None) -> ReadResult:
+    if not options.content_dir.is_dir():
+        raise ContentError([Problem(str(options.content_dir), 1, 1, "", "content directory not found",
                                     "run from the site's folder or pass --content DIR")])
-    return link(validate(load_content(content_dir), base_url), include_drafts=drafts)
+    return read_content(options.content_dir, options.base_url, previous)
+
+
+def page_fingerprints(pages: list[PageSpec], content: ReadResult, renderer: Renderer,
+                      options: BuildOptions) -> dict[str, str | None]:
+    """Each page's fingerprint: its template, the records it shows, what it derives; None: always render."""
+    templates = {name: renderer.template_digest(name) for name in {p.template for p in pages}}
+    setup = f"{content.config_digest}\0{options.drafts}"
+    records = content.record_digests
+    fingerprints: dict[str, str | None] = {}
+    for page in pages:
+        if page.depends_on is None:
+            fingerprints[page.path] = None
+            continue
+        inputs = [setup, templates[page.template], page.title, repr(page.derived)]
+        inputs += [f"{key}={records.get(key, '')}" for key in sorted(page.depends_on)]
+        fingerprints[page.path] = cache.digest("\0".join(inputs).encode())
+    return fingerprints
 
 
 def template_dirs(options: BuildOptions) -> list[Path]:
@@ -87,7 +126,7 @@ def check_unique_paths(pages: list[PageSpec]) -> None:
 def render_pages(renderer: Renderer, pages: list[PageSpec], content_dir: Path) -> dict[str, bytes]:
     """Render every page; template mistakes become problems at the template's line."""
     try:
-        return {page.path: renderer.render(page) for page in pages}
+        return render_all(renderer, pages)
     except jinja2.TemplateSyntaxError as exc:
         where = display_path(Path(exc.filename), content_dir) if exc.filename else exc.name or "template"
         raise ContentError([Problem(where, exc.lineno or 1, 1, "", f"template error: {exc.message}")]) from None

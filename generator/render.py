@@ -8,19 +8,55 @@ internal URL relative to the page being rendered.
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 import posixpath
 from pathlib import Path
 
 import jinja2
+import jinja2.meta
 from markupsafe import Markup
 
 from . import routes
+from .cache import digest
 from .link import Site
 from .markup import MarkdownRenderer
 from .model import FACT_FIELDS, Fact
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July",
           "August", "September", "October", "November", "December")
+
+
+PARALLEL_MIN_PAGES = 400  # below this, starting worker processes costs more than it saves
+
+
+def render_all(renderer: "Renderer", pages: list[routes.PageSpec]) -> dict[str, bytes]:
+    """Render pages, across all cores when there are many; same bytes either way."""
+    workers = min(os.cpu_count() or 1, 8)
+    if workers < 2 or len(pages) < PARALLEL_MIN_PAGES or "fork" not in multiprocessing.get_all_start_methods():
+        return {page.path: renderer.render(page) for page in pages}
+    chunks = [range(start, len(pages), workers * 4) for start in range(workers * 4)]
+    context = multiprocessing.get_context("fork")  # workers inherit the site instead of unpickling it
+    try:
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
+                                 initargs=(renderer, pages)) as pool:
+            return {path: html for chunk in pool.map(_render_chunk, chunks) for path, html in chunk}
+    except Exception:  # noqa: BLE001 - render again here, so errors carry their template traceback
+        return {page.path: renderer.render(page) for page in pages}
+
+
+_worker: tuple | None = None  # (renderer, pages), set once in each worker process
+
+
+def _start_worker(renderer: "Renderer", pages: list[routes.PageSpec]) -> None:
+    global _worker
+    _worker = (renderer, pages)
+
+
+def _render_chunk(indexes: range) -> list[tuple[str, bytes]]:
+    renderer, pages = _worker
+    return [(pages[i].path, renderer.render(pages[i])) for i in indexes]
 
 
 def default_templates_dir() -> Path:
@@ -34,6 +70,7 @@ class Renderer:
 
     def __init__(self, site: Site, template_dirs: list[Path]):
         self.site = site
+        self.template_dirs = template_dirs
         self.markdown = MarkdownRenderer()
         self.env = jinja2.Environment(
             loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(d)) for d in template_dirs]),
@@ -50,6 +87,19 @@ class Renderer:
         self.env.filters.update(long_date=long_date, fact_value=fact_value, ordinal=ordinal,
                                 utc_offset=utc_offset, facts_differ=facts_differ, by_role=self.by_role,
                                 by_role_of_pair=lambda pairs: self.by_role(pairs, lambda pair: pair[0]))
+
+    def template_digest(self, name: str) -> str:
+        """A digest of a template's source and of every template it extends, includes or imports."""
+        seen, todo, parts = set(), [name], []
+        while todo:
+            current = todo.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            source, _, _ = self.env.loader.get_source(self.env, current)
+            parts.append(f"{current}\0{source}")
+            todo.extend(t for t in jinja2.meta.find_referenced_templates(self.env.parse(source)) if t)
+        return digest("\0".join(sorted(parts)).encode())
 
     def render(self, page: routes.PageSpec) -> bytes:
         """The page's HTML, encoded as UTF-8."""

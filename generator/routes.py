@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .link import Site
+from .link import LaunchView, Site
 
 
 @dataclass(frozen=True)
@@ -20,8 +20,11 @@ class PageSpec:
     template: str
     title: str
     context: dict[str, Any] = field(default_factory=dict)
-    # Records whose content the page shows, as "kind:id"; "*" means all of them.
-    depends_on: frozenset[str] = frozenset({"*"})
+    # What the page is made of, for incremental builds: the records it shows, as
+    # "kind:id", and the derived values it prints. None: it may show anything,
+    # so it is rendered every time.
+    depends_on: frozenset[str] | None = None
+    derived: tuple = ()
     absolute_links: bool = False  # for pages a host serves at any URL (404)
     origin: str = ""  # the content file a page comes from, for errors about it
 
@@ -53,24 +56,61 @@ def plan(site: Site) -> list[PageSpec]:
         PageSpec("sources/index.html", "sources.html", "Sources"),
         PageSpec("404.html", "404.html", "Page not found", depends_on=frozenset(), absolute_links=True),
     ]
+    years = tuple(site.years)
     for year, launches in site.years.items():
         pages.append(PageSpec(year_path(year), "year.html", f"Launches in {year}", {"year": year, "launches": launches},
-                              frozenset(f"launch:{v.launch.id}" for v in launches)))
+                              frozenset(f"launch:{v.launch.id}" for v in launches), derived=years))
     for view in site.launches:
         launch = view.launch
-        deps = {f"launch:{launch.id}"} | {f"source:{s}" for s in launch.sources} | {
-            f"actor:{r.actor}" for r in launch.actors}
-        for neighbour in (view.previous, view.next):
-            if neighbour:
-                deps.add(f"launch:{neighbour.id}")
         pages.append(PageSpec(path_of("launch", launch.id), "launch.html", launch.title,
-                              {"view": view, "launch": launch}, frozenset(deps)))
+                              {"view": view, "launch": launch}, launch_inputs(site, view),
+                              derived=(view.number_in_year, view.days_since_previous)))
         for alias in launch.aliases:
             pages.append(PageSpec(alias + "index.html", "redirect.html", launch.title,
                                   {"target": path_of("launch", launch.id)}, frozenset({f"launch:{launch.id}"}),
                                   origin=launch.path))
     for actor in site.actors.values():
-        pages.append(PageSpec(path_of("actor", actor.id), "actor.html", actor.name, {"actor": actor}))
+        pages.append(PageSpec(path_of("actor", actor.id), "actor.html", actor.name, {"actor": actor},
+                              actor_inputs(site, actor.id)))
     for source in site.sources.values():
-        pages.append(PageSpec(path_of("source", source.id), "source.html", source.title, {"source": source}))
+        pages.append(PageSpec(path_of("source", source.id), "source.html", source.title, {"source": source},
+                              source_inputs(site, source.id)))
     return pages
+
+
+def _source_and_names(site: Site, source_id: str) -> set[str]:
+    """A source, and the actors whose names its citation and quotes show."""
+    source = site.sources.get(source_id)
+    names = {f"actor:{a}" for a in source.contributors} | {f"actor:{q.speaker}" for q in source.quotes} if source else set()
+    return {f"source:{source_id}"} | names
+
+
+def launch_inputs(site: Site, view: LaunchView) -> frozenset[str]:
+    launch = view.launch
+    keys = {f"launch:{launch.id}"} | {f"actor:{r.actor}" for r in launch.actors}
+    keys |= {f"launch:{n.id}" for n in (view.previous, view.next) if n}
+    for _, reports in launch.facts:
+        keys |= {f"actor:{f.per}" for f in reports if f.per}
+        for fact in reports:
+            keys |= _source_and_names(site, fact.source) if fact.source else set()
+    for source_id in launch.sources:
+        keys |= _source_and_names(site, source_id)
+    return frozenset(keys)
+
+
+def actor_inputs(site: Site, actor_id: str) -> frozenset[str]:
+    actor = site.actors[actor_id]
+    keys = {f"actor:{actor_id}"} | ({f"actor:{actor.country}"} if actor.country else set())
+    keys |= {f"launch:{view.launch.id}" for _, view in site.launches_of_actor.get(actor_id, ())}
+    keys |= {f"actor:{member.id}" for member in site.members_of.get(actor_id, ())}
+    for statement in site.statements_of_actor.get(actor_id, ()):
+        keys.add(f"source:{statement.source.id}")
+    for source in site.contributions_of.get(actor_id, ()):
+        keys |= _source_and_names(site, source.id)
+    return frozenset(keys)
+
+
+def source_inputs(site: Site, source_id: str) -> frozenset[str]:
+    keys = _source_and_names(site, source_id)
+    keys |= {f"launch:{view.launch.id}" for view in site.launches_of_source.get(source_id, ())}
+    return frozenset(keys)

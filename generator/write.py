@@ -79,6 +79,36 @@ def write_site(files: dict[str, bytes], out_dir: Path) -> WriteReport:
     return WriteReport(written, unchanged, removed)
 
 
+def update_site(files: dict[str, bytes], out_dir: Path, outputs: frozenset[str],
+                previous_outputs: frozenset[str]) -> WriteReport:
+    """Update a site digest built before in place: write changed `files`, delete stale outputs.
+
+    Each file is replaced atomically; content problems were all caught before
+    this point, so the site is never left half-built by bad content.
+    """
+    written = 0
+    for path in sorted(files):
+        target = out_dir.joinpath(*safe_relative(path).parts)
+        if target.is_file() and target.stat().st_size == len(files[path]) and target.read_bytes() == files[path]:
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".new-", dir=target.parent)
+        with os.fdopen(fd, "wb") as stream:
+            stream.write(files[path])
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+        written += 1
+    removed = previous_outputs - outputs
+    for path in sorted(removed):
+        target = out_dir.joinpath(*safe_relative(path).parts)
+        target.unlink(missing_ok=True)
+        for parent in target.parents:
+            if parent == out_dir or any(parent.iterdir()):
+                break
+            parent.rmdir()
+    return WriteReport(written, len(outputs) - written, len(removed))
+
+
 def _count_removed(out_dir: Path, files: dict[str, bytes]) -> int:
     if not out_dir.is_dir():
         return 0

@@ -1,0 +1,61 @@
+"""Stages 1-2 over the whole content directory, reusing what the cache knows.
+
+A file unchanged since the last build (same size and modification time, or
+same bytes) keeps its validation result; only changed files are parsed and
+checked again. Without a cache this is simply load + validate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .cache import BuildCache, FileEntry, digest
+from .errors import Problem
+from .load import content_files, load_file, load_site_file
+from .validate import DocResult, Validated, collect, validate_doc, validate_site
+
+
+@dataclass(frozen=True)
+class ReadResult:
+    validated: Validated
+    files: dict[str, FileEntry]  # content path -> entry, for the next build's cache
+    config_digest: str
+    record_digests: dict[str, str]  # "kind:id" -> digest of the record's file
+
+
+def read_content(content_dir: Path, base_url: str | None, previous: BuildCache | None) -> ReadResult:
+    """Load and validate every content file, reusing unchanged files' results from `previous`."""
+    problems: list[Problem] = []
+    site_doc = load_site_file(content_dir, problems)
+    config = validate_site(site_doc, base_url, problems) if site_doc else None
+    site_bytes = (content_dir / "site.yaml").read_bytes() if site_doc else b""
+    # Cached problems name files relative to the working directory, hence cwd.
+    config_digest = digest(site_bytes + f"\0{base_url}\0{Path.cwd()}".encode())
+    reusable = previous.files if previous and previous.config == config_digest else {}
+
+    paths, stray = content_files(content_dir)
+    problems.extend(stray)
+    entries: dict[str, FileEntry] = {}
+    for path, kind in paths:
+        entries[str(path)] = _entry(path, kind, content_dir, config, reusable.get(str(path)))
+    results = [entry.result for entry in entries.values()]
+    record_digests = {f"{e.result.kind}:{Path(p).stem}": e.digest for p, e in entries.items()}
+    return ReadResult(collect(config, results, problems), entries, config_digest, record_digests)
+
+
+def _entry(path: Path, kind: str, content_dir: Path, config, old: FileEntry | None) -> FileEntry:
+    stat = path.stat()
+    if old and (old.size, old.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
+        return old
+    data_digest = digest(path.read_bytes())
+    if old and old.digest == data_digest:
+        return FileEntry(stat.st_size, stat.st_mtime_ns, data_digest, old.result)
+    problems: list[Problem] = []
+    doc = load_file(path, kind, content_dir, problems)
+    if doc is None:
+        return FileEntry(stat.st_size, stat.st_mtime_ns, data_digest, DocResult(kind, None, (), tuple(problems)))
+    result = validate_doc(doc, config)
+    if problems:  # problems found while parsing, such as a key given twice
+        result = DocResult(kind, None, result.refs, tuple(problems) + result.problems)
+    return FileEntry(stat.st_size, stat.st_mtime_ns, data_digest, result)
