@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from .build import BuildOptions, build
-from .errors import ContentError
+from .errors import FORMATS, ContentError, format_problems
 from .write import OutputError
 
 
@@ -29,6 +29,8 @@ def parser() -> argparse.ArgumentParser:
                                     description="Validate every content file and report all problems.")
     add_content_options(check_cmd)
     check_cmd.add_argument("--drafts", action="store_true", help="check as if building with drafts")
+    check_cmd.add_argument("--format", choices=FORMATS, default="text",
+                           help="text lines on stderr (default), a JSON array or GitHub Actions annotations on stdout")
     return top
 
 
@@ -48,6 +50,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         report = build(options, write=args.command == "build")
     except ContentError as exc:
+        style = getattr(args, "format", "text")
+        if style != "text":
+            print(format_problems(exc.problems, style))
+            return 1
         for problem in exc.problems:
             print(problem.format(), file=sys.stderr)
         print(f"{len(exc.problems)} problem(s); nothing was written.", file=sys.stderr)
@@ -59,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
         w = report.written
         print(f"Built {report.pages} pages into {options.out_dir}: {w.written} written, "
               f"{w.unchanged} unchanged, {w.removed} removed in {report.seconds:.2f}s.")
+    elif getattr(args, "format", "text") == "json":
+        print("[]")
     else:
         print(f"No problems found: {report.pages} pages would be built.")
     return 0

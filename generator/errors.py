@@ -7,6 +7,7 @@ build can list all of them at once and stop before writing anything.
 from __future__ import annotations
 
 import difflib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +28,39 @@ class Problem:
         if self.hint:
             text += f" ({self.hint})"
         return f"{where}: error: {text}"
+
+    def as_dict(self) -> dict[str, str | int]:
+        """The problem as a JSON object for editors' and CI tools."""
+        return {"file": self.path, "line": self.line, "column": self.col, "field": self.field,
+                "message": self.message, "hint": self.hint}
+
+    def format_github(self) -> str:
+        """A GitHub Actions annotation: `::error file=...,line=...,col=...,title=...::message`."""
+        properties = {"file": self.path, "line": self.line, "col": self.col, "title": self.field or "digest check"}
+        text = f"{self.message} ({self.hint})" if self.hint else self.message
+        listed = ",".join(f"{key}={_escape_property(str(value))}" for key, value in properties.items())
+        return f"::error {listed}::{_escape_data(text)}"
+
+
+FORMATS = ("text", "json", "github")
+
+
+def format_problems(problems: list[Problem], style: str) -> str:
+    """All problems in one of FORMATS: lines of text, a JSON array, or GitHub annotations."""
+    if style == "json":
+        return json.dumps([p.as_dict() for p in problems], indent=2, ensure_ascii=False)
+    if style == "github":
+        return "\n".join(p.format_github() for p in problems)
+    return "\n".join(p.format() for p in problems)
+
+
+def _escape_data(text: str) -> str:
+    # The escapes GitHub's runner reverses in a workflow command's message.
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
 class ContentError(Exception):
