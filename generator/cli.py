@@ -31,6 +31,7 @@ def parser() -> argparse.ArgumentParser:
     check_cmd.add_argument("--drafts", action="store_true", help="check as if building with drafts")
     check_cmd.add_argument("--format", choices=FORMATS, default="text",
                            help="text lines on stderr (default), a JSON array or GitHub Actions annotations on stdout")
+    add_editor_commands(commands)
     return top
 
 
@@ -42,8 +43,52 @@ def add_content_options(command: argparse.ArgumentParser) -> None:
                               "(default: templates/ beside the content directory, if any)")
 
 
+def add_editor_commands(commands) -> None:
+    """`digest new KIND` with one flag per question of that kind."""
+    from . import scaffold
+
+    new_cmd = commands.add_parser("new", help="start a new launch, source or actor file",
+                                  description="Write a new content file from flags, asking for what is missing. "
+                                              "It never overwrites a file.")
+    kinds = new_cmd.add_subparsers(dest="record", required=True, metavar="KIND")
+    for kind, questions in scaffold.QUESTIONS.items():
+        kind_cmd = kinds.add_parser(kind, help=f"a new {kind} file", description=f"Write a new {kind} file.")
+        kind_cmd.add_argument("--content", type=Path, default=Path("content"), metavar="DIR",
+                              help="content directory (default: content)")
+        for q in questions:
+            kind_cmd.add_argument(f"--{q.name}", action="append" if q.many else "store", metavar="TEXT",
+                                  help=q.prompt + (" (repeatable)" if q.many else ""))
+
+
+def new_command(args: argparse.Namespace) -> int:
+    """`digest new KIND`: write the file; 1 if it exists, 2 if a value is missing or wrong."""
+    from . import scaffold
+
+    if not args.content.is_dir():
+        print(f"digest: error: content directory {args.content} not found (pass --content DIR)", file=sys.stderr)
+        return 2
+    given = {q.name: getattr(args, q.name) for q in scaffold.QUESTIONS[args.record]}
+    try:
+        values = scaffold.answers(args.record, given, scaffold.known_ids(args.content), ask_line)
+        path = scaffold.create(args.content, scaffold.draft(args.record, values))
+    except scaffold.ScaffoldError as exc:
+        print(f"digest: error: {exc}", file=sys.stderr)
+        return 1 if isinstance(exc, scaffold.Exists) else 2
+    print(f"Wrote {path}. Fill in its TODO placeholders: `digest check` reports them until you do.")
+    return 0
+
+
+def ask_line(prompt: str) -> str | None:
+    """Ask on stderr, read one line of stdin; None at the end of input."""
+    print(prompt, end="", file=sys.stderr, flush=True)
+    line = sys.stdin.readline()
+    return line.rstrip("\n") if line else None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if args.command == "new":
+        return new_command(args)
     options = BuildOptions(content_dir=args.content, out_dir=getattr(args, "out", Path("site")),
                            base_url=getattr(args, "base_url", None), drafts=args.drafts,
                            templates_dir=args.templates)
