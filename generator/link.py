@@ -58,17 +58,23 @@ def link(validated: Validated, include_drafts: bool = False) -> Site:
     """Resolve ids and build the indexes; raise ContentError listing every problem."""
     problems = list(validated.problems)
     tables = {
-        "launch": _index(validated.launches, problems),
-        "source": _index(validated.sources, problems),
-        "actor": _index(validated.actors, problems),
+        "launch": _index(validated.launches),
+        "source": _index(validated.sources),
+        "actor": _index(validated.actors),
     }
     drafts = {(kind, r.id) for kind, table in tables.items() for r in table.values() if getattr(r, "draft", False)}
     draft_paths = {r.path for table in tables.values() for r in table.values() if getattr(r, "draft", False)}
     for ref in validated.refs:
         table = tables[ref.kind]
-        if ref.id not in table:
-            hint = closest(ref.id, table)
+        known = validated.known.get(ref.kind, {}) or table
+        if ref.id not in known:
+            hint = closest(ref.id, known)
             problems.append(_at(ref.where, f"unknown {ref.kind} '{ref.id}'", hint))
+        elif ref.id not in table:
+            continue  # its file failed to validate, and that problem is reported already
+        elif ref.where.field == "country" and table[ref.id].kind != "state":
+            problems.append(_at(ref.where, f"'{ref.id}' is a {table[ref.id].kind}, not a state",
+                                "a country names an actor of kind 'state'"))
         elif (ref.kind, ref.id) in drafts and not include_drafts and ref.where.path not in draft_paths:
             problems.append(_at(ref.where, f"{ref.kind} '{ref.id}' is a draft",
                                 "publish it (remove 'draft: true') or build with --drafts"))
@@ -80,15 +86,9 @@ def link(validated: Validated, include_drafts: bool = False) -> Site:
     return _build_site(validated.config, launches, sources, list(tables["actor"].values()))
 
 
-def _index(records, problems: list[Problem]) -> dict:
-    table = {}
-    for record in records:
-        if record.id in table:
-            problems.append(Problem(record.path, 1, 1, "", f"duplicate id '{record.id}'",
-                                    f"also defined in {table[record.id].path}; rename one of the files"))
-        else:
-            table[record.id] = record
-    return table
+def _index(records) -> dict:
+    """Records by id; `validate.collect` has already refused a second file with the same id."""
+    return {record.id: record for record in records}
 
 
 def _at(where: Problem, message: str, hint: str) -> Problem:

@@ -42,6 +42,11 @@ class Mark:
     line: int
     col: int
     raw: str | None = None  # the scalar as the editor typed it (e.g. `NO`, `8:07`)
+    # Where a scalar's text itself begins: past an opening quote, or on the line
+    # after a block scalar's `|`/`>`, whose lines all share one indentation.
+    text_line: int = 0
+    text_col: int = 0
+    block: bool = False
 
 
 @dataclass
@@ -79,11 +84,20 @@ def field_name(path: tuple) -> str:
     return text
 
 
+@dataclass(frozen=True)
+class Unreadable:
+    """A record file that could not be parsed, and why."""
+
+    kind: str
+    problems: tuple[Problem, ...]
+
+
 @dataclass
 class Loaded:
     site: RawDoc | None
     docs: list[RawDoc]
-    problems: list[Problem]
+    problems: list[Problem]  # about site.yaml, stray files, and values in `docs`
+    unreadable: list[Unreadable] = field(default_factory=list)
 
 
 def load_content(content_dir: Path) -> Loaded:
@@ -92,8 +106,16 @@ def load_content(content_dir: Path) -> Loaded:
     site = load_site_file(content_dir, problems)
     files, stray = content_files(content_dir)
     problems.extend(stray)
-    docs = [doc for path, kind in files if (doc := load_file(path, kind, content_dir, problems)) is not None]
-    return Loaded(site, docs, problems)
+    docs, unreadable = [], []
+    for path, kind in files:
+        found: list[Problem] = []
+        doc = load_file(path, kind, content_dir, found)
+        if doc is None:
+            unreadable.append(Unreadable(kind, tuple(found)))
+        else:
+            docs.append(doc)
+            problems.extend(found)
+    return Loaded(site, docs, problems, unreadable)
 
 
 def load_site_file(content_dir: Path, problems: list[Problem]) -> RawDoc | None:
@@ -102,7 +124,8 @@ def load_site_file(content_dir: Path, problems: list[Problem]) -> RawDoc | None:
     if site_path.is_file():
         return load_file(site_path, "site", content_dir, problems)
     shown = display_path(site_path, content_dir)
-    problems.append(Problem(shown, 1, 1, "", "missing site.yaml", "create it with at least a title"))
+    problems.append(Problem(shown, 1, 1, "", "missing site.yaml",
+                            "create it with at least 'title:' and 'base_url:'"))
     return None
 
 
@@ -128,8 +151,9 @@ def load_file(path: Path, kind: str, content_dir: Path, problems: list[Problem])
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = path.read_bytes()[: exc.start].count(b"\n") + 1
-        problems.append(Problem(shown, line, 1, "", "file is not UTF-8 text",
+        data = path.read_bytes()
+        line, col = data[: exc.start].count(b"\n") + 1, exc.start - data.rfind(b"\n", 0, exc.start)
+        problems.append(Problem(shown, line, col, "", f"file is not UTF-8 text: byte 0x{data[exc.start]:02x}",
                                 "save it with UTF-8 encoding"))
         return None
     if not text.strip():
@@ -139,8 +163,6 @@ def load_file(path: Path, kind: str, content_dir: Path, problems: list[Problem])
 
     yaml_text, body, body_line = text, "", 1
     if path.suffix in (".md", ".markdown"):
-        # The front matter string starts on the opening '---' line, so YAML's
-        # line numbers within it are already the file's line numbers.
         handler = frontmatter.YAMLHandler()
         if not handler.detect(text):
             problems.append(Problem(shown, 1, 1, "", "no front matter",
@@ -152,6 +174,10 @@ def load_file(path: Path, kind: str, content_dir: Path, problems: list[Problem])
             problems.append(Problem(shown, 1, 1, "", "front matter is not closed",
                                     "end the YAML fields with a line '---'"))
             return None
+        # The opening boundary may swallow blank lines after '---'; pad the YAML
+        # with as many newlines, so that its line numbers are the file's.
+        opening = handler.FM_BOUNDARY.match(text).end()
+        yaml_text = "\n" * text[:opening].count("\n") + yaml_text
         body_line = text[: len(text) - len(body)].count("\n") + 1
 
     try:
@@ -171,18 +197,30 @@ def load_file(path: Path, kind: str, content_dir: Path, problems: list[Problem])
         where = (node.start_mark.line + 1, node.start_mark.column + 1) if node is not None else (1, 1)
         problems.append(Problem(shown, *where, "", "expected 'key: value' fields at the top level"))
         return None
-    doc.data = _to_python(node, (), doc, problems, yaml.constructor.SafeConstructor())
+    doc.data = _to_python(node, (), doc, problems, yaml.constructor.SafeConstructor(), yaml_text.split("\n"))
     if kind != "site" and path.suffix in (".yaml", ".yml") and isinstance(doc.data.get("body"), str):
         doc.body = doc.data.pop("body")
-        doc.body_line = doc.marks[("body",)].line
+        doc.body_line = doc.marks[("body",)].text_line
     return doc
 
 
+def _mark(node: yaml.Node, lines: list[str]) -> Mark:
+    """The node's position, and for a scalar where its text begins."""
+    line, col = node.start_mark.line + 1, node.start_mark.column + 1
+    if not isinstance(node, yaml.ScalarNode):
+        return Mark(line, col)
+    if node.style in ("|", ">"):
+        following = [text for text in lines[line:node.end_mark.line + 1] if text.strip()]
+        indent = len(following[0]) - len(following[0].lstrip(" ")) if following else 0
+        return Mark(line, col, node.value, line + 1, indent + 1, block=True)
+    quoted = node.style in ("'", '"')
+    return Mark(line, col, node.value, line, col + quoted)
+
+
 def _to_python(node: yaml.Node, path: tuple, doc: RawDoc, problems: list[Problem],
-               constructor: yaml.constructor.SafeConstructor) -> Any:
+               constructor: yaml.constructor.SafeConstructor, lines: list[str]) -> Any:
     """Build plain Python values from a YAML node, recording every mark."""
-    raw = node.value if isinstance(node, yaml.ScalarNode) else None
-    doc.marks[path] = Mark(node.start_mark.line + 1, node.start_mark.column + 1, raw)
+    doc.marks[path] = _mark(node, lines)
     if isinstance(node, yaml.MappingNode):
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
@@ -191,10 +229,10 @@ def _to_python(node: yaml.Node, path: tuple, doc: RawDoc, problems: list[Problem
             doc.key_marks[key_path] = Mark(key_node.start_mark.line + 1, key_node.start_mark.column + 1, key)
             if key in result:
                 problems.append(doc.problem(key_path, "key appears twice", "keep one of them", at_key=True))
-            result[key] = _to_python(value_node, key_path, doc, problems, constructor)
+            result[key] = _to_python(value_node, key_path, doc, problems, constructor, lines)
         return result
     if isinstance(node, yaml.SequenceNode):
-        return [_to_python(item, path + (i,), doc, problems, constructor)
+        return [_to_python(item, path + (i,), doc, problems, constructor, lines)
                 for i, item in enumerate(node.value)]
     try:
         return constructor.construct_object(node, deep=True)

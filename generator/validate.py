@@ -11,17 +11,19 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zoneinfo
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import PurePosixPath
 from typing import Any, Callable
 
 from . import model
 from .errors import Problem, closest
-from .load import Loaded, RawDoc
+from .load import Loaded, Mark, RawDoc, field_name
 
 ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})$")
-# Inline links `](target` and reference definitions `[x]: target` in Markdown.
-MD_LINK_RE = re.compile(r"\]\(\s*<?([^)\s>]+)|^\s{0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?:\s|$)", re.M)
+# Inline links `](target`, reference definitions `[x]: target` and autolinks `<scheme:...>` in Markdown.
+MD_LINK_RE = re.compile(r"\]\(\s*<?([^)\s>]+)|^\s{0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?:\s|$)"
+                        r"|<([a-zA-Z][a-zA-Z0-9+.-]*:[^>\s]*)>", re.M)
 SCHEME_RE = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
 RECORD_SCHEMES = ("launch", "actor", "source")
 WEB_SCHEMES = ("http", "https")
@@ -53,6 +55,8 @@ class Validated:
     actors: list[model.Actor]
     refs: list[Ref]
     problems: list[Problem]
+    # kind -> id -> the file that defines it, for every record file, even one that failed.
+    known: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -78,8 +82,8 @@ class Checker:
         for key, parse in table.items():
             if key not in value or value[key] is None:
                 if key in required:
-                    self.problems.append(self.doc.problem(path, f"missing required field '{key}'",
-                                                          f"add a line '{key}: ...'"))
+                    problem = self.doc.problem(path, "missing required field", f"add '{key}: ...'")
+                    self.problems.append(replace(problem, field=field_name(path + (key,))))
                     out[key] = _MISSING
                 else:
                     out[key] = None
@@ -127,6 +131,8 @@ def yaml_surprise(check: Checker, path: tuple, value: Any, wanted: str) -> Inval
     if raw is not None and isinstance(value, (bool, int, float)) and raw != str(value):
         return Invalid(f"expected {wanted}, but YAML read {raw} as {describe(value)}",
                        f'put it in quotes: "{raw}"')
+    if wanted == "text" and raw is not None and isinstance(value, (bool, int, float)):
+        return Invalid(f"expected text, got {describe(value)}", f'put it in quotes: "{raw}"')
     return Invalid(f"expected {wanted}, got {describe(value)}")
 
 
@@ -197,7 +203,7 @@ def timezone(check: Checker, path: tuple, value: Any) -> str:
 
 def web_url(check: Checker, path: tuple, value: Any) -> str:
     url = text(check, path, value)
-    if not re.match(r"^https?://[^\s/]+", url):
+    if not re.fullmatch(r"https?://[^\s/?#]+\S*", url):
         raise Invalid(f"'{url}' is not an http or https URL", "links must start with http:// or https://")
     return url
 
@@ -269,8 +275,10 @@ def one_fact(check: Checker, path: tuple, value: Any) -> model.Fact:
         return _MISSING
     has_value = fields["value"] is not None
     has_range = fields["min"] is not None or fields["max"] is not None
-    if has_value == has_range:
-        raise Invalid("give either 'value' or both 'min' and 'max'")
+    if has_value and has_range:
+        raise Invalid("has both 'value' and a range", "give either 'value' or 'min' and 'max', not both")
+    if not has_value and not has_range:
+        raise Invalid("has no 'value' and no range", "give 'value', or 'min' and 'max'")
     if has_range:
         if fields["min"] is None or fields["max"] is None:
             raise Invalid("a range needs both 'min' and 'max'")
@@ -354,19 +362,34 @@ def validate(loaded: Loaded, base_url: str | None = None) -> Validated:
     """Check every document; return the records that are whole and all problems."""
     problems = list(loaded.problems)
     config = validate_site(loaded.site, base_url, problems) if loaded.site else None
-    return collect(config, [validate_doc(doc, config) for doc in loaded.docs], problems)
+    results = [validate_doc(doc, config) for doc in loaded.docs]
+    results += [DocResult(failed.kind, None, (), failed.problems) for failed in loaded.unreadable]
+    return collect(config, results, problems)
 
 
 def collect(config: model.SiteConfig | None, results: list[DocResult], problems: list[Problem]) -> Validated:
-    """Gather per-file results into one `Validated`."""
+    """Gather per-file results into one `Validated`; a second file with an id already taken is a problem."""
     validated = Validated(config, [], [], [], [], list(problems))
     records = {"launch": validated.launches, "source": validated.sources, "actor": validated.actors}
-    for result in results:
+    for result in sorted(results, key=_file_of):  # of two files with one id, the first in name order wins
         validated.problems.extend(result.problems)
         validated.refs.extend(result.refs)
+        shown = _file_of(result)
+        ident_ = PurePosixPath(shown).stem
+        taken = validated.known.setdefault(result.kind, {})
+        if ident_ in taken:
+            validated.problems.append(Problem(shown, 1, 1, "", f"duplicate id '{ident_}'",
+                                              f"also defined in {taken[ident_]}; rename one of the files"))
+            continue
+        taken[ident_] = shown
         if result.record is not None:
             records[result.kind].append(result.record)
     return validated
+
+
+def _file_of(result: DocResult) -> str:
+    """The file a result came from; a file that failed has problems, and they all point into it."""
+    return result.record.path if result.record is not None else result.problems[0].path
 
 
 def validate_doc(doc: RawDoc, config: model.SiteConfig | None) -> DocResult:
@@ -377,8 +400,8 @@ def validate_doc(doc: RawDoc, config: model.SiteConfig | None) -> DocResult:
                                       "rename the file with lowercase letters, digits and hyphens"))
     make_record = {"launch": launch_record, "source": source_record, "actor": actor_record}[doc.kind]
     record_ = make_record(check)
+    body_links(check, body_of(doc))  # even when the fields are wrong: one run reports everything
     if record_ is not None:
-        body_links(check, record_.body)
         body_placeholders(check, record_.body)
     whole = record_ if not check.problems else None
     return DocResult(doc.kind, whole, tuple(check.refs), tuple(check.problems))
@@ -398,18 +421,27 @@ def validate_site(doc: RawDoc, base_url: str | None, problems: list[Problem]) ->
         vocabularies=fields["vocabularies"] or model.Vocabularies((), (), ()))
 
 
-def _body(check: Checker, fields: dict, key: str = "") -> model.Body:
-    """The Markdown body; for an actor, the `description` field stands in for it."""
-    doc = check.doc
-    if doc.body.strip() or not (key and fields.get(key)):
-        return model.Body(doc.body, doc.body_line, doc.shown)
-    return model.Body(fields[key], doc.mark((key,)).line, doc.shown)
+def body_of(doc: RawDoc) -> model.Body:
+    """The Markdown body; for an actor without one, its `description` stands in."""
+    key, mark = body_origin(doc)
+    if key == "description":
+        text = doc.data.get(key)
+        return model.Body(text if isinstance(text, str) else "", mark.text_line if mark else 1, doc.shown)
+    return model.Body(doc.body, doc.body_line, doc.shown)
+
+
+def body_origin(doc: RawDoc) -> tuple[str, Mark | None]:
+    """The field a record's body is written in, and its mark when that is a YAML value."""
+    if doc.kind == "actor" and not doc.body.strip():
+        return "description", doc.marks.get(("description",))
+    return "body", doc.marks.get(("body",)) if doc.path.suffix in (".yaml", ".yml") else None
 
 
 def launch_record(check: Checker) -> model.Launch | None:
     fields = check.fields((), check.doc.data, LAUNCH_FIELDS, {"title", "date"})
     if fields is None or _MISSING in fields.values():
         return None
+    unlisted_fact_sources(check, fields)
     default_tz = check.config.timezone if check.config else "UTC"
     return model.Launch(
         id=check.doc.id, path=check.doc.shown, title=fields["title"], date=fields["date"],
@@ -418,7 +450,20 @@ def launch_record(check: Checker) -> model.Launch | None:
         facts=tuple((name, fields[name]) for name in model.FACT_FIELDS if fields[name]),
         outcome=fields["outcome"] or "unknown", actors=fields["actors"] or (),
         sources=fields["sources"] or (), tags=fields["tags"] or (), draft=bool(fields["draft"]),
-        aliases=fields["aliases"] or (), updates=fields["updates"] or (), body=_body(check, fields))
+        aliases=fields["aliases"] or (), updates=fields["updates"] or (), body=body_of(check.doc))
+
+
+def unlisted_fact_sources(check: Checker, fields: dict[str, Any]) -> None:
+    """A fact's source must be one the launch lists, so that the launch page cites it."""
+    listed = set(fields["sources"] or ())
+    for name in model.FACT_FIELDS:
+        reports = check.doc.data.get(name)
+        places = [(i,) for i in range(len(reports))] if isinstance(reports, list) else [()]
+        for place, fact_ in zip(places, fields[name] or ()):
+            if isinstance(fact_, model.Fact) and fact_.source and fact_.source not in listed:
+                check.problems.append(check.doc.problem((name, *place, "source"),
+                                                        f"source '{fact_.source}' is not in the launch's sources",
+                                                        "add it to 'sources:'"))
 
 
 def source_record(check: Checker) -> model.Source | None:
@@ -434,7 +479,7 @@ def source_record(check: Checker) -> model.Source | None:
         published=fields["published"], updated=fields["updated"], url=fields["url"],
         language=fields["language"] or (check.config.language if check.config else "en"),
         quotes=fields["quotes"] or (), draft=bool(fields["draft"]), updates=fields["updates"] or (),
-        body=_body(check, fields))
+        body=body_of(check.doc))
 
 
 def actor_record(check: Checker) -> model.Actor | None:
@@ -444,17 +489,18 @@ def actor_record(check: Checker) -> model.Actor | None:
     return model.Actor(
         id=check.doc.id, path=check.doc.shown, name=fields["name"], kind=fields["kind"],
         title=fields["title"] or "", country=fields["country"], aliases=fields["aliases"] or (),
-        body=_body(check, fields, "description"))
+        body=body_of(check.doc))
 
 
 def body_links(check: Checker, body_: model.Body) -> None:
     """Check link targets in a Markdown body: record ids become refs, schemes are limited."""
     doc, body = check.doc, body_.text
+    key, mark = body_origin(doc)
     for match in MD_LINK_RE.finditer(body):
-        target = match[1] or match[2]
-        line = body_.line + body.count("\n", 0, match.start(1 if match[1] else 2))
-        col = match.start(1 if match[1] else 2) - (body.rfind("\n", 0, match.start()) + 1) + 1
-        where = Problem(doc.shown, line, col, "body", "")
+        group = next(i for i in (1, 2, 3) if match[i])
+        target, start = match[group], match.start(group)
+        line, col = _file_position(body_, mark, body.count("\n", 0, start), start - body.rfind("\n", 0, start))
+        where = Problem(doc.shown, line, col, key, "")
         scheme = SCHEME_RE.match(target)
         if not scheme:
             continue
@@ -463,8 +509,17 @@ def body_links(check: Checker, body_: model.Body) -> None:
             ident_ = target[len(name) + 1:].split("#")[0]
             check.refs.append(Ref(name, ident_, where))
         elif name not in WEB_SCHEMES:
-            check.problems.append(Problem(doc.shown, line, col, "body", f"link scheme '{name}:' is not allowed",
-                                          "link with http://, https://, launch:, actor: or source:"))
+            check.problems.append(replace(where, message=f"link scheme '{name}:' is not allowed",
+                                          hint="link with http://, https://, launch:, actor: or source:"))
+
+
+def _file_position(body: model.Body, mark: Mark | None, line: int, col: int) -> tuple[int, int]:
+    """A place in a body's text (0-based line, 1-based column) as a line and column of its file."""
+    if mark is None:  # Markdown after the front matter: the text's lines are the file's
+        return body.line + line, col
+    if mark.block:  # every line of a block scalar is indented alike
+        return mark.text_line + line, mark.text_col - 1 + col
+    return mark.text_line + line, mark.text_col - 1 + col if line == 0 else col
 
 
 def body_placeholders(check: Checker, body_: model.Body) -> None:

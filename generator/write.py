@@ -31,7 +31,9 @@ class WriteReport:
 def check_output_dir(out_dir: Path, content_dir: Path) -> None:
     """Refuse an output directory that would destroy content or someone else's files."""
     out, content = out_dir.resolve(), content_dir.resolve()
-    if out == content or out in content.parents:
+    if out == content:
+        raise OutputError(f"output directory {out_dir} is the content directory; choose another --out")
+    if out in content.parents:
         raise OutputError(f"output directory {out_dir} contains the content directory; choose another --out")
     if content in out.parents:
         raise OutputError(f"output directory {out_dir} is inside the content directory; choose another --out")

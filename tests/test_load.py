@@ -1,0 +1,161 @@
+"""Stage 1, load: files -> RawDocs that remember the line, column and text of every value."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from generator.load import load_content
+from tests.conftest import SITE_YAML, write_tree
+
+
+def load(root: Path, files: dict[str, str], monkeypatch):
+    """Write a content folder holding site.yaml plus `files`, and load it."""
+    write_tree(root, {"content/site.yaml": SITE_YAML, **files})
+    monkeypatch.chdir(root)
+    return load_content(Path("content"))
+
+
+def problems_of(loaded):
+    """Every problem found, about readable files and unreadable ones."""
+    return loaded.problems + [p for failed in loaded.unreadable for p in failed.problems]
+
+
+def line_of(doc, text: str) -> int:
+    """The file line on which `text` stands in the document's body."""
+    return doc.body_line + doc.body[: doc.body.index(text)].count("\n")
+
+
+def only_doc(loaded):
+    assert loaded.problems == []
+    assert len(loaded.docs) == 1
+    return loaded.docs[0]
+
+
+def test_front_matter_values_keep_their_file_positions(tmp_path, monkeypatch):
+    doc = only_doc(load(tmp_path, {"content/launches/2030-01-02-x.md": """\
+        ---
+        title: A test
+        date: 2030-01-02
+        actors:
+          - {id: northland, role: launcher}
+        ---
+        Body text.
+        """}, monkeypatch))
+    assert doc.kind == "launch" and doc.id == "2030-01-02-x"
+    assert doc.shown == "content/launches/2030-01-02-x.md"
+    assert doc.data["date"] == "2030-01-02"  # dates stay text: validation checks the calendar
+    assert (doc.marks[("title",)].line, doc.marks[("title",)].col) == (2, 8)
+    assert (doc.marks[("actors", 0, "role")].line, doc.marks[("actors", 0, "role")].col) == (5, 27)
+    assert (doc.key_marks[("actors",)].line, doc.key_marks[("actors",)].col) == (4, 1)
+    assert doc.body.strip() == "Body text."
+    assert line_of(doc, "Body") == 7
+
+
+def test_blank_lines_after_the_opening_dashes_do_not_shift_lines(tmp_path, monkeypatch):
+    doc = only_doc(load(tmp_path, {"content/launches/2030-01-02-x.md":
+                                   "---\n\n\ntitle: A test\ndate: 2030-01-02\n---\nBody\n"}, monkeypatch))
+    assert doc.marks[("title",)].line == 4
+    assert doc.marks[("date",)].line == 5
+    assert line_of(doc, "Body") == 7
+
+
+def test_raw_text_is_kept_for_yaml_surprises(tmp_path, monkeypatch):
+    doc = only_doc(load(tmp_path, {"content/actors/a.yaml": "name: A\nkind: state\ncountry: NO\ntitle: 8:07\n"},
+                        monkeypatch))
+    assert doc.data["country"] is False and doc.marks[("country",)].raw == "NO"
+    assert doc.data["title"] == 487 and doc.marks[("title",)].raw == "8:07"
+
+
+def test_yaml_record_body_and_block_scalar_positions(tmp_path, monkeypatch):
+    doc = only_doc(load(tmp_path, {"content/launches/2030-01-02-x.yaml": """\
+        title: A test
+        date: 2030-01-02
+        body: |
+            First line.
+            Second line.
+        """}, monkeypatch))
+    assert "body" not in doc.data
+    assert doc.body == "First line.\nSecond line.\n"
+    assert doc.body_line == 4  # the text starts below `body: |`
+    mark = doc.marks[("body",)]
+    assert mark.block and (mark.text_line, mark.text_col) == (4, 5)
+
+
+def test_quoted_scalar_text_starts_after_the_quote(tmp_path, monkeypatch):
+    doc = only_doc(load(tmp_path, {"content/actors/a.yaml": 'name: A\nkind: state\ndescription: "See it."\n'},
+                        monkeypatch))
+    mark = doc.marks[("description",)]
+    assert (mark.line, mark.col, mark.text_line, mark.text_col, mark.block) == (3, 14, 3, 15, False)
+
+
+def test_byte_order_mark_is_accepted(tmp_path, monkeypatch):
+    write_tree(tmp_path, {"content/site.yaml": SITE_YAML})
+    (tmp_path / "content/actors").mkdir()
+    (tmp_path / "content/actors/a.yaml").write_bytes("\ufeffname: Ä\nkind: state\n".encode("utf-8"))
+    monkeypatch.chdir(tmp_path)
+    doc = only_doc(load_content(Path("content")))
+    assert doc.data["name"] == "Ä"
+
+
+def test_every_folder_gives_its_kind_and_site_yaml_is_read(tmp_path, monkeypatch):
+    loaded = load(tmp_path, {
+        "content/actors/a.yaml": "name: A\nkind: state\n",
+        "content/actors/b.md": "---\nname: B\nkind: person\n---\nAbout B.\n",
+        "content/sources/s.md": "---\ntitle: S\n---\n",
+        "content/launches/l.yml": "title: L\n",
+        "content/launches/.hidden.md": "ignored",
+        "content/launches/sub/inner.md": "ignored",
+    }, monkeypatch)
+    assert loaded.problems == []
+    assert [(d.kind, d.id) for d in loaded.docs] == [
+        ("launch", "l"), ("source", "s"), ("actor", "a"), ("actor", "b")]
+    assert loaded.site.data["title"] == "Test Digest"
+
+
+def test_file_of_another_type_is_a_problem_not_skipped_silently(tmp_path, monkeypatch):
+    loaded = load(tmp_path, {"content/launches/notes.txt": "x"}, monkeypatch)
+    assert [p.format() for p in loaded.problems] == [
+        "content/launches/notes.txt:1:1: error: unexpected file in launches/ "
+        "(records are .md or .yaml files; move or rename it)"]
+
+
+def test_missing_site_yaml_is_a_problem(tmp_path, monkeypatch):
+    (tmp_path / "content").mkdir()
+    monkeypatch.chdir(tmp_path)
+    loaded = load_content(Path("content"))
+    assert loaded.site is None
+    assert [p.message for p in loaded.problems] == ["missing site.yaml"]
+
+
+@pytest.mark.parametrize("text, where, message", [
+    ("", (1, 1), "file is empty"),
+    ("  \n\n", (1, 1), "file is empty"),
+    ("- a\n- b\n", (1, 1), "expected 'key: value' fields at the top level"),
+    ("title: [a\n", (2, 1), "invalid YAML: did not find expected ',' or ']'"),
+    ("title: a\ntitle: b\n", (2, 1), "key appears twice"),
+])
+def test_unreadable_yaml_files(tmp_path, monkeypatch, text, where, message):
+    loaded = load(tmp_path, {"content/actors/a.yaml": text}, monkeypatch)
+    assert [(p.line, p.col, p.message) for p in problems_of(loaded)] == [(*where, message)]
+
+
+def test_not_utf8_points_at_the_bad_byte(tmp_path, monkeypatch):
+    write_tree(tmp_path, {"content/site.yaml": SITE_YAML})
+    (tmp_path / "content/actors").mkdir()
+    (tmp_path / "content/actors/a.yaml").write_bytes(b"kind: state\nname: Caf\xe9\n")
+    monkeypatch.chdir(tmp_path)
+    loaded = load_content(Path("content"))
+    assert loaded.docs == []
+    assert [(p.line, p.col, p.message) for p in problems_of(loaded)] == [(2, 10, "file is not UTF-8 text: byte 0xe9")]
+
+
+def test_files_that_fail_to_parse_are_listed_with_their_problems(tmp_path, monkeypatch):
+    """Validation needs every record file, even a broken one, to know its id."""
+    loaded = load(tmp_path, {"content/actors/a.yaml": "name: [\n", "content/actors/b.yaml": "name: B\n"},
+                  monkeypatch)
+    assert [d.id for d in loaded.docs] == ["b"]
+    assert loaded.problems == []
+    assert [(f.kind, [p.path for p in f.problems]) for f in loaded.unreadable] == [
+        ("actor", ["content/actors/a.yaml"])]
