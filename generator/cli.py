@@ -32,6 +32,17 @@ def parser() -> argparse.ArgumentParser:
     check_cmd.add_argument("--format", choices=FORMATS, default="text",
                            help="text lines on stderr (default), a JSON array or GitHub Actions annotations on stdout")
     add_editor_commands(commands)
+
+    serve_cmd = commands.add_parser("serve", help="preview the site with live reload",
+                                    description="Build into a temporary directory, serve it on 127.0.0.1 "
+                                                "and rebuild and reload the browser on every save.")
+    add_content_options(serve_cmd)
+    serve_cmd.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    serve_cmd.add_argument("--port", type=int, default=8000,
+                           help="port to listen on; if taken, the next free one (default: 8000)")
+    serve_cmd.add_argument("--no-drafts", dest="drafts", action="store_false",
+                           help="hide records marked draft: true (shown by default)")
+    serve_cmd.add_argument("--open", action="store_true", help="open the preview in a web browser")
     return top
 
 
@@ -87,6 +98,10 @@ def ask_line(prompt: str) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if args.command == "serve":
+        from .serve import ServeOptions, serve  # the server's imports are only needed here
+
+        return serve(ServeOptions(args.content, args.templates, args.host, args.port, args.drafts, args.open))
     if args.command == "new":
         return new_command(args)
     options = BuildOptions(content_dir=args.content, out_dir=getattr(args, "out", Path("site")),

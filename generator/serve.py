@@ -1,0 +1,437 @@
+"""Live preview: `digest serve` builds into a temporary directory, serves it with livereload
+and rebuilds after each settled burst of saves; bad content swaps in an error page at every URL.
+
+Takes ServeOptions; change detection (snapshot, diff, debounce) is plain data and functions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import ipaddress
+import logging
+import os
+import sys
+import tempfile
+import threading
+import time
+import traceback
+import webbrowser
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+from livereload import Server
+from livereload.handlers import LiveReloadHandler, StaticFileHandler
+from tornado.ioloop import PeriodicCallback
+
+from . import cache
+from .build import BuildOptions, build
+from .errors import ContentError, Problem, display_path
+from .render import default_templates_dir
+from .write import OutputError
+
+POLL_SECONDS = 0.1  # how often the watched folders are compared with the last snapshot
+QUIET_SECONDS = 0.2  # a burst of saves is over once nothing changed for this long
+LONGEST_SECONDS = 2.0  # ...or once it has gone on this long (a long checkout still shows progress)
+PORT_TRIES = 20
+
+# Files editors write beside the real one while saving: swap, backup, lock and temp files.
+NOISE_PREFIXES = (".", "#")
+NOISE_SUFFIXES = ("~", ".swp", ".swo", ".swx", ".tmp", ".bak", ".orig", ".kate-swp", ".crswap",
+                  "___jb_tmp___", "___jb_old___")
+NOISE_NAMES = frozenset({"4913"})  # vim's probe that the folder is writable
+SKIPPED_DIRS = frozenset({"__pycache__", "node_modules"})
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    content_dir: Path = Path("content")
+    templates_dir: Path | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    drafts: bool = True
+    open_browser: bool = False
+
+
+# --- noticing changes -------------------------------------------------------------------------
+
+Stamp = tuple[int, int, int]  # (mtime_ns, size, inode): a rename-over changes the inode
+Snapshot = dict[str, Stamp]
+
+
+@dataclass(frozen=True, order=True)
+class Change:
+    path: str
+    kind: str  # added | modified | removed
+
+
+def snapshot(roots: list[Path]) -> Snapshot:
+    """Every file under the roots (missing roots are empty), with what tells a save apart."""
+    found: Snapshot = {}
+    for root in roots:
+        for folder, dirs, files in os.walk(root):
+            dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIPPED_DIRS)
+            for name in files:
+                path = os.path.join(folder, name)
+                try:
+                    stat = os.stat(path)
+                except OSError:  # deleted while we looked, or a dangling link
+                    continue
+                found[path] = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+    return found
+
+
+def diff(before: Snapshot, after: Snapshot) -> list[Change]:
+    """What was added, modified or removed between two snapshots, sorted by path."""
+    changes = [Change(p, "added") for p in after.keys() - before.keys()]
+    changes += [Change(p, "removed") for p in before.keys() - after.keys()]
+    changes += [Change(p, "modified") for p in after.keys() & before.keys() if after[p] != before[p]]
+    return sorted(changes)
+
+
+def is_noise(path: str) -> bool:
+    """True for the swap, backup and temp files editors write while saving."""
+    name = os.path.basename(path)
+    return name.startswith(NOISE_PREFIXES) or name.endswith(NOISE_SUFFIXES) or name in NOISE_NAMES
+
+
+def needs_rebuild(changes: list[Change]) -> list[Change]:
+    """The changes that call for a rebuild: every watched file except editor noise."""
+    return [change for change in changes if not is_noise(change.path)]
+
+
+def merge(earlier: str | None, later: str) -> str | None:
+    """One file's net change over a burst; None when it came and went (a temp file)."""
+    if earlier is None:
+        return later
+    if earlier == "added":
+        return None if later == "removed" else "added"
+    if earlier == "removed" and later == "added":
+        return "modified"
+    return later
+
+
+class Debouncer:
+    """Gathers changes until none came for `quiet` seconds, or the burst lasted `longest`.
+
+    Time is passed in, so tests drive it with plain numbers.
+    """
+
+    def __init__(self, quiet: float = QUIET_SECONDS, longest: float = LONGEST_SECONDS):
+        self.quiet, self.longest = quiet, longest
+        self.pending: dict[str, str] = {}
+        self.first = self.last = 0.0
+
+    def add(self, changes: list[Change], now: float) -> None:
+        """Note changes seen at time `now`."""
+        if not changes:
+            return
+        if not self.pending:
+            self.first = now
+        self.last = now
+        for change in changes:
+            kind = merge(self.pending.pop(change.path, None), change.kind)
+            if kind:
+                self.pending[change.path] = kind
+
+    def take(self, now: float) -> tuple[Change, ...]:
+        """The settled batch of changes, or () while saves are still coming."""
+        if not self.pending or (now - self.last < self.quiet and now - self.first < self.longest):
+            return ()
+        batch = tuple(sorted(Change(path, kind) for path, kind in self.pending.items()))
+        self.pending = {}
+        return batch
+
+
+class ChangeWatcher:
+    """Polls the watched folders; hands out each settled burst of relevant changes once."""
+
+    def __init__(self, roots: list[Path], debouncer: Debouncer | None = None):
+        self.roots = roots
+        self.seen = snapshot(roots)
+        self.debouncer = debouncer or Debouncer()
+
+    def poll(self, now: float) -> tuple[Change, ...]:
+        """Look at the folders once; return a batch to rebuild for, or ()."""
+        current = snapshot(self.roots)
+        self.debouncer.add(needs_rebuild(diff(self.seen, current)), now)
+        self.seen = current
+        return self.debouncer.take(now)
+
+
+def watched_roots(options: BuildOptions) -> list[Path]:
+    """The content (site.yaml included), the site's templates (even if not made yet), the defaults."""
+    own = options.templates_dir or options.content_dir.parent / "templates"
+    roots: list[Path] = []
+    for root in (options.content_dir, own, default_templates_dir()):
+        if all(root.resolve() != kept.resolve() for kept in roots):
+            roots.append(root)
+    return roots
+
+
+# --- building and what the browser is shown ----------------------------------------------------
+
+@dataclass(frozen=True)
+class Outcome:
+    pages: int
+    seconds: float
+    problems: tuple[Problem, ...]  # empty when the build succeeded
+
+
+class Preview:
+    """The preview's own build directory, and the error page shown while the content is invalid."""
+
+    def __init__(self, options: BuildOptions):
+        self.options = options
+        self.error_page: bytes | None = None
+
+    @property
+    def root(self) -> Path:
+        return self.options.out_dir
+
+    def rebuild(self) -> Outcome:
+        """Build into the preview directory; on problems keep the last build and set the error page."""
+        started = time.perf_counter()
+        try:
+            report = build(self.options)
+        except ContentError as exc:
+            problems = tuple(exc.problems)
+        except OutputError as exc:
+            problems = (Problem(str(self.options.content_dir), 1, 1, "", str(exc)),)
+        except Exception as exc:  # a bug in digest: keep serving, show it, and leave the traceback
+            traceback.print_exc()
+            problems = (Problem(str(self.options.content_dir), 1, 1, "", f"internal error: {exc!r}",
+                                "a bug in digest; the traceback is in the terminal"),)
+        else:
+            self.error_page = None
+            return Outcome(report.pages, time.perf_counter() - started, ())
+        self.error_page = error_page(problems, self.options.content_dir.parent).encode()
+        return Outcome(0, time.perf_counter() - started, problems)
+
+
+PAGE = jinja2.Environment(autoescape=True).from_string("""\
+<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>{{ title }} · digest preview</title>
+<style>
+:root { color-scheme: light dark; --bg: #fff; --fg: #1b1b1f; --muted: #5a5a66; --bad: #a4161a;
+        --box: #fbf1f1; --line: #e3c9c9; }
+@media (prefers-color-scheme: dark) {
+  :root { --bg: #16161a; --fg: #ececf1; --muted: #a8a8b3; --bad: #ff8a8a; --box: #2a1c1e; --line: #553236; } }
+body { margin: 0; background: var(--bg); color: var(--fg);
+       font: 1rem/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; }
+main { max-width: 60rem; margin: 0 auto; padding: 1.5rem 1rem 3rem; }
+h1 { color: var(--bad); font-size: 1.5rem; margin: 0 0 0.5rem; }
+p { color: var(--muted); margin: 0 0 1rem; }
+ol { padding: 0; list-style: none; }
+li { background: var(--box); border: 1px solid var(--line); border-left: 4px solid var(--bad);
+     border-radius: 4px; padding: 0.6rem 0.8rem; margin: 0 0 0.75rem; }
+code, pre { font: 0.9rem/1.45 ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; }
+.problem { display: block; overflow-wrap: anywhere; }
+pre { margin: 0.5rem 0 0; padding: 0.4rem 0.6rem; overflow-x: auto; border-top: 1px solid var(--line);
+      color: var(--muted); }
+</style>
+</head>
+<body>
+<main>
+<h1>{{ title }}</h1>
+<p>{{ lead }}</p>
+{% if problems %}<ol class="problems">
+{% for problem, quoted in problems %}  <li><code class="problem">{{ problem }}</code>
+{%- if quoted %}<pre>{{ quoted }}</pre>{% endif %}</li>
+{% endfor %}</ol>{% endif %}
+</main>
+</body>
+</html>
+""")
+
+
+def error_page(problems: tuple[Problem, ...], base: Path) -> str:
+    """The page served at every URL while the content is invalid: each problem, with its line."""
+    count = f"{len(problems)} problem" + ("s" if len(problems) != 1 else "")
+    return PAGE.render(
+        title=f"The site could not be built: {count}",
+        lead="The same lines as `digest check`. Fix them and save: this page reloads by itself "
+             "and comes back to where you were.",
+        problems=[(problem.format(), quote(problem, base)) for problem in problems])
+
+
+def not_found_page(url_path: str) -> str:
+    """The preview's own 404: it stays live, so a page being created appears once it exists."""
+    return PAGE.render(title="No page here", lead=f"The preview has no page at /{url_path}. "
+                       "This page reloads after each rebuild.", problems=[])
+
+
+def quote(problem: Problem, base: Path) -> str:
+    """The problem's source line with a caret under its column, or '' when unreadable."""
+    for path in (Path(problem.path), base / problem.path):
+        try:
+            lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            continue
+        if 1 <= problem.line <= len(lines):
+            number = f"{problem.line} | "
+            return f"{number}{lines[problem.line - 1]}\n{' ' * (len(number) + problem.col - 1)}^"
+        return ""
+    return ""
+
+
+class PreviewHandler(StaticFileHandler):
+    """Serves the preview directory, the error page while the content is invalid, and a live 404."""
+
+    def initialize(self, path: str, default_filename: str | None = None, preview: Preview | None = None) -> None:
+        super().initialize(path, default_filename)
+        self.preview = preview
+
+    async def get(self, path: str, include_body: bool = True) -> None:
+        page = self.preview.error_page if self.preview else None
+        if page is None:
+            await super().get(path, include_body)
+            return
+        self.set_status(500)
+        self.set_header("Content-Type", "text/html; charset=utf-8")
+        self.set_header("Cache-Control", "no-store")
+        self.finish(page if include_body else b"")
+
+    def set_extra_headers(self, path: str) -> None:
+        self.set_header("Cache-Control", "no-store")  # a reload must show the new build
+
+    def write_error(self, status_code: int, **kwargs) -> None:
+        if status_code != 404:
+            super().write_error(status_code, **kwargs)
+            return
+        self.set_header("Content-Type", "text/html; charset=utf-8")
+        self.finish(not_found_page(self.request.path.lstrip("/")))
+
+
+class PreviewServer(Server):
+    """livereload's server (reload socket, script injection) in front of PreviewHandler."""
+
+    def __init__(self, preview: Preview):
+        super().__init__()
+        self.preview = preview
+
+    def get_web_handlers(self, script):
+        return [(r"/(.*)", PreviewHandler,
+                 {"path": str(self.preview.root), "default_filename": "index.html", "preview": self.preview})]
+
+
+# --- the loop and the terminal -----------------------------------------------------------------
+
+def serve(options: ServeOptions) -> int:
+    """Build, serve and rebuild on every save until Ctrl-C; return the exit status."""
+    if not 1 <= options.port <= 65535:
+        print(f"digest: error: --port must be between 1 and 65535, not {options.port}", file=sys.stderr)
+        return 2
+    logging.getLogger("tornado.access").setLevel(logging.CRITICAL)  # request lines would drown the rebuilds
+    with tempfile.TemporaryDirectory(prefix="digest-preview-") as scratch:
+        build_options = BuildOptions(content_dir=options.content_dir, out_dir=Path(scratch) / "site",
+                                     drafts=options.drafts, templates_dir=options.templates_dir)
+        try:
+            return asyncio.run(run(options, Preview(build_options)))
+        except KeyboardInterrupt:
+            say("Stopped.")
+            return 0
+        finally:  # the build cache of this preview's directory is of no use once it is gone
+            cache.cache_path(build_options.content_dir, build_options.out_dir).unlink(missing_ok=True)
+
+
+async def run(options: ServeOptions, preview: Preview) -> int:
+    """The serving loop: first build, listen, then poll for changes until cancelled."""
+    watcher = ChangeWatcher(watched_roots(preview.options))  # before building: no save is missed
+    show_outcome(preview.rebuild(), (), was_ok=True)
+    server = PreviewServer(preview)
+    try:
+        port = listen(server, options.host, options.port)
+    except OSError as exc:
+        print(f"digest: error: cannot listen on {options.host}:{options.port}: {exc.strerror or exc}",
+              file=sys.stderr)
+        return 2
+    url = f"http://{url_host(options.host)}:{port}/"
+    say(f"Serving {options.content_dir} at {url} "
+        f"({'drafts shown' if options.drafts else 'drafts hidden'}; preview files in {preview.root.parent}). "
+        "Ctrl-C stops.")
+    if not is_loopback(options.host):
+        say(f"Note: --host {options.host} lets other machines on the network see this preview.")
+    if options.open_browser:
+        # A daemon thread: some browsers keep webbrowser.open() waiting until they close.
+        threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
+    PeriodicCallback(lambda: tick(watcher, preview), POLL_SECONDS * 1000).start()
+    await asyncio.Event().wait()  # until Ctrl-C cancels us
+    return 0
+
+
+def listen(server: PreviewServer, host: str, first_port: int) -> int:
+    """Listen on `first_port`, or the next free one (said on the terminal); return the port."""
+    last = min(first_port + PORT_TRIES, 65536)
+    for port in range(first_port, last):
+        try:
+            server.application(port, host)
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE or port == last - 1:
+                raise
+            continue
+        if port != first_port:
+            say(f"Port {first_port} is in use; using {port} instead.")
+        return port
+    raise OSError(errno.EADDRINUSE, "no free port")
+
+
+def tick(watcher: ChangeWatcher, preview: Preview) -> None:
+    """One poll: after a settled burst of saves, rebuild and tell the browsers to reload."""
+    changes = watcher.poll(time.monotonic())
+    if not changes:
+        return
+    was_ok = preview.error_page is None
+    outcome = preview.rebuild()
+    show_outcome(outcome, changes, was_ok)
+    LiveReloadHandler.reload_waiters(reload_path(changes, was_ok, outcome))
+
+
+def reload_path(changes: tuple[Change, ...], was_ok: bool, outcome: Outcome) -> str:
+    """What livereload.js should reload: just the stylesheets for a CSS-only edit, else the page."""
+    if was_ok and not outcome.problems and all(c.path.endswith(".css") for c in changes):
+        return os.path.basename(changes[0].path)
+    return "*"
+
+
+def show_outcome(outcome: Outcome, changes: tuple[Change, ...], was_ok: bool) -> None:
+    """Tell the terminal what changed, and how the rebuild went and took."""
+    took = f"{outcome.seconds:.2f}s"
+    lead = f"{time.strftime('%H:%M:%S')} {describe(changes)}: " if changes else ""
+    if outcome.problems:
+        count = f"{len(outcome.problems)} problem" + ("s" if len(outcome.problems) != 1 else "")
+        say(f"{lead}{count} in {took}; the browser shows them until they are fixed:")
+        for problem in outcome.problems:
+            print(problem.format(), file=sys.stderr, flush=True)
+    else:
+        fixed = "fixed; " if not was_ok else ""
+        say(f"{lead}{fixed}built {outcome.pages} pages in {took}.")
+
+
+def describe(changes: tuple[Change, ...], shown: int = 3) -> str:
+    """`content/a.md modified, content/b.md added and 2 more`."""
+    base = Path.cwd()
+    parts = [f"{display_path(Path(c.path), base)} {c.kind}" for c in changes[:shown]]
+    more = f" and {len(changes) - shown} more" if len(changes) > shown else ""
+    return ", ".join(parts) + more
+
+
+def url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def is_loopback(host: str) -> bool:
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def say(text: str) -> None:
+    print(text, flush=True)

@@ -1,0 +1,290 @@
+"""`digest serve` without a running server: change detection, debouncing, rebuilds, the error page.
+
+Time is passed to the debouncer as plain numbers, so nothing here sleeps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import os
+from pathlib import Path
+
+import pytest
+from tornado.httpclient import AsyncHTTPClient
+from tornado.httpserver import HTTPServer
+from tornado.testing import bind_unused_port
+from tornado.web import Application
+
+from generator.build import BuildOptions
+from generator.cli import main, parser
+from generator.errors import Problem
+from generator.render import default_templates_dir
+from generator.serve import (Change, ChangeWatcher, Debouncer, Outcome, Preview, PreviewServer, diff, error_page,
+                             is_noise, needs_rebuild, quote, reload_path, snapshot, watched_roots)
+
+LAUNCH = "content/launches/2030-03-01-first.md"
+
+
+# --- debouncing ----------------------------------------------------------------------------------
+
+def test_a_burst_of_saves_gives_one_batch_once_quiet():
+    # Whole numbers stand for time, so no float rounding decides a test.
+    debouncer = Debouncer(quiet=2, longest=20)
+    debouncer.add([Change("a.md", "modified")], now=100)
+    debouncer.add([Change("b.md", "added")], now=101)
+    debouncer.add([Change("a.md", "modified")], now=102)
+    assert debouncer.take(now=103) == ()  # only 1 since the last save
+    assert debouncer.take(now=104) == (Change("a.md", "modified"), Change("b.md", "added"))
+    assert debouncer.take(now=110) == ()  # handed out once
+
+
+def test_saves_that_never_stop_still_rebuild_after_the_longest_wait():
+    debouncer = Debouncer(quiet=2, longest=10)
+    fired = []
+    for now in range(30):
+        debouncer.add([Change("a.md", "modified")], now)
+        if debouncer.take(now):
+            fired.append(now)
+    assert fired == [10, 21]  # 10 after the first save of each burst, not at every save
+
+
+def test_a_temp_file_that_came_and_went_is_no_change():
+    debouncer = Debouncer(quiet=2)
+    debouncer.add([Change("x.md.tmp123", "added")], now=0)
+    debouncer.add([Change("x.md.tmp123", "removed")], now=1)
+    assert debouncer.take(now=50) == ()
+    # The next burst is timed from its own first save.
+    debouncer.add([Change("x.md", "modified")], now=90)
+    assert debouncer.take(now=91) == ()
+    assert debouncer.take(now=92) == (Change("x.md", "modified"),)
+
+
+@pytest.mark.parametrize("first, then, net", [
+    ("removed", "added", "modified"),  # an editor saving by delete and re-create
+    ("added", "modified", "added"),
+    ("modified", "removed", "removed"),
+    ("modified", "modified", "modified"),
+])
+def test_one_files_changes_in_a_burst_merge_into_its_net_change(first, then, net):
+    debouncer = Debouncer(quiet=2)
+    debouncer.add([Change("a.md", first)], now=0)
+    debouncer.add([Change("a.md", then)], now=1)
+    assert debouncer.take(now=10) == (Change("a.md", net),)
+
+
+# --- which changes call for a rebuild -----------------------------------------------------------
+
+@pytest.mark.parametrize("name", [
+    ".2030-03-01-first.md.swp", ".2030-03-01-first.md.swx", "2030-03-01-first.md~", "#2030-03-01-first.md#",
+    ".#2030-03-01-first.md", "4913", "2030-03-01-first.md___jb_tmp___", ".goutputstream-ABC123", ".DS_Store",
+])
+def test_editor_noise_is_ignored(name):
+    assert is_noise(f"content/launches/{name}")
+    assert needs_rebuild([Change(f"content/launches/{name}", "added")]) == []
+
+
+@pytest.mark.parametrize("path", [
+    "content/launches/2030-03-01-first.md", "content/site.yaml", "content/actors/northland.yaml",
+    "templates/launch.html", "templates/static/style.css", "content/sources/new.markdown",
+])
+def test_content_templates_and_static_files_call_for_a_rebuild(path):
+    change = Change(path, "modified")
+    assert needs_rebuild([change]) == [change]
+
+
+def test_watched_roots_are_the_content_the_sites_templates_and_the_defaults(tmp_path):
+    options = BuildOptions(content_dir=tmp_path / "content")
+    # The site's templates/ is watched before it exists, so creating it is noticed.
+    assert watched_roots(options) == [tmp_path / "content", tmp_path / "templates", default_templates_dir()]
+    explicit = BuildOptions(content_dir=tmp_path / "content", templates_dir=default_templates_dir())
+    assert watched_roots(explicit) == [tmp_path / "content", default_templates_dir()]
+
+
+def test_snapshots_tell_added_modified_and_removed_files_apart(tmp_path):
+    for name in ("keep.md", "edit.md", "gone.md", ".git/HEAD"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text("one\n")
+    before = snapshot([tmp_path, tmp_path / "missing"])
+    assert str(tmp_path / ".git/HEAD") not in before  # hidden folders are not walked
+    stat = (tmp_path / "edit.md").stat()
+    os.utime(tmp_path / "edit.md", ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    (tmp_path / "gone.md").unlink()
+    (tmp_path / "new.md").write_text("two\n")
+    assert diff(before, snapshot([tmp_path])) == [
+        Change(str(tmp_path / "edit.md"), "modified"),
+        Change(str(tmp_path / "gone.md"), "removed"),
+        Change(str(tmp_path / "new.md"), "added"),
+    ]
+
+
+def test_a_rename_over_the_file_counts_even_with_the_same_time_and_size(tmp_path):
+    target = tmp_path / "a.md"
+    target.write_text("same size A\n")
+    before = snapshot([tmp_path])
+    stat = target.stat()
+    replacement = tmp_path / ".a.md.new"
+    replacement.write_text("same size B\n")
+    os.utime(replacement, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    os.replace(replacement, target)
+    assert diff(before, snapshot([tmp_path])) == [Change(str(target), "modified")]
+
+
+def test_the_watcher_turns_an_editors_save_into_one_change(tmp_path):
+    watcher = ChangeWatcher([tmp_path], Debouncer(quiet=2))
+    page = tmp_path / "a.md"
+    # A save as vim does it: probe file, swap file, backup, then the file itself.
+    (tmp_path / "4913").write_text("")
+    (tmp_path / ".a.md.swp").write_text("swap")
+    page.write_text("text\n")
+    (tmp_path / "a.md~").write_text("old\n")
+    assert watcher.poll(now=10) == ()  # seen, not yet settled
+    (tmp_path / "4913").unlink()
+    (tmp_path / "a.md~").unlink()
+    assert watcher.poll(now=11) == ()
+    assert watcher.poll(now=12) == (Change(str(page), "added"),)
+    assert watcher.poll(now=20) == ()
+
+
+def test_only_editor_noise_never_rebuilds(tmp_path):
+    watcher = ChangeWatcher([tmp_path], Debouncer(quiet=2))
+    (tmp_path / ".a.md.swp").write_text("swap")
+    assert [watcher.poll(now=t) for t in (10, 20, 30)] == [(), (), ()]
+
+
+def test_css_only_edits_reload_just_the_stylesheets():
+    ok, bad = Outcome(3, 0.1, ()), Outcome(0, 0.1, (Problem("a.md", 1, 1, "", "broken"),))
+    css = (Change("templates/static/style.css", "modified"),)
+    assert reload_path(css, was_ok=True, outcome=ok) == "style.css"
+    assert reload_path(css, was_ok=False, outcome=ok) == "*"  # the error page must go: whole page
+    assert reload_path(css, was_ok=True, outcome=bad) == "*"
+    assert reload_path((Change("content/a.md", "modified"),) + css, was_ok=True, outcome=ok) == "*"
+
+
+# --- rebuilding, and what the browser is shown ---------------------------------------------------
+
+def preview_of(site_dir: Path, drafts: bool = True) -> Preview:
+    return Preview(BuildOptions(content_dir=site_dir / "content", out_dir=site_dir / "preview" / "site",
+                                drafts=drafts))
+
+
+def test_a_preview_builds_into_its_own_directory(site_dir):
+    preview = preview_of(site_dir)
+    outcome = preview.rebuild()
+    assert outcome.problems == () and outcome.pages > 0
+    assert (preview.root / "launches/2030-03-01-first/index.html").is_file()
+    assert preview.error_page is None
+    assert not (site_dir / "site").exists()
+
+
+def test_invalid_content_swaps_in_an_error_page_with_the_same_lines_as_check(site_dir, monkeypatch, capsys):
+    preview = preview_of(site_dir)
+    preview.rebuild()
+    launch = site_dir / LAUNCH
+    good = launch.read_text()
+    launch.write_text(good.replace("date: 2030-03-01", "date: 2030-02-30").replace(
+        "role: launcher}", "role: launcher}, {id: nobody, role: launcher}"))
+    outcome = preview.rebuild()
+
+    monkeypatch.chdir(site_dir)
+    assert main(["check", "--content", "content", "--drafts"]) == 1
+    check_lines = [line for line in capsys.readouterr().err.splitlines() if ": error: " in line]
+    assert len(check_lines) == 2
+    # Problem paths are shown relative to the working directory in both.
+    assert sorted(p.format() for p in outcome.problems) == sorted(check_lines)
+    page = preview.error_page.decode()
+    for line in check_lines:
+        assert line in html.unescape(page)
+    assert "</head>" in page  # where livereload puts its script, so the page reloads itself once fixed
+    # The last good build is kept, untouched, for when the content is fixed.
+    assert "First test launch" in (preview.root / "launches/2030-03-01-first/index.html").read_text()
+
+    launch.write_text(good)
+    assert preview.rebuild().problems == ()
+    assert preview.error_page is None
+
+
+def test_the_error_page_escapes_what_it_quotes(tmp_path):
+    source = tmp_path / "a.md"
+    source.write_text("---\ntitle: <script>alert(1)</script>\n---\n")
+    problem = Problem(str(source), 2, 8, "title", "bad <b>value</b>")
+    page = error_page((problem,), tmp_path)
+    assert "<script>alert" not in page and "<b>value" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_the_quoted_line_points_at_the_column(tmp_path):
+    (tmp_path / "a.md").write_text("---\ndate: 2030-02-30\n---\n")
+    assert quote(Problem("a.md", 2, 7, "date", "no such day"), tmp_path) == "2 | date: 2030-02-30\n          ^"
+    assert quote(Problem("a.md", 99, 1, "", "past the end"), tmp_path) == ""
+    assert quote(Problem("missing.md", 1, 1, "", "gone"), tmp_path) == ""
+
+
+def fetch(preview: Preview, paths: list[str]):
+    """GET each path from PreviewServer's handlers on a throwaway port."""
+    async def go():
+        sock, port = bind_unused_port()
+        server = HTTPServer(Application(PreviewServer(preview).get_web_handlers(b"")))
+        server.add_sockets([sock])
+        try:
+            client = AsyncHTTPClient()
+            return [await client.fetch(f"http://127.0.0.1:{port}/{path}", raise_error=False) for path in paths]
+        finally:
+            server.stop()
+    return asyncio.run(go())
+
+
+def test_the_server_shows_the_error_page_at_every_url_until_fixed(site_dir):
+    preview = preview_of(site_dir)
+    preview.rebuild()
+    urls = ["", "launches/2030-03-01-first/", "static/style.css", "no/such/page/"]
+    good = [r.code for r in fetch(preview, urls)]
+    assert good == [200, 200, 200, 404]
+
+    launch = site_dir / LAUNCH
+    text = launch.read_text()
+    launch.write_text(text.replace("date: 2030-03-01", "date: 2030-02-30"))
+    preview.rebuild()
+    broken = fetch(preview, urls)
+    assert [r.code for r in broken] == [500] * len(urls)
+    assert all(r.body == preview.error_page for r in broken)
+    assert f"{LAUNCH}:3:7: error: date" in broken[0].body.decode()
+
+    launch.write_text(text)
+    preview.rebuild()
+    back = fetch(preview, urls[:2])
+    assert [r.code for r in back] == [200, 200] and b"First test launch" in back[1].body
+    assert back[1].headers["Cache-Control"] == "no-store"
+
+
+def test_the_preview_404_is_the_previews_own_live_page(site_dir):
+    preview = preview_of(site_dir)
+    preview.rebuild()
+    [response] = fetch(preview, ["launches/2031-01-01-later/"])
+    assert response.code == 404
+    assert b"/launches/2031-01-01-later/" in response.body and b"</head>" in response.body
+
+
+def test_drafts_are_shown_and_marked_unless_no_drafts(site_dir):
+    (site_dir / "content/launches/2030-05-01-draft.md").write_text(
+        "---\ntitle: A draft launch\ndate: 2030-05-01\ndraft: true\n"
+        "actors: [{id: northland, role: launcher}]\n---\nNot yet.\n")
+    shown = preview_of(site_dir)
+    assert shown.rebuild().problems == ()
+    page = (shown.root / "launches/2030-05-01-draft/index.html").read_text()
+    assert "A draft launch" in page and 'class="draft-note"' in page
+    hidden = preview_of(site_dir, drafts=False)
+    assert hidden.rebuild().problems == ()
+    assert not (hidden.root / "launches/2030-05-01-draft").exists()
+
+
+def test_serve_options_on_the_command_line():
+    args = parser().parse_args(["serve"])
+    assert (args.host, args.port, args.drafts, args.open) == ("127.0.0.1", 8000, True, False)
+    args = parser().parse_args(["serve", "--no-drafts", "--open", "--port", "9001", "--content", "c"])
+    assert (args.port, args.drafts, args.open, args.content) == (9001, False, True, Path("c"))
+
+
+def test_an_impossible_port_is_a_usage_error(capsys):
+    assert main(["serve", "--port", "70000"]) == 2
+    assert "--port must be between 1 and 65535" in capsys.readouterr().err
