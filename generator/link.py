@@ -77,7 +77,7 @@ def link(validated: Validated, include_drafts: bool = False) -> Site:
                                 "a country names an actor of kind 'state'"))
         elif (ref.kind, ref.id) in drafts and not include_drafts and ref.where.path not in draft_paths:
             problems.append(_at(ref.where, f"{ref.kind} '{ref.id}' is a draft",
-                                "publish it (remove 'draft: true') or build with --drafts"))
+                                "publish it by removing 'draft: true', or build with --drafts"))
     if problems or validated.config is None:
         raise ContentError(problems)
 
