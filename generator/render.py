@@ -18,7 +18,7 @@ import jinja2
 import jinja2.meta
 from markupsafe import Markup
 
-from . import routes
+from . import chart, meta, routes
 from .cache import digest
 from .link import Site
 from .markup import MarkdownRenderer
@@ -72,6 +72,7 @@ class Renderer:
         self.site = site
         self.template_dirs = template_dirs
         self.markdown = MarkdownRenderer()
+        self._bodies: dict[tuple, Markup] = {}  # memo for body(); one build's worth
         self.env = jinja2.Environment(
             loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(d)) for d in template_dirs]),
             autoescape=True,
@@ -83,6 +84,7 @@ class Renderer:
         self.env.globals.update(
             site=site, url=url, link=link, body=self.body, routes=routes, FACT_FIELDS=FACT_FIELDS,
             month_name=lambda m: MONTHS[m - 1],
+            chart=chart, json_ld=lambda page: meta.json_ld(site, page),
         )
         self.env.filters.update(long_date=long_date, fact_value=fact_value, ordinal=ordinal,
                                 utc_offset=utc_offset, facts_differ=facts_differ, by_role=self.by_role,
@@ -96,7 +98,11 @@ class Renderer:
             if current in seen:
                 continue
             seen.add(current)
-            source, _, _ = self.env.loader.get_source(self.env, current)
+            try:
+                source, _, _ = self.env.loader.get_source(self.env, current)
+            except jinja2.TemplateNotFound:
+                source = ""  # rendering reports the missing template properly
+
             parts.append(f"{current}\0{source}")
             todo.extend(t for t in jinja2.meta.find_referenced_templates(self.env.parse(source)) if t)
         return digest("\0".join(sorted(parts)).encode())
@@ -118,8 +124,14 @@ class Renderer:
     @jinja2.pass_context
     def body(self, context, record) -> Markup:
         """A record's Markdown body as HTML, its record links made relative to this page."""
-        resolve = lambda kind, ident: url(context, routes.path_of(kind, ident))  # noqa: E731
-        return Markup(self.markdown.render(record.body.text, resolve))
+        page: routes.PageSpec = context["page"]
+        # The HTML only depends on where links are resolved from, and the same body
+        # appears on many pages at one depth (a launch in every feed that lists it).
+        key = (type(record).__name__, record.id, page.absolute_links or posixpath.dirname(page.path))
+        if key not in self._bodies:
+            resolve = lambda kind, ident: url(context, routes.path_of(kind, ident))  # noqa: E731
+            self._bodies[key] = Markup(self.markdown.render(record.body.text, resolve))
+        return self._bodies[key]
 
 
 @jinja2.pass_context
