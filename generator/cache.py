@@ -35,6 +35,10 @@ class BuildCache:
     files: dict[str, FileEntry] = field(default_factory=dict)  # content path -> entry
     pages: dict[str, str] = field(default_factory=dict)  # output path -> page fingerprint
     outputs: frozenset[str] = frozenset()  # every file the build wrote
+    # When that build started reading. A file modified within a second before it
+    # may be modified again with the same size and timestamp, so its size and
+    # time alone prove nothing (git's "racy clean" problem): such files are hashed.
+    read_at_ns: int = 0
 
 
 def cache_path(content_dir: Path, out_dir: Path) -> Path:

@@ -7,6 +7,7 @@ checked again. Without a cache this is simply load + validate.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,12 +17,16 @@ from .load import content_files, load_file, load_site_file
 from .validate import DocResult, Validated, collect, validate_doc, validate_site
 
 
+RACY_NS = 2_000_000_000
+
+
 @dataclass(frozen=True)
 class ReadResult:
     validated: Validated
     files: dict[str, FileEntry]  # content path -> entry, for the next build's cache
     config_digest: str
     record_digests: dict[str, str]  # "kind:id" -> digest of the record's file
+    read_at_ns: int
 
 
 def read_content(content_dir: Path, base_url: str | None, previous: BuildCache | None) -> ReadResult:
@@ -33,20 +38,22 @@ def read_content(content_dir: Path, base_url: str | None, previous: BuildCache |
     # Cached problems name files relative to the working directory, hence cwd.
     config_digest = digest(site_bytes + f"\0{base_url}\0{Path.cwd()}".encode())
     reusable = previous.files if previous and previous.config == config_digest else {}
+    trusted_before = previous.read_at_ns - RACY_NS if previous else 0
+    read_at_ns = time.time_ns()
 
     paths, stray = content_files(content_dir)
     problems.extend(stray)
     entries: dict[str, FileEntry] = {}
     for path, kind in paths:
-        entries[str(path)] = _entry(path, kind, content_dir, config, reusable.get(str(path)))
+        entries[str(path)] = _entry(path, kind, content_dir, config, reusable.get(str(path)), trusted_before)
     results = [entry.result for entry in entries.values()]
     record_digests = {f"{e.result.kind}:{Path(p).stem}": e.digest for p, e in entries.items()}
-    return ReadResult(collect(config, results, problems), entries, config_digest, record_digests)
+    return ReadResult(collect(config, results, problems), entries, config_digest, record_digests, read_at_ns)
 
 
-def _entry(path: Path, kind: str, content_dir: Path, config, old: FileEntry | None) -> FileEntry:
+def _entry(path: Path, kind: str, content_dir: Path, config, old: FileEntry | None, trusted_before: int) -> FileEntry:
     stat = path.stat()
-    if old and (old.size, old.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
+    if old and (old.size, old.mtime_ns) == (stat.st_size, stat.st_mtime_ns) and stat.st_mtime_ns < trusted_before:
         return old
     data_digest = digest(path.read_bytes())
     if old and old.digest == data_digest:
