@@ -1,0 +1,103 @@
+"""Stage 6, write: all or nothing, unchanged files keep their time, nothing outside the output directory."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from generator.write import MARKER, OutputError, check_output_dir, safe_relative, write_site
+
+OLD = 1_000_000_000  # a modification time long past, to see whether a file was rewritten
+
+
+def snapshot(root: Path) -> dict[str, tuple[bytes, int]]:
+    """Every file under root with its bytes and modification time."""
+    return {p.relative_to(root).as_posix(): (p.read_bytes(), p.stat().st_mtime_ns)
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def age(root: Path) -> None:
+    for path in root.rglob("*"):
+        if path.is_file():
+            os.utime(path, (OLD, OLD))
+
+
+def test_first_write_creates_the_site_and_its_marker(tmp_path):
+    out = tmp_path / "site"
+    report = write_site({"index.html": b"home", "a/b/index.html": b"deep"}, out)
+    assert (out / "index.html").read_bytes() == b"home"
+    assert (out / "a/b/index.html").read_bytes() == b"deep"
+    assert (out / MARKER).is_file()
+    assert (report.written, report.unchanged, report.removed) == (2, 0, 0)
+    assert out.stat().st_mode & 0o777 == 0o755
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]  # no staging directory left behind
+
+
+def test_unchanged_files_keep_their_time_and_gone_files_go(tmp_path):
+    out = tmp_path / "site"
+    write_site({"same.html": b"same", "changed.html": b"old", "gone.html": b"bye"}, out)
+    age(out)
+    report = write_site({"same.html": b"same", "changed.html": b"new", "added.html": b"hi"}, out)
+    after = snapshot(out)
+    assert after["same.html"] == (b"same", OLD * 10**9)
+    assert after["changed.html"][0] == b"new" and after["changed.html"][1] != OLD * 10**9
+    assert "gone.html" not in after and after["added.html"][0] == b"hi"
+    assert (report.written, report.unchanged, report.removed) == (2, 1, 1)
+
+
+@pytest.mark.parametrize("bad", ["../escape.html", "/etc/evil", "a/../../x", "a\\..\\x", ""])
+def test_paths_outside_the_output_are_refused_and_the_old_site_stays(tmp_path, bad):
+    out = tmp_path / "site"
+    write_site({"index.html": b"home"}, out)
+    age(out)
+    before = snapshot(out)
+    with pytest.raises(OutputError, match="refusing to write outside the output directory"):
+        write_site({"index.html": b"new home", "z.html": b"z", bad: b"x"}, out)
+    assert snapshot(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
+    assert not (tmp_path / "escape.html").exists()
+
+
+@pytest.mark.parametrize("good", ["index.html", "launches/2030/index.html", "static/style.css", "a b/c.html"])
+def test_safe_relative_accepts_plain_paths(good):
+    assert safe_relative(good).as_posix() == good
+
+
+def test_output_dir_checks(tmp_path):
+    content = tmp_path / "project/content"
+    content.mkdir(parents=True)
+    refusals = {
+        content: "is the content directory",
+        tmp_path / "project": "contains the content directory",
+        tmp_path: "contains the content directory",
+        content / "site": "is inside the content directory",
+    }
+    for out, reason in refusals.items():
+        with pytest.raises(OutputError, match=reason):
+            check_output_dir(out, content)
+    a_file = tmp_path / "project/file"
+    a_file.write_text("x")
+    with pytest.raises(OutputError, match="is a file"):
+        check_output_dir(a_file, content)
+    foreign = tmp_path / "project/foreign"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("mine")
+    with pytest.raises(OutputError, match="not empty and was not made by digest"):
+        check_output_dir(foreign, content)
+
+    check_output_dir(tmp_path / "project/new-site", content)  # missing: fine
+    empty = tmp_path / "project/empty"
+    empty.mkdir()
+    check_output_dir(empty, content)  # empty: fine
+    ours = tmp_path / "project/site"
+    write_site({"index.html": b"x"}, ours)
+    check_output_dir(ours, content)  # made by digest: fine
+
+
+def test_the_checks_see_through_relative_paths(tmp_path, monkeypatch):
+    (tmp_path / "content").mkdir()
+    monkeypatch.chdir(tmp_path / "content")
+    with pytest.raises(OutputError, match="is the content directory"):
+        check_output_dir(Path("."), Path("../content"))
