@@ -10,6 +10,7 @@ import difflib
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, Protocol
 
 
 @dataclass(frozen=True, order=True)
@@ -85,3 +86,25 @@ def display_path(path: Path, root: Path) -> str:
         except ValueError:
             continue
     return path.as_posix()
+
+
+class ProgressBar(Protocol):
+    def update(self, n: int) -> object: ...
+    def close(self) -> object: ...
+
+
+# Makes a bar for a stage: (description, total) -> bar. The CLI passes tqdm.
+Progress = Callable[[str, int], ProgressBar]
+
+
+class _NoBar:
+    def update(self, n: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def no_progress(stage: str, total: int) -> ProgressBar:
+    """A Progress that shows nothing (the library default)."""
+    return _NoBar()

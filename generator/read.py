@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .cache import BuildCache, FileEntry, digest
 from .errors import Problem
+from .errors import Progress, no_progress
 from .load import content_files, load_file, load_site_file
 from .validate import DocResult, Validated, collect, validate_doc, validate_site
 
@@ -29,7 +30,8 @@ class ReadResult:
     read_at_ns: int
 
 
-def read_content(content_dir: Path, base_url: str | None, previous: BuildCache | None) -> ReadResult:
+def read_content(content_dir: Path, base_url: str | None, previous: BuildCache | None,
+                 progress: Progress = no_progress) -> ReadResult:
     """Load and validate every content file, reusing unchanged files' results from `previous`."""
     problems: list[Problem] = []
     site_doc = load_site_file(content_dir, problems)
@@ -44,8 +46,11 @@ def read_content(content_dir: Path, base_url: str | None, previous: BuildCache |
     paths, stray = content_files(content_dir)
     problems.extend(stray)
     entries: dict[str, FileEntry] = {}
+    bar = progress("Reading", len(paths))
     for path, kind in paths:
         entries[str(path)] = _entry(path, kind, content_dir, config, reusable.get(str(path)), trusted_before)
+        bar.update(1)
+    bar.close()
     results = [entry.result for entry in entries.values()]
     record_digests = {f"{e.result.kind}:{Path(p).stem}": e.digest for p, e in entries.items()}
     return ReadResult(collect(config, results, problems), entries, config_digest, record_digests, read_at_ns)

@@ -20,6 +20,7 @@ from markupsafe import Markup
 
 from . import chart, meta, routes
 from .cache import digest
+from .errors import Progress, ProgressBar, no_progress
 from .link import Site
 from .markup import MarkdownRenderer
 from .model import FACT_FIELDS, Fact
@@ -31,19 +32,42 @@ MONTHS = ("January", "February", "March", "April", "May", "June", "July",
 PARALLEL_MIN_PAGES = 400  # below this, starting worker processes costs more than it saves
 
 
-def render_all(renderer: "Renderer", pages: list[routes.PageSpec]) -> dict[str, bytes]:
+def render_all(renderer: "Renderer", pages: list[routes.PageSpec],
+               progress: Progress = no_progress) -> dict[str, bytes]:
     """Render pages, across all cores when there are many; same bytes either way."""
+    bar = progress("Rendering", len(pages))
+    try:
+        return _render_parallel(renderer, pages, bar) or _render_serial(renderer, pages, bar)
+    finally:
+        bar.close()
+
+
+def _render_serial(renderer: "Renderer", pages: list[routes.PageSpec], bar: ProgressBar) -> dict[str, bytes]:
+    files = {}
+    for page in pages:
+        files[page.path] = renderer.render(page)
+        bar.update(1)
+    return files
+
+
+def _render_parallel(renderer: "Renderer", pages: list[routes.PageSpec], bar: ProgressBar) -> dict[str, bytes]:
+    """Render in worker processes; an empty dict when not worth it or when a page failed."""
     workers = min(os.cpu_count() or 1, 8)
     if workers < 2 or len(pages) < PARALLEL_MIN_PAGES or "fork" not in multiprocessing.get_all_start_methods():
-        return {page.path: renderer.render(page) for page in pages}
-    chunks = [range(start, len(pages), workers * 4) for start in range(workers * 4)]
+        return {}
+    step = min(64, len(pages))
+    chunks = [range(start, len(pages), step) for start in range(step)]
     context = multiprocessing.get_context("fork")  # workers inherit the site instead of unpickling it
+    files: dict[str, bytes] = {}
     try:
         with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
                                  initargs=(renderer, pages)) as pool:
-            return {path: html for chunk in pool.map(_render_chunk, chunks) for path, html in chunk}
-    except Exception:  # noqa: BLE001 - render again here, so errors carry their template traceback
-        return {page.path: renderer.render(page) for page in pages}
+            for chunk in pool.map(_render_chunk, chunks):
+                files.update(chunk)
+                bar.update(len(chunk))
+    except Exception:  # noqa: BLE001 - the serial pass raises it again, with its template traceback
+        return {}
+    return files
 
 
 _worker: tuple | None = None  # (renderer, pages), set once in each worker process
