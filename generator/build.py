@@ -13,7 +13,7 @@ from pathlib import Path
 
 import jinja2
 
-from . import cache
+from . import cache, data, feeds, search
 from .errors import ContentError, Problem, display_path
 from .link import Site, link
 from .read import ReadResult, read_content
@@ -29,6 +29,7 @@ class BuildOptions:
     base_url: str | None = None
     drafts: bool = False
     templates_dir: Path | None = None  # the site's own templates; defaults fill the gaps
+    search: bool = True  # index the pages with Pagefind (when writing)
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True) -
     content = read(options, previous)
     site = link(content.validated, include_drafts=options.drafts)
     pages = plan(site)
+    pages += feeds.plan(site, pages)
     check_unique_paths(pages)
     renderer = Renderer(site, template_dirs(options))
     fingerprints = page_fingerprints(pages, content, renderer, options)
@@ -62,6 +64,9 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True) -
                                      and (options.out_dir / p.path).is_file())]
     files = render_pages(renderer, todo, options.content_dir)
     files.update(static_files(renderer.template_dirs))
+    files.update(data.export(site))
+    if write and options.search:
+        files.update(search.index(html_pages(pages, files, options.out_dir)))
     report = None
     if write:
         outputs = frozenset(p.path for p in pages) | frozenset(files)
@@ -70,6 +75,12 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True) -
         cache.save(store, cache.BuildCache(content.config_digest, content.files,
                                            {p: f for p, f in fingerprints.items() if f}, outputs))
     return BuildReport(len(pages), files, report, time.perf_counter() - started)
+
+
+def html_pages(pages: list[PageSpec], files: dict[str, bytes], out_dir: Path) -> dict[str, bytes]:
+    """Every HTML page of the build: rendered now, or unchanged on disk from the last build."""
+    return {p.path: files[p.path] if p.path in files else (out_dir / p.path).read_bytes()
+            for p in pages if p.path.endswith(".html")}
 
 
 def load_site(content_dir: Path, base_url: str | None = None, drafts: bool = False) -> Site:

@@ -24,6 +24,8 @@ def parser() -> argparse.ArgumentParser:
                            help="output directory (default: site)")
     build_cmd.add_argument("--base-url", metavar="URL", help="public URL of the site, overriding site.yaml")
     build_cmd.add_argument("--drafts", action="store_true", help="include records marked draft: true")
+    build_cmd.add_argument("--no-search", dest="search", action="store_false",
+                           help="skip the Pagefind search index (the search page then says search is unavailable)")
 
     check_cmd = commands.add_parser("check", help="validate the content, write nothing",
                                     description="Validate every content file and report all problems.")
@@ -106,7 +108,10 @@ def main(argv: list[str] | None = None) -> int:
         return new_command(args)
     options = BuildOptions(content_dir=args.content, out_dir=getattr(args, "out", Path("site")),
                            base_url=getattr(args, "base_url", None), drafts=args.drafts,
-                           templates_dir=args.templates)
+                           templates_dir=args.templates, search=getattr(args, "search", False))
+    if args.command == "build" and not options.search:
+        print("digest: warning: --no-search: building without a search index; "
+              "the search page will say that search is unavailable", file=sys.stderr)
     try:
         report = build(options, write=args.command == "build")
     except ContentError as exc:

@@ -42,6 +42,20 @@ def month_anchor(year: int, month: int) -> str:
     return f"m{year}-{month:02d}"
 
 
+# Files beside the pages, at fixed places.
+FEED = "feed.xml"
+SITEMAP = "sitemap.xml"
+ROBOTS = "robots.txt"
+SEARCH = "search/index.html"
+DATA_DIR = "data/"
+SEARCH_BUNDLE = "pagefind/"  # written by the search step
+
+
+def feed_path(actor_id: str | None = None) -> str:
+    """The Atom feed of the whole site, or of one actor's launches."""
+    return f"actors/{actor_id}/feed.xml" if actor_id else FEED
+
+
 def pretty_url(path: str) -> str:
     """The public URL form of an output path: 'launches/x/index.html' -> 'launches/x/'."""
     return path[: -len("index.html")] if path.endswith("index.html") else path
@@ -55,6 +69,7 @@ def plan(site: Site) -> list[PageSpec]:
         PageSpec("actors/index.html", "actors.html", "Actors"),
         PageSpec("sources/index.html", "sources.html", "Sources"),
         PageSpec("404.html", "404.html", "Page not found", depends_on=frozenset(), absolute_links=True),
+        PageSpec(SEARCH, "search.html", "Search", depends_on=frozenset()),
     ]
     years = tuple(site.years)
     for year, launches in site.years.items():

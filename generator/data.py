@@ -1,0 +1,171 @@
+"""Open data: the linked `Site` -> JSON and CSV files under data/, plus the JSON Schema.
+
+One record per launch with every fact and its attribution, its actors with
+roles and its sources; the actors and the sources in their own files. Drafts
+are never exported. Output is sorted and has no timestamps: the same content
+gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+from . import routes
+from .link import LaunchView, Site
+from .model import FACT_FIELDS, Fact
+
+SCHEMA_FILE = Path(__file__).with_name("launches.schema.json")
+LIST_SEPARATOR = "; "  # joins several values in one CSV cell
+
+
+def export(site: Site) -> dict[str, bytes]:
+    """Every data file, by output path."""
+    launches = [launch_record(site, v) for v in site.launches if not v.launch.draft]
+    schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+    schema["$id"] = absolute(site, routes.DATA_DIR + "launches.schema.json")
+    document = {"title": site.config.title, "url": site.config.base_url,
+                "schema": schema["$id"], "launches": launches}
+    return {
+        routes.DATA_DIR + "launches.json": to_json(document),
+        routes.DATA_DIR + "launches.csv": launches_csv(site, launches),
+        routes.DATA_DIR + "actors.json": to_json({"actors": [actor_record(site, a) for a in site.actors]}),
+        routes.DATA_DIR + "sources.json": to_json({"sources": [source_record(site, s) for s in published_sources(site)]}),
+        routes.DATA_DIR + "launches.schema.json": to_json(schema),
+    }
+
+
+def to_json(value: Any) -> bytes:
+    return (json.dumps(value, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def absolute(site: Site, path: str) -> str:
+    return site.config.base_url + routes.pretty_url(path)
+
+
+def published_sources(site: Site) -> list[str]:
+    return [s.id for s in site.sources.values() if not s.draft]
+
+
+def launch_record(site: Site, view: LaunchView) -> dict[str, Any]:
+    """One launch as plain JSON values."""
+    launch = view.launch
+    public_sources = set(published_sources(site))
+    return {
+        "id": launch.id,
+        "url": absolute(site, routes.path_of("launch", launch.id)),
+        "title": launch.title,
+        "date": launch.date.isoformat(),
+        "time": launch.time.strftime("%H:%M") if launch.time else None,
+        "timezone": launch.timezone,
+        "datetime_utc": view.utc.strftime("%Y-%m-%dT%H:%M:%SZ") if view.utc else None,
+        "location": launch.location or None,
+        "coordinates": {"lat": launch.coordinates[0], "lon": launch.coordinates[1]} if launch.coordinates else None,
+        "missiles": [{"type": m.type, "name": m.name or None, "count": m.count} for m in launch.missiles],
+        "facts": [fact_record(name, fact) for name, reports in launch.facts for fact in reports],
+        "outcome": launch.outcome,
+        "number_in_year": view.number_in_year,
+        "days_since_previous": view.days_since_previous,
+        "actors": [{"id": r.actor, "name": site.actors[r.actor].name, "role": r.role} for r in launch.actors],
+        "sources": [source_ref(site, s) for s in launch.sources if s in public_sources],
+        "tags": list(launch.tags),
+        "updates": [{"date": u.date.isoformat(), "note": u.note} for u in sorted(launch.updates, key=lambda u: u.date)],
+        "narrative": launch.body.text.strip(),
+    }
+
+
+def fact_record(name: str, fact: Fact) -> dict[str, Any]:
+    """One report of a quantity: a value or a range, and who reported it where."""
+    return {"measure": name, "unit": FACT_FIELDS[name][1], "value": fact.value, "min": fact.minimum,
+            "max": fact.maximum, "approx": fact.approx, "reported_by": fact.per, "source": fact.source}
+
+
+def source_ref(site: Site, source_id: str) -> dict[str, Any]:
+    source = site.sources[source_id]
+    return {"id": source.id, "title": source.title, "outlet": source.outlet,
+            "published": source.published.isoformat(), "url": source.url}
+
+
+def actor_record(site: Site, actor_id: str) -> dict[str, Any]:
+    actor = site.actors[actor_id]
+    return {
+        "id": actor.id, "url": absolute(site, routes.path_of("actor", actor.id)), "name": actor.name,
+        "kind": actor.kind, "title": actor.title or None, "country": actor.country, "aliases": list(actor.aliases),
+        "description": actor.body.text.strip(),
+        "launches": [{"id": v.launch.id, "role": role} for role, v in site.launches_of_actor.get(actor.id, ())
+                     if not v.launch.draft],
+    }
+
+
+def source_record(site: Site, source_id: str) -> dict[str, Any]:
+    source = site.sources[source_id]
+    return {
+        "id": source.id, "url": absolute(site, routes.path_of("source", source.id)), "title": source.title,
+        "outlet": source.outlet, "authors": list(source.authors), "contributors": list(source.contributors),
+        "published": source.published.isoformat(),
+        "updated": source.updated.isoformat() if source.updated else None,
+        "original_url": source.url, "language": source.language,
+        "quotes": [{"speaker": q.speaker, "text": q.text, "context": q.context or None} for q in source.quotes],
+        "launches": [v.launch.id for v in site.launches_of_source.get(source.id, ()) if not v.launch.draft],
+        "summary": source.body.text.strip(),
+    }
+
+
+def csv_columns(site: Site) -> list[str]:
+    """The CSV header: fixed columns, one group per measure, one column per actor role."""
+    columns = ["id", "url", "title", "date", "time", "timezone", "datetime_utc", "location", "latitude",
+               "longitude", "missile_types", "missile_names", "missile_counts", "outcome", "number_in_year",
+               "days_since_previous"]
+    for name in FACT_FIELDS:
+        columns += [f"{name}_{part}" for part in ("value", "min", "max", "approx", "reported_by", "source")]
+    columns += [f"actors_{role}" for role in site.config.vocabularies.roles]
+    columns += ["actors_other", "sources", "source_urls", "tags"]
+    return columns
+
+
+def launches_csv(site: Site, launches: list[dict[str, Any]]) -> bytes:
+    """One row per launch; several values in a cell are joined with '; '."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=csv_columns(site), lineterminator="\r\n")
+    writer.writeheader()
+    for record in launches:
+        writer.writerow(csv_row(site, record))
+    return out.getvalue().encode("utf-8")
+
+
+def csv_row(site: Site, record: dict[str, Any]) -> dict[str, str]:
+    join = lambda values: LIST_SEPARATOR.join(cell(v) for v in values)  # noqa: E731
+    coordinates = record["coordinates"] or {}
+    row = {key: cell(record[key]) for key in ("id", "url", "title", "date", "time", "timezone", "datetime_utc",
+                                              "location", "outcome", "number_in_year", "days_since_previous")}
+    row |= {"latitude": cell(coordinates.get("lat")), "longitude": cell(coordinates.get("lon")),
+            "missile_types": join(m["type"] for m in record["missiles"]),
+            "missile_names": join(m["name"] for m in record["missiles"]),
+            "missile_counts": join(m["count"] for m in record["missiles"])}
+    for name in FACT_FIELDS:
+        reports = [f for f in record["facts"] if f["measure"] == name]
+        for part, key in (("value", "value"), ("min", "min"), ("max", "max"), ("approx", "approx"),
+                          ("reported_by", "reported_by"), ("source", "source")):
+            row[f"{name}_{part}"] = join(f[key] for f in reports)
+    roles = site.config.vocabularies.roles
+    for role in roles:
+        row[f"actors_{role}"] = join(a["id"] for a in record["actors"] if a["role"] == role)
+    row["actors_other"] = join(f"{a['id']} ({a['role']})" for a in record["actors"] if a["role"] not in roles)
+    row["sources"] = join(s["id"] for s in record["sources"])
+    row["source_urls"] = join(s["url"] for s in record["sources"])
+    row["tags"] = join(record["tags"])
+    return row
+
+
+def cell(value: Any) -> str:
+    """A CSV cell: empty for none, 'true'/'false', numbers without a needless '.0'."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)

@@ -1,0 +1,128 @@
+"""Plan, for machines: the Atom feeds, the sitemap and robots.txt, as `PageSpec`s.
+
+Takes the linked `Site` and the planned pages; every date comes from the
+content (launch dates, updates, source dates), never from the clock, so the
+files are the same on every build of the same content.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from . import routes
+from .link import LaunchView, Site
+from .routes import PageSpec
+
+EPOCH = dt.date(1970, 1, 1)  # the date of a site with no dated content at all
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    view: LaunchView
+    id: str  # a tag: URI that stays the same whatever else changes
+    published: str  # RFC 3339
+    updated: str
+
+
+@dataclass(frozen=True)
+class SitemapEntry:
+    path: str
+    lastmod: dt.date
+
+
+def plan(site: Site, pages: list[PageSpec]) -> list[PageSpec]:
+    """The feeds (site and per actor), the sitemap of `pages` and robots.txt."""
+    extra = [feed_page(site, None)]
+    extra += [feed_page(site, actor_id) for actor_id in site.actors]
+    extra.append(PageSpec(routes.SITEMAP, "sitemap.xml", "Sitemap", {"entries": sitemap_entries(site, pages)}))
+    extra.append(PageSpec(routes.ROBOTS, "robots.txt", "robots.txt", depends_on=frozenset()))
+    return extra
+
+
+def feed_page(site: Site, actor_id: str | None) -> PageSpec:
+    """One Atom feed: the site's launches, or those naming one actor, newest first."""
+    if actor_id is None:
+        views, title = site.launches, site.config.title
+    else:
+        views = tuple(view for _, view in site.launches_of_actor.get(actor_id, ()))
+        title = f"{site.config.title}: {site.actors[actor_id].name}"
+    published = [v for v in {v.launch.id: v for v in views}.values() if not v.launch.draft]
+    entries = [feed_entry(site, v) for v in sorted(published, key=_moment, reverse=True)]
+    updated = max((e.updated for e in entries), default=None) or _rfc3339(_midnight(latest_date(site), "UTC"))
+    page = routes.path_of("actor", actor_id) if actor_id else "index.html"
+    return PageSpec(routes.feed_path(actor_id), "feed.xml", title,
+                    {"entries": entries, "updated": updated, "alternate": page, "actor_id": actor_id},
+                    absolute_links=True)
+
+
+def feed_entry(site: Site, view: LaunchView) -> FeedEntry:
+    launch = view.launch
+    moment = _moment(view)
+    changed = max([moment] + [_midnight(d, launch.timezone) for d in launch_dates(site, view) if d > launch.date])
+    return FeedEntry(view, tag_uri(site, "launch", launch.id, launch.date), _rfc3339(moment), _rfc3339(changed))
+
+
+def tag_uri(site: Site, kind: str, ident: str, minted: dt.date) -> str:
+    """An RFC 4151 tag: URI for a record, from the site's host name."""
+    host = urlsplit(site.config.base_url).hostname or "localhost"
+    return f"tag:{host},{minted.isoformat()}:{kind}/{ident}"
+
+
+def sitemap_entries(site: Site, pages: list[PageSpec]) -> list[SitemapEntry]:
+    """The public HTML pages (no 404, no redirect, no draft), each with its last content date."""
+    return [SitemapEntry(page.path, page_lastmod(site, page)) for page in pages if is_public(page)]
+
+
+def is_public(page: PageSpec) -> bool:
+    """A page meant for readers and search engines."""
+    if not page.path.endswith(".html") or page.template in ("404.html", "redirect.html"):
+        return False
+    record = page.context.get("launch") or page.context.get("source")
+    return not (record is not None and record.draft)
+
+
+def page_lastmod(site: Site, page: PageSpec) -> dt.date:
+    """The newest content date among the records a page shows (all of them when it may show any)."""
+    if page.depends_on is None:
+        return latest_date(site)
+    dates = [d for key in page.depends_on for d in record_dates(site, key)]
+    return max(dates, default=latest_date(site))
+
+
+def record_dates(site: Site, key: str) -> list[dt.date]:
+    """The dates a record carries ('launch:id' or 'source:id'); actors carry none."""
+    kind, _, ident = key.partition(":")
+    if kind == "launch" and ident in site.launch_by_id:
+        launch = site.launch_by_id[ident].launch
+        return [launch.date] + [u.date for u in launch.updates]
+    if kind == "source" and ident in site.sources:
+        source = site.sources[ident]
+        return [source.published] + ([source.updated] if source.updated else []) + [u.date for u in source.updates]
+    return []
+
+
+def launch_dates(site: Site, view: LaunchView) -> list[dt.date]:
+    """A launch's own dates and those of the sources it cites."""
+    keys = [f"launch:{view.launch.id}"] + [f"source:{s}" for s in view.launch.sources]
+    return [d for key in keys for d in record_dates(site, key)]
+
+
+def latest_date(site: Site) -> dt.date:
+    """The newest date anywhere in the content."""
+    keys = [f"launch:{i}" for i in site.launch_by_id] + [f"source:{i}" for i in site.sources]
+    return max((d for key in keys for d in record_dates(site, key)), default=EPOCH)
+
+
+def _moment(view: LaunchView) -> dt.datetime:
+    return view.local or _midnight(view.launch.date, view.launch.timezone)
+
+
+def _midnight(day: dt.date, timezone: str) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(0, 0), zoneinfo.ZoneInfo(timezone))
+
+
+def _rfc3339(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,176 @@
+"""Open data: launches.json against its published JSON Schema, the CSV round trip, actors and sources."""
+
+from __future__ import annotations
+
+import copy
+import csv
+import io
+import json
+import textwrap
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from generator.build import BuildOptions, build
+from generator.model import FACT_FIELDS
+
+REPO = Path(__file__).resolve().parents[1]
+BASE = "https://example.test/"
+
+EXTRA = {
+    "content/launches/2030-05-02-third.md": """\
+        ---
+        title: 'A "third" launch, with a comma'
+        date: 2030-05-02
+        time: "23:50"
+        location: "inland; near the border"
+        coordinates: [40.5, 127.25]
+        missiles:
+          - {type: ballistic, name: short-range rocket, count: 2}
+          - {type: cruise, count: 1}
+        distance_km:
+          - {value: 250, per: south-staff, source: 2030-03-01-daily-example}
+          - {min: 25, max: 90, per: southland}
+        apogee_km: {value: 50.5, approx: true}
+        actors: [{id: northland, role: launcher}, {id: south-staff, role: reporter}, {id: southland, role: responder}]
+        sources: [2030-03-01-daily-example]
+        tags: [test]
+        ---
+        A third one.
+        """,
+    "content/launches/2030-06-01-draft.md": """\
+        ---
+        title: An unfinished launch
+        date: 2030-06-01
+        draft: true
+        ---
+        """,
+}
+
+
+@pytest.fixture
+def data(site_dir: Path) -> Path:
+    for name, text in EXTRA.items():
+        (site_dir / name).write_text(textwrap.dedent(text), encoding="utf-8")
+    build(BuildOptions(site_dir / "content", site_dir / "site", search=False))
+    return site_dir / "site" / "data"
+
+
+def load(path: Path):
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def validator(schema: dict) -> jsonschema.Draft202012Validator:
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+
+
+def test_launches_json_validates_against_the_published_schema(data):
+    schema = load(data / "launches.schema.json")
+    document = load(data / "launches.json")
+    validator(schema).validate(document)
+    assert schema["$id"] == BASE + "data/launches.schema.json" == document["schema"]
+    assert [l["id"] for l in document["launches"]] == ["2030-03-01-first", "2030-04-10-second", "2030-05-02-third"]
+
+
+def test_the_schema_rejects_what_it_should(data):
+    check = validator(load(data / "launches.schema.json"))
+    good = load(data / "launches.json")
+    breakages = [
+        lambda d: d["launches"][0].update(date="2030-3-1"),
+        lambda d: d["launches"][0]["facts"][0].update(min=1),  # both a value and a range
+        lambda d: d["launches"][0].update(outcome="exploded"),
+        lambda d: d["launches"][0].pop("sources"),
+        lambda d: d["launches"][0]["actors"][0].update(id="Not An Id"),
+    ]
+    for breakage in breakages:
+        broken = copy.deepcopy(good)
+        breakage(broken)
+        assert list(check.iter_errors(broken)), breakage
+
+
+def test_schema_names_every_measure_the_model_knows(data):
+    fact = load(data / "launches.schema.json")["$defs"]["launch"]["properties"]["facts"]["items"]
+    assert fact["properties"]["measure"]["enum"] == list(FACT_FIELDS)
+    assert set(fact["properties"]["unit"]["enum"]) == {unit for _, unit in FACT_FIELDS.values()}
+
+
+def test_a_launch_record_carries_facts_attribution_actors_and_sources(data):
+    third = load(data / "launches.json")["launches"][2]
+    assert third["datetime_utc"] == "2030-05-02T14:50:00Z"
+    assert third["coordinates"] == {"lat": 40.5, "lon": 127.25}
+    distance = [f for f in third["facts"] if f["measure"] == "distance_km"]
+    assert distance == [
+        {"measure": "distance_km", "unit": "km", "value": 250, "min": None, "max": None, "approx": False,
+         "reported_by": "south-staff", "source": "2030-03-01-daily-example"},
+        {"measure": "distance_km", "unit": "km", "value": None, "min": 25, "max": 90, "approx": False,
+         "reported_by": "southland", "source": None},
+    ]
+    assert {(a["id"], a["role"]) for a in third["actors"]} == {
+        ("northland", "launcher"), ("south-staff", "reporter"), ("southland", "responder")}
+    assert third["sources"][0]["url"] == "https://news.example.test/rocket"
+    assert third["number_in_year"] == 3
+
+
+def test_drafts_are_not_exported(data):
+    for name in ("launches.json", "launches.csv", "actors.json", "sources.json"):
+        assert "2030-06-01-draft" not in (data / name).read_text()
+
+
+def split(cell: str) -> list[str]:
+    return cell.split("; ") if cell else []
+
+
+def number(text: str) -> float | None:
+    return float(text) if text else None
+
+
+def test_csv_round_trips_to_the_json(data):
+    launches = load(data / "launches.json")["launches"]
+    with (data / "launches.csv").open(newline="", encoding="utf-8") as stream:
+        rows = list(csv.DictReader(stream))
+    assert [r["id"] for r in rows] == [l["id"] for l in launches]
+    for row, launch in zip(rows, launches):
+        for key in ("url", "title", "date", "timezone", "outcome"):
+            assert row[key] == launch[key]
+        assert row["location"] == (launch["location"] or "")
+        assert split(row["sources"]) == [s["id"] for s in launch["sources"]]
+        assert split(row["missile_types"]) == [m["type"] for m in launch["missiles"]]
+        for role in ("launcher", "reporter", "responder", "mentioned"):
+            assert split(row[f"actors_{role}"]) == [a["id"] for a in launch["actors"] if a["role"] == role]
+        for measure in FACT_FIELDS:
+            reports = [f for f in launch["facts"] if f["measure"] == measure]
+            approx = split(row[f"{measure}_approx"])
+            assert approx == [str(f["approx"]).lower() for f in reports]
+            if not reports:
+                continue
+            values = row[f"{measure}_value"].split("; ")
+            assert [number(v) for v in values] == [f["value"] for f in reports]
+            assert [number(v) for v in row[f"{measure}_min"].split("; ")] == [f["min"] for f in reports]
+            assert [v or None for v in row[f"{measure}_reported_by"].split("; ")] == [f["reported_by"] for f in reports]
+
+
+def test_csv_quotes_awkward_text(data):
+    text = (data / "launches.csv").read_text(encoding="utf-8")
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    assert all(len(r) == len(rows[0]) for r in rows)
+    assert any(r[2] == 'A "third" launch, with a comma' for r in rows)
+
+
+def test_actors_and_sources_files(data):
+    actors = {a["id"]: a for a in load(data / "actors.json")["actors"]}
+    assert set(actors) == {"northland", "southland", "south-staff"}
+    assert actors["south-staff"]["country"] == "southland"
+    assert {"id": "2030-03-01-first", "role": "reporter"} in actors["south-staff"]["launches"]
+    sources = load(data / "sources.json")["sources"]
+    assert sources[0]["original_url"] == "https://news.example.test/rocket"
+    assert sources[0]["quotes"][0]["speaker"] == "south-staff"
+    assert sources[0]["launches"] == ["2030-03-01-first", "2030-05-02-third"]
+
+
+def test_bundled_site_data_validates(tmp_path):
+    build(BuildOptions(REPO / "content", tmp_path / "site", search=False))
+    data = tmp_path / "site" / "data"
+    validator(load(data / "launches.schema.json")).validate(load(data / "launches.json"))
+    assert len(load(data / "launches.json")["launches"]) == len(list((REPO / "content/launches").glob("*.*")))

@@ -1,0 +1,157 @@
+"""Atom feeds, the sitemap and robots.txt: parsed with the tools readers and crawlers use."""
+
+from __future__ import annotations
+
+import textwrap
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import feedparser
+import pytest
+
+from generator.build import BuildOptions, build
+
+BASE = "https://example.test/digest/"
+SITEMAP_NS = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+
+EXTRA = {
+    # A draft: never in a feed or the sitemap, whether or not the build shows drafts.
+    "content/launches/2030-06-01-draft.md": """\
+        ---
+        title: An unfinished launch
+        date: 2030-06-01
+        draft: true
+        actors: [{id: northland, role: launcher}]
+        ---
+        Not ready.
+        """,
+    # Updated after the fact, with an old address that redirects.
+    "content/launches/2030-04-10-second.md": """\
+        ---
+        title: Second test launch & more
+        date: 2030-04-10
+        actors: [{id: northland, role: launcher}]
+        aliases: [old/second/]
+        updates: [{date: 2030-05-20, note: Corrected the location.}]
+        ---
+        Another one, with <angle brackets> in the text.
+        """,
+}
+
+
+def make(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+
+
+@pytest.fixture
+def built(site_dir: Path) -> Path:
+    make(site_dir, EXTRA)
+    build(BuildOptions(site_dir / "content", site_dir / "site", base_url=BASE, search=False))
+    return site_dir / "site"
+
+
+def parse(path: Path):
+    feed = feedparser.parse(path.read_bytes())
+    assert not feed.bozo, feed.get("bozo_exception")
+    return feed
+
+
+def test_site_feed_parses_with_absolute_links_and_every_published_launch(built):
+    feed = parse(built / "feed.xml")
+    assert [e.title for e in feed.entries] == ["Second test launch & more", "First test launch"]  # newest first
+    assert feed.feed.link == BASE
+    assert any(l.rel == "self" and l.href == BASE + "feed.xml" for l in feed.feed.links)
+    for entry in feed.entries:
+        assert entry.id.startswith("tag:example.test,")
+        assert entry.link.startswith(BASE + "launches/")
+        for href in [l.href for l in entry.links]:
+            assert href.startswith(("https://", "http://")), href
+    first = feed.entries[1]
+    content = first.content[0].value
+    # The facts with their attribution, the narrative with absolute record links, and the sources.
+    assert "about 300 km" in content and "Southland Joint Staff" in content
+    assert f'href="{BASE}actors/northland/"' in content
+    assert "Northland tests a rocket" in content and "Daily Example" in content
+    assert 'href="../' not in content and 'href="launches/' not in content
+
+
+def test_entry_dates_come_from_the_content(built):
+    feed = parse(built / "feed.xml")
+    second, first = feed.entries
+    # 07:30 in Seoul on 1 March is 22:30 UTC the day before.
+    assert first.published == "2030-02-28T22:30:00Z"
+    assert second.updated.startswith("2030-05-19T15:00:00")  # the update's date, midnight in Seoul
+    assert feed.feed.updated == max(e.updated for e in feed.entries)
+
+
+def test_drafts_never_appear_in_feeds_or_sitemap(site_dir):
+    make(site_dir, EXTRA)
+    build(BuildOptions(site_dir / "content", site_dir / "site", base_url=BASE, drafts=True, search=False))
+    out = site_dir / "site"
+    assert (out / "launches/2030-06-01-draft/index.html").is_file()  # shown in a drafts build ...
+    assert "unfinished" not in (out / "feed.xml").read_text()  # ... but never published
+    assert "unfinished" not in (out / "actors/northland/feed.xml").read_text()
+    assert "2030-06-01-draft" not in (out / "sitemap.xml").read_text()
+
+
+def test_actor_feeds_hold_the_launches_that_name_the_actor(built):
+    assert [e.title for e in parse(built / "actors/northland/feed.xml").entries] == [
+        "Second test launch & more", "First test launch"]
+    assert [e.title for e in parse(built / "actors/south-staff/feed.xml").entries] == ["First test launch"]
+    empty = parse(built / "actors/southland/feed.xml")
+    assert empty.entries == [] and empty.feed.updated  # still a valid feed with a date
+
+
+def test_pages_link_their_feeds(built):
+    home = (built / "index.html").read_text()
+    assert 'rel="alternate" type="application/atom+xml"' in home and 'href="feed.xml"' in home
+    actor = (built / "actors/northland/index.html").read_text()
+    assert 'href="feed.xml"' in actor  # its own feed, beside the page
+    assert 'href="../../feed.xml"' in actor
+
+
+def test_entry_ids_survive_a_retitled_launch(site_dir, built):
+    before = {e.link: e.id for e in parse(built / "feed.xml").entries}
+    path = site_dir / "content/launches/2030-03-01-first.md"
+    path.write_text(path.read_text().replace("title: First test launch", "title: A renamed launch"))
+    build(BuildOptions(site_dir / "content", site_dir / "site", base_url=BASE, search=False))
+    after = {e.link: e.id for e in parse(built / "feed.xml").entries}
+    assert after == before
+
+
+def test_feeds_and_sitemap_are_the_same_on_every_build(site_dir, built):
+    first = {name: (built / name).read_bytes() for name in ("feed.xml", "sitemap.xml", "robots.txt")}
+    build(BuildOptions(site_dir / "content", site_dir / "other", base_url=BASE, search=False))
+    assert first == {name: (site_dir / "other" / name).read_bytes() for name in first}
+
+
+def public_pages(out: Path) -> set[str]:
+    """What a crawler should index, read off the built files: HTML pages but 404 and redirects."""
+    urls = set()
+    for path in out.rglob("*.html"):
+        rel = path.relative_to(out).as_posix()
+        if rel == "404.html" or rel.startswith("pagefind/") or 'http-equiv="refresh"' in path.read_text():
+            continue
+        urls.add(BASE + (rel[: -len("index.html")] if rel.endswith("index.html") else rel))
+    return urls
+
+
+def test_sitemap_lists_exactly_the_public_pages(built):
+    root = ET.fromstring((built / "sitemap.xml").read_bytes())
+    entries = {u.findtext("s:loc", namespaces=SITEMAP_NS): u.findtext("s:lastmod", namespaces=SITEMAP_NS)
+               for u in root.findall("s:url", SITEMAP_NS)}
+    assert set(entries) == public_pages(built)
+    assert BASE + "old/second/" not in entries and (built / "old/second/index.html").is_file()
+    assert entries[BASE + "launches/2030-04-10-second/"] == "2030-05-20"  # its latest update
+    assert entries[BASE + "sources/2030-03-01-daily-example/"] == "2030-03-01"  # it and the launch it reports
+    assert entries[BASE] == "2030-05-20"  # the index shows everything: the newest date anywhere
+    assert all(len(d) == 10 for d in entries.values())
+
+
+def test_robots_points_to_the_sitemap(built):
+    robots = (built / "robots.txt").read_text()
+    assert "User-agent: *" in robots
+    assert f"Sitemap: {BASE}sitemap.xml" in robots.splitlines()
