@@ -63,11 +63,14 @@ def pretty_url(path: str) -> str:
 
 def plan(site: Site) -> list[PageSpec]:
     """Every page of the site, in a stable order."""
+    all_launches = frozenset(f"launch:{view.launch.id}" for view in site.launches)
+    all_actors = frozenset(f"actor:{actor_id}" for actor_id in site.actors)
+    all_sources = frozenset(f"source:{source_id}" for source_id in site.sources)
     pages = [
-        PageSpec("index.html", "home.html", site.config.title),
-        PageSpec("launches/index.html", "launches.html", "All launches"),
-        PageSpec("actors/index.html", "actors.html", "Actors"),
-        PageSpec("sources/index.html", "sources.html", "Sources"),
+        PageSpec("index.html", "home.html", site.config.title, depends_on=all_launches | all_actors | all_sources),
+        PageSpec("launches/index.html", "launches.html", "All launches", depends_on=all_launches),
+        PageSpec("actors/index.html", "actors.html", "Actors", depends_on=all_actors | all_launches),
+        PageSpec("sources/index.html", "sources.html", "Sources", depends_on=all_sources | all_actors),
         PageSpec("404.html", "404.html", "Page not found", depends_on=frozenset(), absolute_links=True),
         PageSpec(SEARCH, "search.html", "Search", depends_on=frozenset()),
     ]

@@ -1,0 +1,151 @@
+"""Incremental builds: any sequence of edits gives exactly what a cold build gives."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from generator.build import BuildOptions, build
+from generator.errors import ContentError
+from tests.conftest import minimal_site, write_tree
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def launch_text(title: str, date: str, actor: str, body: str, source: str | None) -> str:
+    sources = f"sources: [{source}]\n" if source else ""
+    return (f"---\ntitle: {title}\ndate: {date}\nactors: [{{id: {actor}, role: launcher}}]\n{sources}---\n{body}\n")
+
+
+# One edit to the content: (operation, a number that picks what and how).
+edits = st.lists(st.tuples(st.sampled_from(
+    ["add", "delete", "rename", "retitle", "redate", "rebody", "actor", "source", "site", "template"]),
+    st.integers(0, 50)), min_size=1, max_size=6)
+
+
+def apply(project: Path, operation: str, n: int) -> None:
+    launches = sorted((project / "content/launches").glob("*.md"))
+    content = project / "content"
+    if operation == "add" or not launches:
+        date = f"2030-{1 + n % 12:02d}-{1 + n % 28:02d}"
+        (content / f"launches/{date}-added-{n}.md").write_text(
+            launch_text(f"Added launch {n}", date, "northland", f"Body {n}.", None))
+    elif operation == "delete":
+        launches[n % len(launches)].unlink()
+    elif operation == "rename":
+        path = launches[n % len(launches)]
+        path.rename(path.with_name(f"renamed-{n}-{path.name}"))
+    elif operation == "retitle":
+        path = launches[n % len(launches)]
+        path.write_text(path.read_text().replace("title: ", f"title: Edited {n} ", 1))
+    elif operation == "redate":
+        path = launches[n % len(launches)]
+        lines = [f"date: 2029-{1 + n % 12:02d}-{1 + n % 27:02d}" if line.startswith("date:") else line
+                 for line in path.read_text().splitlines()]
+        path.write_text("\n".join(lines) + "\n")
+    elif operation == "rebody":
+        path = launches[n % len(launches)]
+        path.write_text(path.read_text() + f"\nMore text {n}, see [Southland](actor:southland).\n")
+    elif operation == "actor":
+        (content / "actors/northland.yaml").write_text(f"name: Northland {n}\nkind: state\n")
+    elif operation == "source":
+        path = content / "sources/2030-03-01-daily-example.md"
+        path.write_text(path.read_text().replace("outlet: Daily Example", f"outlet: Daily Example {n}"))
+    elif operation == "site":
+        path = content / "site.yaml"
+        path.write_text(path.read_text().replace("title: Test Digest", f"title: Test Digest {n}"))
+    elif operation == "template":
+        templates = project / "templates"
+        templates.mkdir(exist_ok=True)
+        (templates / "redirect.html").write_text("moved {{ page.title }}\n")
+        source = Path(__file__).resolve().parents[1] / "templates" / "year.html"
+        (templates / "year.html").write_text(source.read_text().replace("recorded in", f"recorded ({n}) in"))
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(sequence=edits)
+def test_incremental_equals_cold(tmp_path_factory, sequence):
+    project = write_tree(tmp_path_factory.mktemp("project"), minimal_site())
+    # A published launch with an alias, so redirects are exercised too.
+    (project / "content/launches/2030-05-05-third.md").write_text(
+        "---\ntitle: Third\ndate: 2030-05-05\naliases: [launches/old-third/]\n"
+        "actors: [{id: south-staff, role: reporter}]\nsources: [2030-03-01-daily-example]\n---\nText.\n")
+    incremental_out = project / "site"
+    build(BuildOptions(project / "content", incremental_out, search=False))
+    for operation, n in sequence:
+        apply(project, operation, n)
+        before = tree(incremental_out)
+        cold_out = project / "cold"
+        shutil.rmtree(cold_out, ignore_errors=True)
+        try:
+            build(BuildOptions(project / "content", cold_out, search=False), incremental=False)
+        except ContentError as cold_error:  # e.g. a deleted launch that a body still links to
+            with pytest.raises(ContentError) as incremental_error:
+                build(BuildOptions(project / "content", incremental_out, search=False))
+            assert incremental_error.value.problems == cold_error.problems
+            assert tree(incremental_out) == before
+            continue
+        build(BuildOptions(project / "content", incremental_out, search=False))
+        assert tree(incremental_out) == tree(cold_out), f"after {operation} {n}"
+
+
+def test_unchanged_build_writes_nothing(site_dir):
+    options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
+    build(options)
+    before = {p: p.stat().st_mtime_ns for p in (site_dir / "site").rglob("*")}
+    report = build(options)
+    assert report.written.written == 0 and report.written.removed == 0
+    assert not [path for path in report.files if path.endswith("/index.html")]  # no page rendered again
+    assert {p: p.stat().st_mtime_ns for p in (site_dir / "site").rglob("*")} == before
+
+
+def test_one_edit_rerenders_only_what_shows_it(site_dir):
+    options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
+    build(options)
+    path = site_dir / "content/launches/2030-04-10-second.md"
+    path.write_text(path.read_text().replace("Another one.", "Another one, edited."))
+    report = build(options)
+    rendered = set(report.files)
+    assert "launches/2030-04-10-second/index.html" in rendered
+    assert "launches/2030-03-01-first/index.html" in rendered  # its "next launch" neighbour
+    assert "sources/2030-03-01-daily-example/index.html" not in rendered  # does not cite it
+    assert report.written.written == 1  # only the edited page's bytes changed
+
+
+def test_missing_output_file_is_rendered_again(site_dir):
+    options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
+    build(options)
+    page = site_dir / "site/actors/southland/index.html"
+    expected = page.read_bytes()
+    page.unlink()
+    build(options)
+    assert page.read_bytes() == expected
+
+
+def test_corrupt_cache_is_ignored(site_dir):
+    options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
+    build(options)
+    for cache_file in (site_dir / ".digest-cache").glob("*.pickle"):
+        cache_file.write_bytes(b"not a pickle")
+    report = build(options)
+    assert report.written.unchanged > 0 and report.written.written == 0
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="parallel rendering uses fork")
+def test_parallel_render_gives_the_same_bytes(tmp_path, monkeypatch):
+    files = minimal_site()
+    for i in range(60):
+        files[f"content/launches/2031-01-{1 + i % 28:02d}-bulk-{i}.md"] = launch_text(
+            f"Bulk {i}", f"2031-01-{1 + i % 28:02d}", "northland", f"Text {i}.", None)
+    project = write_tree(tmp_path, files)
+    serial = build(BuildOptions(project / "content", project / "serial"), incremental=False)
+    monkeypatch.setattr("generator.render.PARALLEL_MIN_PAGES", 10)
+    parallel = build(BuildOptions(project / "content", project / "parallel"), incremental=False)
+    assert serial.files == parallel.files
