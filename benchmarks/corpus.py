@@ -322,10 +322,10 @@ class Plan:
 
 
 def plan_launches(rng: random.Random, n: int, launchers: list[Launcher]) -> list[Plan]:
-    """N launches spread over the years up to 2029, oldest first."""
+    """N launches spread over the years up to 2025, oldest first."""
     years = min(60, max(3, n // 250))
-    start = dt.date(2030 - years, 1, 1)
-    span = (dt.date(2030, 1, 1) - start).days
+    start = dt.date(2026 - years, 1, 1)
+    span = (dt.date(2026, 1, 1) - start).days
     days = sorted(rng.randrange(span) for _ in range(n))
     weights = (6, 3, 2, 1)[: len(launchers)]
     last: dict[str, int] = {}

