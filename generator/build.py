@@ -6,6 +6,7 @@ the build with the list of all problems and leaves the output untouched.
 
 from __future__ import annotations
 
+import contextlib
 import time
 import traceback
 from dataclasses import dataclass
@@ -57,7 +58,8 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True) -
     pages += feeds.plan(site, pages)
     check_unique_paths(pages)
     renderer = Renderer(site, template_dirs(options))
-    fingerprints = page_fingerprints(pages, content, renderer, options)
+    with template_problems(options.content_dir):
+        fingerprints = page_fingerprints(pages, content, renderer, options)
     reuse = previous is not None and (options.out_dir / MARKER).is_file()
     todo = [p for p in pages if not (reuse and fingerprints[p.path] is not None
                                      and previous.pages.get(p.path) == fingerprints[p.path]
@@ -113,12 +115,34 @@ def page_fingerprints(pages: list[PageSpec], content: ReadResult, renderer: Rend
 
 
 def template_dirs(options: BuildOptions) -> list[Path]:
-    """The site's templates (explicit, or `templates/` beside the content) before the defaults."""
+    """The site's templates (explicit, or `templates/` beside the content) before the defaults.
+
+    A file among the site's own templates that is not UTF-8 text is a problem.
+    """
     default = default_templates_dir()
     own = options.templates_dir or options.content_dir.parent / "templates"
     if own.is_dir() and own.resolve() != default.resolve():
+        check_encoding(own, options.content_dir)
         return [own, default]
     return [default]
+
+
+def check_encoding(templates: Path, content_dir: Path) -> None:
+    """Raise ContentError for each template (static files aside) that is not UTF-8 text."""
+    problems = []
+    for path in sorted(templates.rglob("*")):
+        if not path.is_file() or path.relative_to(templates).parts[0] == "static":
+            continue
+        data = path.read_bytes()
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line, col = data[: exc.start].count(b"\n") + 1, exc.start - data.rfind(b"\n", 0, exc.start)
+            problems.append(Problem(display_path(path, content_dir), line, col, "",
+                                    f"template is not UTF-8 text: byte 0x{data[exc.start]:02x}",
+                                    "save it with UTF-8 encoding"))
+    if problems:
+        raise ContentError(problems)
 
 
 def check_unique_paths(pages: list[PageSpec]) -> None:
@@ -136,16 +160,40 @@ def check_unique_paths(pages: list[PageSpec]) -> None:
 
 def render_pages(renderer: Renderer, pages: list[PageSpec], content_dir: Path) -> dict[str, bytes]:
     """Render every page; template mistakes become problems at the template's line."""
-    try:
+    with template_problems(content_dir):
         return render_all(renderer, pages)
-    except jinja2.TemplateSyntaxError as exc:
-        where = display_path(Path(exc.filename), content_dir) if exc.filename else exc.name or "template"
-        raise ContentError([Problem(where, exc.lineno or 1, 1, "", f"template error: {exc.message}")]) from None
-    except (jinja2.TemplateError, LookupError, TypeError, ValueError, AttributeError) as exc:
-        # A site's own template failed while rendering: point at its innermost template line.
-        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.endswith((".html", ".xml"))]
-        where = (display_path(Path(frames[-1].filename), content_dir), frames[-1].lineno) if frames else ("templates", 1)
-        raise ContentError([Problem(where[0], where[1] or 1, 1, "", f"template error: {exc}")]) from None
+
+
+@contextlib.contextmanager
+def template_problems(content_dir: Path):
+    """Turn a failure inside a template into one problem at the template's line, never a traceback."""
+    try:
+        yield
+    except Exception as exc:  # noqa: BLE001 - a site's own template can fail in any way
+        problem = template_problem(exc, content_dir)
+        if problem is None:
+            raise  # not in a template: a bug in digest itself, worth its traceback
+        raise ContentError([problem]) from None
+
+
+def template_problem(exc: Exception, content_dir: Path) -> Problem | None:
+    """Where in which template `exc` happened, and what it means; None if not in a template."""
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        where = display_path(Path(exc.filename), content_dir) if exc.filename else exc.name or "templates"
+        return Problem(where, exc.lineno or 1, 1, "", f"template error: {exc.message}")
+    # Jinja gives the frames of template code the template's file name and line.
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if not f.filename.endswith(".py") and not f.filename.startswith("<")]
+    if not frames:
+        return None
+    where, line = display_path(Path(frames[-1].filename), content_dir), frames[-1].lineno or 1
+    if isinstance(exc, jinja2.TemplateNotFound):
+        return Problem(where, line, 1, "", f"template error: template '{exc.name}' not found",
+                       "check the name in extends, include or import")
+    if isinstance(exc, RecursionError):
+        return Problem(where, line, 1, "", "template error: endless recursion",
+                       "a template that extends or includes itself? give the site's version another name")
+    return Problem(where, line, 1, "", f"template error: {exc}")
 
 
 def static_files(dirs: list[Path]) -> dict[str, bytes]:

@@ -123,12 +123,13 @@ class Renderer:
                 continue
             seen.add(current)
             try:
-                source, _, _ = self.env.loader.get_source(self.env, current)
+                source, filename, _ = self.env.loader.get_source(self.env, current)
             except jinja2.TemplateNotFound:
-                source = ""  # rendering reports the missing template properly
+                source, filename = "", None  # rendering reports the missing template properly
 
             parts.append(f"{current}\0{source}")
-            todo.extend(t for t in jinja2.meta.find_referenced_templates(self.env.parse(source)) if t)
+            parsed = self.env.parse(source, current, filename)  # named, so a syntax error shows where
+            todo.extend(t for t in jinja2.meta.find_referenced_templates(parsed) if t)
         return digest("\0".join(sorted(parts)).encode())
 
     def render(self, page: routes.PageSpec) -> bytes:

@@ -471,7 +471,8 @@ def source_record(check: Checker) -> model.Source | None:
     if fields is None or _MISSING in fields.values():
         return None
     if fields["updated"] and fields["updated"] < fields["published"]:
-        check.problems.append(check.doc.problem(("updated",), "is before 'published'"))
+        check.problems.append(check.doc.problem(
+            ("updated",), f"{fields['updated']} is before the publication date {fields['published']}"))
         return None
     return model.Source(
         id=check.doc.id, path=check.doc.shown, title=fields["title"], outlet=fields["outlet"],
