@@ -72,6 +72,18 @@ def add_editor_commands(commands) -> None:
             kind_cmd.add_argument(f"--{q.name}", action="append" if q.many else "store", metavar="TEXT",
                                   help=q.prompt + (" (repeatable)" if q.many else ""))
 
+    import_cmd = commands.add_parser("import", help="start a source file from a pasted article",
+                                     description="Read the plain text of an article (a file, or - for standard "
+                                                 "input) and write a source file with its metadata and quotes. "
+                                                 "The summary is left for you to write. It never overwrites a file.")
+    import_cmd.add_argument("file", metavar="FILE", help="the article as plain text, or - to read standard input")
+    import_cmd.add_argument("--content", type=Path, default=Path("content"), metavar="DIR",
+                            help="content directory (default: content)")
+    for name, what in (("title", "the headline"), ("outlet", "the outlet"), ("published", "the date (YYYY-MM-DD)"),
+                       ("url", "the article's URL")):
+        import_cmd.add_argument(f"--{name}", metavar="TEXT", help=f"{what}, when the text lacks it or gets it wrong")
+
+
 
 def new_command(args: argparse.Namespace) -> int:
     """`digest new KIND`: write the file; 1 if it exists, 2 if a value is missing or wrong."""
@@ -91,6 +103,36 @@ def new_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def import_command(args: argparse.Namespace) -> int:
+    """`digest import FILE`: write a source file from an article's text; report what was not found."""
+    from . import importer, scaffold
+
+    if not args.content.is_dir():
+        print(f"digest: error: content directory {args.content} not found (pass --content DIR)", file=sys.stderr)
+        return 2
+    try:
+        text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8-sig")
+        published = scaffold.iso_date(args.published, None) if args.published else None
+        url = scaffold.web_url(args.url, None) if args.url else None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        print(f"digest: error: {exc}", file=sys.stderr)
+        return 2
+    result = importer.import_article(text, importer.load_cast(args.content), args.title, args.outlet, published, url)
+    print(importer.report(result))
+    if result.draft is None:
+        needed = [f"--{name}" for name in ("outlet", "published") if name in result.missing]
+        print(f"digest: error: the file name needs them: pass {' and '.join(needed)}", file=sys.stderr)
+        return 2
+    try:
+        path = scaffold.create(args.content, result.draft)
+    except scaffold.ScaffoldError as exc:
+        print(f"digest: error: {exc}", file=sys.stderr)
+        return 1 if isinstance(exc, scaffold.Exists) else 2
+    print(f"Wrote {path}. Write the summary in your own words where it says TODO, check the quotes, "
+          "then run `digest check`.")
+    return 0
+
+
 def ask_line(prompt: str) -> str | None:
     """Ask on stderr, read one line of stdin; None at the end of input."""
     print(prompt, end="", file=sys.stderr, flush=True)
@@ -106,6 +148,8 @@ def main(argv: list[str] | None = None) -> int:
         return serve(ServeOptions(args.content, args.templates, args.host, args.port, args.drafts, args.open))
     if args.command == "new":
         return new_command(args)
+    if args.command == "import":
+        return import_command(args)
     options = BuildOptions(content_dir=args.content, out_dir=getattr(args, "out", Path("site")),
                            base_url=getattr(args, "base_url", None), drafts=args.drafts,
                            templates_dir=args.templates, search=getattr(args, "search", False))

@@ -311,6 +311,8 @@ def alias_path(check: Checker, path: tuple, value: Any) -> str:
     parts = url.split("/")
     if SCHEME_RE.match(url) or any(p in ("", ".", "..") for p in parts) or "\\" in url:
         raise Invalid(f"'{value}' is not a path inside the site", "write an old URL path such as launches/old-name/")
+    if "." in parts[-1]:  # the redirect page goes in a folder of that name, which may clash with a file
+        raise Invalid(f"'{value}' ends in a file name", "an alias is a folder path such as launches/old-name/")
     return url + "/"
 
 
@@ -398,6 +400,9 @@ def validate_doc(doc: RawDoc, config: model.SiteConfig | None) -> DocResult:
     if not ID_RE.match(doc.id):
         check.problems.append(Problem(doc.shown, 1, 1, "", f"file name '{doc.id}' is not a valid id",
                                       "rename the file with lowercase letters, digits and hyphens"))
+    elif doc.kind == "launch" and doc.id.isdigit():
+        check.problems.append(Problem(doc.shown, 1, 1, "", f"file name '{doc.id}' is taken by the page of a year",
+                                      "name the file after the date and a few words, e.g. 2030-04-10-east-coast"))
     make_record = {"launch": launch_record, "source": source_record, "actor": actor_record}[doc.kind]
     record_ = make_record(check)
     body_links(check, body_of(doc))  # even when the fields are wrong: one run reports everything

@@ -52,8 +52,17 @@ def safe_relative(path: str) -> PurePosixPath:
     return rel
 
 
+def check_paths(files: dict[str, bytes]) -> None:
+    """Refuse paths outside the output directory, and a path that is both a file and a folder."""
+    folders = {parent for path in files for parent in safe_relative(path).parents}
+    clashes = sorted(path for path in files if PurePosixPath(path) in folders)
+    if clashes:
+        raise OutputError(f"{clashes[0]} would be both a file and a folder")
+
+
 def write_site(files: dict[str, bytes], out_dir: Path) -> WriteReport:
     """Write `files` (output path -> bytes) as the whole new content of `out_dir`."""
+    check_paths(files)
     out_dir = out_dir.resolve()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=out_dir.parent))
@@ -88,6 +97,7 @@ def update_site(files: dict[str, bytes], out_dir: Path, outputs: frozenset[str],
     Each file is replaced atomically; content problems were all caught before
     this point, so the site is never left half-built by bad content.
     """
+    check_paths(files)
     written = 0
     for path in sorted(files):
         target = out_dir.joinpath(*safe_relative(path).parts)

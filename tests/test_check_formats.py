@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import write_tree
+from tests.conftest import write_tree
 
 from generator.cli import main
 from generator.errors import Problem

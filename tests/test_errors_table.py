@@ -139,6 +139,12 @@ CASES = [
     Case("alias climbing out of the site", {BROKEN: launch("aliases: [../outside/]")},
          [f"{BROKEN}:4:11: error: aliases[0]: '../outside/' is not a path inside the site "
           "(write an old URL path such as launches/old-name/)"]),
+    Case("alias that names a file", {BROKEN: launch("aliases: [old/launch.html]")},
+         [f"{BROKEN}:4:11: error: aliases[0]: 'old/launch.html' ends in a file name "
+          "(an alias is a folder path such as launches/old-name/)"]),
+    Case("launch named like a year", {"content/launches/2030.md": launch()},
+         ["content/launches/2030.md:1:1: error: file name '2030' is taken by the page of a year "
+          "(name the file after the date and a few words, e.g. 2030-04-10-east-coast)"]),
     Case("updated before published", {BAD_SOURCE: source("https://wire.example.test/a").replace(
         "url:", "updated: 2030-05-01\nurl:")},
          [f"{BAD_SOURCE}:5:10: error: updated: 2030-05-01 is before the publication date 2030-06-01"]),

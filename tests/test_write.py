@@ -60,6 +60,13 @@ def test_paths_outside_the_output_are_refused_and_the_old_site_stays(tmp_path, b
     assert not (tmp_path / "escape.html").exists()
 
 
+def test_a_path_that_is_both_file_and_folder_is_refused_before_writing(tmp_path):
+    out = tmp_path / "site"
+    with pytest.raises(OutputError, match="a/index.html would be both a file and a folder"):
+        write_site({"a/index.html": b"page", "a/index.html/index.html": b"redirect"}, out)
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("good", ["index.html", "launches/2030/index.html", "static/style.css", "a b/c.html"])
 def test_safe_relative_accepts_plain_paths(good):
     assert safe_relative(good).as_posix() == good
