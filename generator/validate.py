@@ -406,8 +406,7 @@ def validate_doc(doc: RawDoc, config: model.SiteConfig | None) -> DocResult:
     make_record = {"launch": launch_record, "source": source_record, "actor": actor_record}[doc.kind]
     record_ = make_record(check)
     body_links(check, body_of(doc))  # even when the fields are wrong: one run reports everything
-    if record_ is not None:
-        body_placeholders(check, record_.body)
+    body_placeholders(check, model.Body(doc.body, doc.body_line, doc.shown))  # a description is a field, checked above
     whole = record_ if not check.problems else None
     return DocResult(doc.kind, whole, tuple(check.refs), tuple(check.problems))
 
