@@ -1,0 +1,172 @@
+"""Stage 5, render: templates, helpers, escaping, record links, and a site's own templates and static files."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+
+from generator.build import BuildOptions, build
+from generator.errors import ContentError
+from generator.model import Fact
+from generator.render import facts_differ, fact_value, long_date, ordinal, utc_offset
+from tests.conftest import REPO, minimal_site, write_tree
+
+FIRST = "launches/2030-03-01-first/index.html"
+
+
+def rendered(root: Path, monkeypatch, files: dict[str, str] | None = None, **options) -> dict[str, bytes]:
+    """Every file the build of the minimal site (plus `files`) would write, without writing it."""
+    write_tree(root, {**minimal_site(), **(files or {})})
+    monkeypatch.chdir(root)
+    return build(BuildOptions(Path("content"), Path("site"), **options), write=False).files
+
+
+def soup(files: dict[str, bytes], path: str) -> BeautifulSoup:
+    return BeautifulSoup(files[path].decode("utf-8"), "html.parser")
+
+
+@pytest.mark.parametrize("n, text", [(1, "1st"), (2, "2nd"), (3, "3rd"), (4, "4th"), (11, "11th"), (12, "12th"),
+                                     (13, "13th"), (21, "21st"), (22, "22nd"), (101, "101st"), (111, "111th")])
+def test_ordinal(n, text):
+    assert ordinal(n) == text
+
+
+def test_dates_are_written_out_without_the_locale():
+    assert long_date(dt.date(2030, 1, 5)) == "5 January 2030"
+    assert long_date(dt.date(2030, 12, 31)) == "31 December 2030"
+
+
+@pytest.mark.parametrize("fact, unit, text", [
+    (Fact(value=500, approx=True), "km", "about 500 km"),
+    (Fact(value=1500), "km", "1,500 km"),
+    (Fact(value=12.5), "min", "12.5 min"),
+    (Fact(minimum=25, maximum=90), "km", "between 25 and 90 km"),
+    (Fact(value=14), "ordinal", "14th"),
+    (Fact(minimum=3, maximum=4), "ordinal", "between 3rd and 4th"),
+])
+def test_fact_values(fact, unit, text):
+    assert fact_value(fact, unit) == text
+
+
+def test_facts_differ_only_when_the_numbers_do():
+    assert not facts_differ((Fact(value=5, per="a"), Fact(value=5, per="b")))
+    assert facts_differ((Fact(value=5), Fact(value=6)))
+    assert facts_differ((Fact(value=5), Fact(minimum=4, maximum=6)))
+
+
+@pytest.mark.parametrize("zone, when, text", [
+    ("Asia/Tokyo", dt.datetime(2030, 1, 5, 8, 7), "UTC+09:00"),
+    ("Asia/Kolkata", dt.datetime(2030, 1, 5, 8, 7), "UTC+05:30"),
+    ("America/New_York", dt.datetime(2030, 1, 5, 8, 7), "UTC-05:00"),
+    ("America/New_York", dt.datetime(2030, 7, 5, 8, 7), "UTC-04:00"),
+    ("UTC", dt.datetime(2030, 7, 5, 8, 7), "UTC+00:00"),
+])
+def test_utc_offset(zone, when, text):
+    assert utc_offset(when.replace(tzinfo=zoneinfo.ZoneInfo(zone))) == text
+
+
+def test_links_are_relative_to_each_page(tmp_path, monkeypatch):
+    files = rendered(tmp_path, monkeypatch)
+    launch = soup(files, FIRST)
+    hrefs = {a.get_text(strip=True): a["href"] for a in launch.select("main a")}
+    assert hrefs["Northland"] == "../../actors/northland/index.html"
+    assert launch.select_one('link[rel="stylesheet"]')["href"] == "../../static/style.css"
+    home = soup(files, "index.html")
+    assert home.select_one('link[rel="stylesheet"]')["href"] == "static/style.css"
+    assert home.select_one('main a[href$="2030-03-01-first/index.html"]')["href"] == FIRST
+
+
+def test_the_404_page_links_absolutely_from_base_url(tmp_path, monkeypatch):
+    files = rendered(tmp_path, monkeypatch, base_url="https://mirror.example.test/sub/")
+    page = soup(files, "404.html")
+    assert page.select_one('link[rel="stylesheet"]')["href"] == "https://mirror.example.test/sub/static/style.css"
+    assert {a["href"] for a in page.select("main a")} >= {"https://mirror.example.test/sub/",
+                                                          "https://mirror.example.test/sub/launches/"}
+
+
+def test_content_is_escaped_and_raw_html_in_markdown_is_not_passed_through(tmp_path, monkeypatch):
+    files = rendered(tmp_path, monkeypatch, {"content/launches/2030-04-10-second.md": """\
+        ---
+        title: "<script>alert('title')</script> & more"
+        date: 2030-04-10
+        location: "<b>bold</b>"
+        ---
+        Text with <script>alert(2)</script> and <img src=x onerror=alert(1)>.
+
+        <div>block html</div>
+        """})
+    html = files["launches/2030-04-10-second/index.html"].decode()
+    assert "<script>" not in html and "<img src=x" not in html and "<div>block" not in html and "<b>bold" not in html
+    page = BeautifulSoup(html, "html.parser")
+    assert page.h1.get_text() == "<script>alert('title')</script> & more"
+    assert "<script>alert(2)</script>" in page.select_one(".narrative").get_text()
+
+
+def test_record_links_in_bodies_become_relative_urls(tmp_path, monkeypatch):
+    files = rendered(tmp_path, monkeypatch, {"content/launches/2030-04-10-second.md": """\
+        ---
+        title: Second
+        date: 2030-04-10
+        ---
+        After [the first](launch:2030-03-01-first#facts), says [the paper](source:2030-03-01-daily-example);
+        see [the web](https://example.test/x).
+        """})
+    links = {a.get_text(): a["href"] for a in soup(files, "launches/2030-04-10-second/index.html")
+             .select(".narrative a")}
+    assert links == {"the first": "../2030-03-01-first/index.html#facts",
+                     "the paper": "../../sources/2030-03-01-daily-example/index.html",
+                     "the web": "https://example.test/x"}
+
+
+def test_a_sites_templates_override_the_defaults_by_name(tmp_path, monkeypatch):
+    files = rendered(tmp_path, monkeypatch, {
+        "templates/actor.html": "{% extends 'base.html' %}{% block main %}<p id=mine>{{ actor.name }} "
+                                "({{ site.launches_of_actor.get(actor.id, ()) | length }})</p>{% endblock %}",
+    })
+    actor = soup(files, "actors/northland/index.html")
+    assert actor.select_one("#mine").get_text() == "Northland (2)"
+    assert actor.select_one("header.site-header")  # the default base.html still wraps it
+    assert soup(files, FIRST).select_one("table.facts")  # other pages keep the default templates
+
+
+def test_templates_option_points_at_another_folder(tmp_path, monkeypatch):
+    files = rendered(tmp_path, monkeypatch, {"theme/404.html": "gone, {{ site.config.title }}"},
+                     templates_dir=Path("theme"))
+    assert files["404.html"] == b"gone, Test Digest"
+
+
+def test_static_files_override_by_name_and_can_be_added(tmp_path, monkeypatch):
+    files = rendered(tmp_path, monkeypatch, {"templates/static/style.css": "body { color: teal }\n",
+                                             "templates/static/img/logo.svg": "<svg/>\n"})
+    assert files["static/style.css"] == b"body { color: teal }\n"
+    assert files["static/img/logo.svg"] == b"<svg/>\n"
+    default = rendered(tmp_path / "plain", monkeypatch)
+    assert default["static/style.css"] == (REPO / "templates/static/style.css").read_bytes()
+
+
+def test_a_template_mistake_is_one_problem_at_the_template_line(tmp_path, monkeypatch):
+    with pytest.raises(ContentError) as caught:
+        rendered(tmp_path, monkeypatch, {"templates/source.html":
+                                         "{% extends 'base.html' %}\n{% block main %}\n\n{{ source.nope }}\n{% endblock %}\n"})
+    [problem] = caught.value.problems
+    assert (problem.path, problem.line) == ("templates/source.html", 4)
+    assert problem.message == "template error: 'generator.model.Source object' has no attribute 'nope'"
+
+
+def test_a_missing_include_names_the_template(tmp_path, monkeypatch):
+    with pytest.raises(ContentError) as caught:
+        rendered(tmp_path, monkeypatch, {"templates/404.html": "a\n{% include 'nowhere.html' %}\n"})
+    assert [p.format() for p in caught.value.problems] == [
+        "templates/404.html:2:1: error: template error: template 'nowhere.html' not found "
+        "(check the name in extends, include or import)"]
+
+
+def test_a_template_that_extends_itself_is_reported_not_crashed_on(tmp_path, monkeypatch):
+    with pytest.raises(ContentError) as caught:
+        rendered(tmp_path, monkeypatch, {"templates/year.html": "{% extends 'year.html' %}\n"})
+    [problem] = caught.value.problems
+    assert (problem.path, problem.line, problem.message) == ("templates/year.html", 1, "template error: endless recursion")

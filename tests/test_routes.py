@@ -1,0 +1,89 @@
+"""Stage 4, plan: the URL scheme in one place, and Site -> the pages to render."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from generator import routes
+from generator.build import check_unique_paths
+from generator.errors import ContentError
+from generator.link import link
+from generator.load import load_content
+from generator.validate import validate
+from tests.conftest import minimal_site, write_tree
+
+
+def planned(root: Path, monkeypatch, files: dict[str, str] | None = None) -> list[routes.PageSpec]:
+    write_tree(root, {**minimal_site(), **(files or {})})
+    monkeypatch.chdir(root)
+    return routes.plan(link(validate(load_content(Path("content")))))
+
+
+def test_url_scheme():
+    assert routes.path_of("launch", "2030-03-01-first") == "launches/2030-03-01-first/index.html"
+    assert routes.path_of("actor", "northland") == "actors/northland/index.html"
+    assert routes.path_of("source", "s") == "sources/s/index.html"
+    assert routes.year_path(2030) == "launches/2030/index.html"
+    assert routes.month_anchor(2030, 3) == "m2030-03"
+    assert routes.pretty_url("launches/x/index.html") == "launches/x/"
+    assert routes.pretty_url("index.html") == ""
+    assert routes.pretty_url("404.html") == "404.html"
+
+
+def test_every_record_and_index_gets_one_page(tmp_path, monkeypatch):
+    pages = planned(tmp_path, monkeypatch)
+    by_path = {page.path: page for page in pages}
+    assert len(by_path) == len(pages)  # no path twice
+    expected = {
+        "index.html": "home.html",
+        "launches/index.html": "launches.html",
+        "launches/2030/index.html": "year.html",
+        "launches/2030-03-01-first/index.html": "launch.html",
+        "launches/2030-04-10-second/index.html": "launch.html",
+        "actors/index.html": "actors.html",
+        "actors/northland/index.html": "actor.html",
+        "actors/southland/index.html": "actor.html",
+        "actors/south-staff/index.html": "actor.html",
+        "sources/index.html": "sources.html",
+        "sources/2030-03-01-daily-example/index.html": "source.html",
+        "404.html": "404.html",
+    }
+    assert {path: by_path[path].template for path in expected} == expected
+    assert by_path["launches/2030-03-01-first/index.html"].title == "First test launch"
+    assert by_path["launches/2030-03-01-first/index.html"].context["view"].number_in_year == 1
+    assert by_path["launches/2030/index.html"].context["year"] == 2030
+    assert by_path["404.html"].absolute_links  # served at any URL, so its links cannot be relative
+    assert not by_path["index.html"].absolute_links
+
+
+def test_paths_are_all_relative_files(tmp_path, monkeypatch):
+    for page in planned(tmp_path, monkeypatch):
+        assert not page.path.startswith("/") and ".." not in page.path.split("/")
+        assert page.path.rsplit("/", 1)[-1].count(".") == 1, page.path  # ends in a file name
+
+
+def test_plan_is_stable(tmp_path, monkeypatch):
+    first = [(p.path, p.template, p.title) for p in planned(tmp_path, monkeypatch)]
+    second = [(p.path, p.template, p.title) for p in planned(tmp_path, monkeypatch)]
+    assert first == second
+
+
+def test_aliases_become_redirect_pages(tmp_path, monkeypatch):
+    pages = planned(tmp_path, monkeypatch, {"content/launches/2030-04-10-second.md":
+                                            "---\ntitle: Second\ndate: 2030-04-10\naliases: [old/second/]\n---\n"})
+    [redirect] = [p for p in pages if p.template == "redirect.html"]
+    assert redirect.path == "old/second/index.html"
+    assert redirect.context["target"] == "launches/2030-04-10-second/index.html"
+    assert redirect.origin == "content/launches/2030-04-10-second.md"
+
+
+def test_an_alias_onto_a_real_page_is_refused(tmp_path, monkeypatch):
+    pages = planned(tmp_path, monkeypatch, {"content/launches/2030-04-10-second.md":
+                                            "---\ntitle: Second\ndate: 2030-04-10\naliases: [actors/northland/]\n---\n"})
+    with pytest.raises(ContentError) as caught:
+        check_unique_paths(pages)
+    [problem] = caught.value.problems
+    assert problem.path == "content/launches/2030-04-10-second.md"
+    assert problem.message == "two pages would be written to actors/northland/index.html"
