@@ -87,6 +87,11 @@ class Launch:
     updates: tuple[Update, ...]
     body: Body
 
+    @property
+    def last_updated(self) -> dt.date:
+        """The launch date, or the latest entry of its corrections log."""
+        return max([self.date, *(u.date for u in self.updates)])
+
 
 @dataclass(frozen=True)
 class Quote:
@@ -111,6 +116,11 @@ class Source:
     draft: bool
     updates: tuple[Update, ...]
     body: Body
+
+    @property
+    def last_updated(self) -> dt.date:
+        """The latest of the publication date, the outlet's update and the corrections log."""
+        return max([self.published, *([self.updated] if self.updated else []), *(u.date for u in self.updates)])
 
 
 @dataclass(frozen=True)
