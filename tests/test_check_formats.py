@@ -1,13 +1,21 @@
-"""`digest check --format text|json|github`, and TODO placeholders reported until filled."""
+"""`digest check --format text|json|github`, TODO placeholders, and the git workflow files that run check."""
 
 from __future__ import annotations
 
 import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
 
-from tests.conftest import write_tree
+import yaml
 
 from generator.cli import main
 from generator.errors import Problem
+from tests.conftest import REPO, write_tree
 
 BAD_LAUNCH = """\
     ---
@@ -91,3 +99,41 @@ def test_placeholders_are_reported_until_filled(site_dir, capsys, monkeypatch):
         "content/launches/2030-05-01-third.md": "---\ntitle: Third\ndate: 2030-05-01\n---\n\nIt happened; a TODO for later.\n",
     })
     assert run_check(site_dir, capsys)[0] == 0
+
+
+# --- the git workflow: the pre-commit hook and the example CI workflow run `digest check` ---
+
+
+def test_pre_commit_hook_runs_check_on_content_changes():
+    [hook] = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())
+    assert hook["id"] == "digest-check"
+    assert hook["entry"] == "digest check" and hook["language"] == "python" and hook["pass_filenames"] is False
+    assert re.search(hook["files"], "content/launches/2030-01-01-x.md")
+    assert not re.search(hook["files"], "README.md")
+    scripts = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts["digest"] == "generator.cli:main"  # what `language: python` installs and `entry` calls
+
+
+def test_example_pages_workflow_checks_builds_and_publishes(tmp_path):
+    """Run the workflow's own shell steps on a copy of the bundled site, as the runner would."""
+    workflow = yaml.safe_load((REPO / "docs/examples/github-pages.yml").read_text())
+    triggers = workflow.get("on", workflow.get(True))  # YAML 1.1 reads a bare `on` as true
+    assert {"push", "pull_request"} <= set(triggers)
+    build_steps = workflow["jobs"]["build"]["steps"]
+    uses = [step.get("uses", "").split("@")[0] for step in build_steps]
+    assert "actions/upload-pages-artifact" in uses
+    assert next(s for s in build_steps if "upload-pages-artifact" in s.get("uses", ""))["with"]["path"] == "site"
+    deploy = workflow["jobs"]["deploy"]
+    assert deploy["needs"] == "build" and deploy["permissions"] == {"pages": "write", "id-token": "write"}
+    assert deploy["steps"][0]["uses"].startswith("actions/deploy-pages@")
+
+    shutil.copytree(REPO / "content", tmp_path / "content")
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    commands = [s["run"] for s in build_steps if "run" in s and "pip install" not in s["run"]]
+    assert [c.split()[:2] for c in commands] == [["digest", "check"], ["digest", "build"]]
+    for command in commands:
+        command = command.replace("${{ steps.pages.outputs.base_url }}", "https://someone.github.io/digest")
+        result = subprocess.run(["bash", "-c", command], cwd=tmp_path, env=env, capture_output=True, text=True)
+        assert result.returncode == 0, (command, result.stderr)
+    assert (tmp_path / "site/index.html").is_file()
+    assert "<loc>https://someone.github.io/digest/launches/" in (tmp_path / "site/sitemap.xml").read_text()
