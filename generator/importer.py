@@ -191,11 +191,7 @@ def person_name(text: str) -> str | None:
     text = re.sub(r"\s+in\s+[A-Z][\w ]*$", "", text.strip(" .;:|"))  # "Piet Ardo in Elsin"
     if text.isupper():
         text = string.capwords(text.lower())
-    if not NAME_RE.match(text) and not re.fullmatch(r"[A-Z][\w'.\-]+", text):
-        return None
-    if len(text.split()) < 2 or re.search(r"\d", text):
-        return None
-    return text
+    return text if NAME_RE.match(text) and not re.search(r"\d", text) else None
 
 
 def parse_date(text: str) -> dt.date | None:
