@@ -30,7 +30,7 @@ class BuildOptions:
     base_url: str | None = None
     drafts: bool = False
     templates_dir: Path | None = None  # the site's own templates; defaults fill the gaps
-    search: bool = True  # index the pages with Pagefind (when writing)
+    search: bool = False  # index the pages with Pagefind when writing (`digest build` does, unless --no-search)
 
 
 @dataclass(frozen=True)

@@ -107,3 +107,38 @@ def browser():
                   "--disable-component-update", "--disable-sync", "--no-first-run"])
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def serve_dir():
+    """serve_dir(root) -> 'http://127.0.0.1:PORT/': a quiet static server on loopback, stopped after the test."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    servers = []
+
+    def start(root: Path) -> str:
+        server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(root)))
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}/"
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="session")
+def bundled_site(tmp_path_factory) -> Path:
+    """The bundled example site, built once with its search index, for validators and browsers."""
+    from generator.build import BuildOptions, build
+
+    out = tmp_path_factory.mktemp("bundled") / "site"
+    build(BuildOptions(REPO / "content", out, search=True))
+    return out

@@ -97,3 +97,16 @@ def test_chart_numbers_are_in_a_table_for_screen_readers(gap_site):
     assert rows["July 2030"] == "2" and rows["May 2030"] == "0"
     year_links = [a["href"] for a in soup.select(".chart svg")[0].find_all("a")]
     assert year_links == ["launches/2030/index.html", "launches/2032/index.html"]
+
+
+def test_clicking_the_january_2022_bar_opens_that_month(browser, bundled_site):
+    page = browser.new_page()
+    page.goto((bundled_site / "index.html").as_uri())
+    page.locator(".chart svg a", has=page.locator("title", has_text="January 2022")).click()
+    page.wait_for_load_state()
+    assert page.url.endswith("launches/index.html#m2022-01")
+    heading = page.locator("#m2022-01")
+    assert heading.inner_text().startswith("January 2022")
+    top = page.evaluate("() => document.getElementById('m2022-01').getBoundingClientRect().top")
+    assert 0 <= top < page.viewport_size["height"]  # in view
+    page.close()

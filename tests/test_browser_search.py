@@ -1,0 +1,89 @@
+"""Search in a real browser: the Pagefind index built by `digest build`, served over http."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from generator.build import BuildOptions, build
+
+JANUARY = "launches/2022-01-05-east-coast-ballistic-missile/index.html"
+MAY = "launches/2022-05-04-capital-region-ballistic-missile/index.html"
+
+
+def results_for(page, query: str) -> list[str]:
+    """Type a query into the search box; the absolute URLs of the results."""
+    box = page.locator(".pagefind-ui__search-input")
+    box.fill(query)
+    page.locator(".pagefind-ui__result-link").first.wait_for(timeout=15000)
+    page.wait_for_function("() => !document.querySelector('.pagefind-ui__loading')")
+    return page.eval_on_selector_all(".pagefind-ui__result-link", "links => links.map(a => a.href)")
+
+
+@pytest.mark.parametrize("query, expected", [("Kishida", JANUARY), ("capital region", MAY)])
+def test_search_page_finds_the_launch(browser, bundled_site, serve_dir, query, expected):
+    root = serve_dir(bundled_site)
+    page = browser.new_page()
+    page.goto(root + "search/index.html")
+    assert root + expected in results_for(page, query)
+    page.close()
+
+
+def test_a_result_opens_its_page(browser, bundled_site, serve_dir):
+    root = serve_dir(bundled_site)
+    page = browser.new_page()
+    page.goto(root + "search/index.html")
+    results_for(page, "Kishida")
+    page.locator(".pagefind-ui__result-link", has_text="possible ballistic missile").first.click()
+    page.wait_for_load_state()
+    assert page.url == root + JANUARY
+    assert "Fumio Kishida" in page.locator("main").inner_text()
+    page.close()
+
+
+def test_query_in_the_address_searches_at_once(browser, bundled_site, serve_dir):
+    root = serve_dir(bundled_site)
+    page = browser.new_page()
+    page.goto(root + "search/index.html?q=Kishida")
+    page.locator(".pagefind-ui__result-link").first.wait_for(timeout=15000)
+    assert page.locator(".pagefind-ui__search-input").input_value() == "Kishida"
+    page.close()
+
+
+def test_only_launches_actors_and_sources_are_indexed(bundled_site):
+    meta = [p.name for p in (bundled_site / "pagefind").glob("pagefind.*.pf_meta")]
+    assert meta, "no search index was written"
+    indexed = [p for p in bundled_site.rglob("index.html") if "data-pagefind-body" in p.read_text()]
+    kinds = {p.relative_to(bundled_site).parts[0] for p in indexed}
+    assert kinds == {"launches", "actors", "sources"}
+    assert "data-pagefind-body" not in (bundled_site / "launches/index.html").read_text()
+
+
+def test_no_search_builds_and_says_search_is_unavailable(site_dir, browser, serve_dir):
+    out = site_dir / "site"
+    build(BuildOptions(site_dir / "content", out))  # search is off unless asked for
+    assert not (out / "pagefind").exists()
+    page = browser.new_page()
+    page.goto(serve_dir(out) + "search/index.html")
+    page.locator("#search-unavailable").wait_for(state="visible", timeout=10000)
+    page.close()
+
+
+def test_build_indexes_by_default_and_no_search_warns(site_dir, capsys, monkeypatch):
+    from generator.cli import main
+
+    monkeypatch.chdir(site_dir)
+    assert main(["build"]) == 0
+    assert Path("site/pagefind/pagefind-ui.js").is_file()
+    assert "warning" not in capsys.readouterr().err
+    assert main(["build", "--no-search"]) == 0
+    assert "warning: --no-search" in capsys.readouterr().err
+    assert not Path("site/pagefind").exists() and Path("site/search/index.html").is_file()
+
+
+def test_search_index_is_the_same_on_every_build(site_dir):
+    first = build(BuildOptions(site_dir / "content", site_dir / "one", search=True), incremental=False).files
+    second = build(BuildOptions(site_dir / "content", site_dir / "two", search=True), incremental=False).files
+    bundle = {p: b for p, b in first.items() if p.startswith("pagefind/")}
+    assert bundle and bundle == {p: b for p, b in second.items() if p.startswith("pagefind/")}
