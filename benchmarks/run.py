@@ -45,7 +45,8 @@ class Tool:
 class Run:
     seconds: float
     cpu_seconds: float  # user + system time of the build and the subprocesses it waited for
-    peak_mb: float
+    peak_mb: float  # sampled peak of the summed PSS of the build's processes (shared pages counted once)
+    max_rss_mb: float  # the largest resident set of any one of its processes (getrusage)
     files: int  # files in the output after the run
     html: int
     written: int  # files created, changed or removed by the run
@@ -157,7 +158,11 @@ def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
 
 
 def tree_peak(pid: int, stop: threading.Event, peak: list[int]) -> None:
-    """Sample the summed RSS of a process and all its descendants until `stop`; keep the maximum."""
+    """Sample the summed PSS of a process and its descendants until `stop`; keep the maximum.
+
+    PSS splits each shared page among the processes sharing it, so forked workers that share
+    the parent's memory are not counted twice (as summing their RSS would).
+    """
     import psutil
 
     try:
@@ -172,11 +177,11 @@ def tree_peak(pid: int, stop: threading.Event, peak: list[int]) -> None:
         total = 0
         for proc in family:
             try:
-                total += proc.memory_info().rss
+                total += proc.memory_full_info().pss
             except psutil.Error:
                 pass
         peak[0] = max(peak[0], total)
-        stop.wait(0.02)
+        stop.wait(0.1)  # reading smaps costs a few ms per process: sample gently on two cores
 
 
 def measure(tool: Tool, log: Path) -> Run:
@@ -200,8 +205,8 @@ def measure(tool: Tool, log: Path) -> Run:
         raise SystemExit(f"{tool.name} failed (exit {proc.returncode}) in {tool.cwd}; log {log}:\n" + "\n".join(tail))
     after = snapshot(out)
     written = sum(1 for path, sig in after.items() if before.get(path) != sig) + len(before.keys() - after.keys())
-    peak_bytes = max(peak[0], usage.ru_maxrss * 1024)
-    return Run(seconds, usage.ru_utime + usage.ru_stime, peak_bytes / 2**20, len(after), sum(p.endswith(".html") for p in after), written)
+    return Run(seconds, usage.ru_utime + usage.ru_stime, peak[0] / 2**20, usage.ru_maxrss / 1024,
+               len(after), sum(p.endswith(".html") for p in after), written)
 
 
 def cold(tool: Tool, log: Path) -> Run:
@@ -232,7 +237,7 @@ def rebuilds(tool: Tool, reps: int, logs: Path) -> list[tuple[str, list[Run]]]:
 
 
 def bench(n: int, reps: int, names: list[str], work: Path, digest: Path, digest_args: list[str],
-          with_rebuilds: bool) -> list[Result]:
+          rebuild_reps: int) -> list[Result]:
     """Cold builds of corpus N by each tool, alternating tools rep by rep; then digest's rebuilds."""
     root = prepare(n, work)
     tools = tools_for(root, digest, digest_args)
@@ -246,8 +251,8 @@ def bench(n: int, reps: int, names: list[str], work: Path, digest: Path, digest_
             print(f"  N={n:,} {name:8} cold run {rep + 1}/{reps}: {run.seconds:7.2f} s ({run.cpu_seconds:.2f} s CPU), "
                   f"{run.peak_mb:6.0f} MB, {run.files:,} files; load {os.getloadavg()[0]:.1f}", flush=True)
     results = [Result(n, name, "cold", tuple(runs[name])) for name in names]
-    if with_rebuilds and "digest" in names:
-        for kind, rebuilt in rebuilds(tools["digest"], max(3, reps), logs):
+    if rebuild_reps and "digest" in names:
+        for kind, rebuilt in rebuilds(tools["digest"], rebuild_reps, logs):
             results.append(Result(n, "digest", kind, tuple(rebuilt)))
     return results
 
@@ -257,15 +262,15 @@ def bench(n: int, reps: int, names: list[str], work: Path, digest: Path, digest_
 
 def table(results: list[Result]) -> str:
     """The figures as a Markdown table, then the ratios from the same run."""
-    lines = ["| N | tool | build | runs | median s | min s | CPU s | peak MB | files (html) | written | ms/file |",
-             "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = ["| N | tool | build | runs | median s | min s | CPU s | peak MB | max RSS MB | files (html) | written "
+             "| ms/file |", "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
         last = r.runs[-1]
         peak = max(run.peak_mb for run in r.runs)
         per_file = r.median * 1000 / last.files if r.kind == "cold" and last.files else None
         lines.append(f"| {r.n:,} | {r.tool} | {r.kind} | {len(r.runs)} | {r.median:.2f} | "
                      f"{min(x.seconds for x in r.runs):.2f} | {statistics.median(x.cpu_seconds for x in r.runs):.2f} | "
-                     f"{peak:.0f} | {last.files:,} ({last.html:,}) | "
+                     f"{peak:.0f} | {max(x.max_rss_mb for x in r.runs):.0f} | {last.files:,} ({last.html:,}) | "
                      f"{statistics.median(x.written for x in r.runs):,.0f} | "
                      f"{'' if per_file is None else f'{per_file:.2f}'} |")
     lines.append("")
@@ -273,8 +278,9 @@ def table(results: list[Result]) -> str:
         cold_ = {r.tool: r for r in results if r.n == n and r.kind == "cold"}
         if "digest" not in cold_:
             continue
-        parts = [f"digest/{other.capitalize()} {cold_['digest'].median / cold_[other].median:.2f}"
-                 for other in ("hugo", "pelican") if other in cold_]
+        cpu = {tool: statistics.median(x.cpu_seconds for x in r.runs) for tool, r in cold_.items()}
+        parts = [f"digest/{other.capitalize()} {cold_['digest'].median / cold_[other].median:.2f} wall, "
+                 f"{cpu['digest'] / cpu[other]:.2f} CPU" for other in ("hugo", "pelican") if other in cold_]
         if parts:
             lines.append(f"- N={n:,}, cold build, ratio of medians: " + "; ".join(parts))
     return "\n".join(lines)
@@ -293,8 +299,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="the digest executable (default: .venv/bin/digest)")
     parser.add_argument("--digest-arg", action="append", default=[], metavar="ARG",
                         help="an extra argument for `digest build` (repeatable), e.g. --digest-arg=--no-search")
-    parser.add_argument("--no-rebuilds", dest="rebuilds", action="store_false",
-                        help="skip digest's no-change and one-edit rebuilds")
+    parser.add_argument("--rebuild-reps", type=int, default=3, metavar="R",
+                        help="digest rebuilds of each kind (no change, body edit, title edit); 0 skips them "
+                             "(default: 3)")
     parser.add_argument("--json", type=Path, help="also write the results as JSON to this file")
     args = parser.parse_args(argv)
     names = [t for t in args.tools.split(",") if t]
@@ -310,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
     results: list[Result] = []
     for n in sizes:
         results += bench(n, args.reps or DEFAULT_REPS.get(n, 3), names, args.work.resolve(), args.digest.resolve(),
-                         args.digest_arg, args.rebuilds)
+                         args.digest_arg, args.rebuild_reps)
     print(f"\nLoad average at end: {os.getloadavg()[0]:.2f}\n")
     print(table(results))
     if args.json:
