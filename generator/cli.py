@@ -45,6 +45,8 @@ def parser() -> argparse.ArgumentParser:
     serve_cmd.add_argument("--no-drafts", dest="drafts", action="store_false",
                            help="hide records marked draft: true (shown by default)")
     serve_cmd.add_argument("--open", action="store_true", help="open the preview in a web browser")
+    serve_cmd.add_argument("--search", action="store_true",
+                           help="also build the Pagefind search index on every rebuild (slower; off by default)")
     return top
 
 
@@ -145,7 +147,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         from .serve import ServeOptions, serve  # the server's imports are only needed here
 
-        return serve(ServeOptions(args.content, args.templates, args.host, args.port, args.drafts, args.open))
+        return serve(ServeOptions(args.content, args.templates, args.host, args.port, args.drafts, args.open,
+                                  args.search))
     if args.command == "new":
         return new_command(args)
     if args.command == "import":

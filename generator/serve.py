@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
+from markupsafe import Markup
 from livereload import Server
 from livereload.handlers import LiveReloadHandler, StaticFileHandler
 from tornado.ioloop import PeriodicCallback
@@ -52,6 +53,7 @@ class ServeOptions:
     port: int = 8000
     drafts: bool = True
     open_browser: bool = False
+    search: bool = False  # Pagefind re-indexes every page on each build: too slow for a save-and-look loop
 
 
 # --- noticing changes -------------------------------------------------------------------------
@@ -256,8 +258,8 @@ def error_page(problems: tuple[Problem, ...], base: Path) -> str:
     count = f"{len(problems)} problem" + ("s" if len(problems) != 1 else "")
     return PAGE.render(
         title=f"The site could not be built: {count}",
-        lead="The same lines as `digest check`. Fix them and save: this page reloads by itself "
-             "and comes back to where you were.",
+        lead=Markup("The same lines as <code>digest check</code> prints. Fix them and save: this page "
+                    "reloads by itself and comes back to where you were."),
         problems=[(problem.format(), quote(problem, base)) for problem in problems])
 
 
@@ -331,7 +333,8 @@ def serve(options: ServeOptions) -> int:
     logging.getLogger("tornado.access").setLevel(logging.CRITICAL)  # request lines would drown the rebuilds
     with tempfile.TemporaryDirectory(prefix="digest-preview-") as scratch:
         build_options = BuildOptions(content_dir=options.content_dir, out_dir=Path(scratch) / "site",
-                                     drafts=options.drafts, templates_dir=options.templates_dir)
+                                     drafts=options.drafts, templates_dir=options.templates_dir,
+                                     search=options.search)
         try:
             return asyncio.run(run(options, Preview(build_options)))
         except KeyboardInterrupt:
@@ -354,7 +357,8 @@ async def run(options: ServeOptions, preview: Preview) -> int:
         return 2
     url = f"http://{url_host(options.host)}:{port}/"
     say(f"Serving {options.content_dir} at {url} "
-        f"({'drafts shown' if options.drafts else 'drafts hidden'}; preview files in {preview.root.parent}). "
+        f"({'drafts shown' if options.drafts else 'drafts hidden'}; search {'on' if options.search else 'off'}; "
+        f"preview files in {preview.root.parent}). "
         "Ctrl-C stops.")
     if not is_loopback(options.host):
         say(f"Note: --host {options.host} lets other machines on the network see this preview.")
@@ -403,14 +407,14 @@ def reload_path(changes: tuple[Change, ...], was_ok: bool, outcome: Outcome) -> 
 def show_outcome(outcome: Outcome, changes: tuple[Change, ...], was_ok: bool) -> None:
     """Tell the terminal what changed, and how the rebuild went and took."""
     took = f"{outcome.seconds:.2f}s"
-    lead = f"{time.strftime('%H:%M:%S')} {describe(changes)}: " if changes else ""
+    lead = f"{time.strftime('%H:%M:%S')} {describe(changes)}: " if changes else "First build: "
     if outcome.problems:
         count = f"{len(outcome.problems)} problem" + ("s" if len(outcome.problems) != 1 else "")
         say(f"{lead}{count} in {took}; the browser shows them until they are fixed:")
         for problem in outcome.problems:
             print(problem.format(), file=sys.stderr, flush=True)
     else:
-        fixed = "fixed; " if not was_ok else ""
+        fixed = "fixed, " if not was_ok else ""
         say(f"{lead}{fixed}built {outcome.pages} pages in {took}.")
 
 

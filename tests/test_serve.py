@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import html
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -165,7 +166,7 @@ def test_css_only_edits_reload_just_the_stylesheets():
 
 def preview_of(site_dir: Path, drafts: bool = True) -> Preview:
     return Preview(BuildOptions(content_dir=site_dir / "content", out_dir=site_dir / "preview" / "site",
-                                drafts=drafts))
+                                drafts=drafts, search=False))
 
 
 def test_a_preview_builds_into_its_own_directory(site_dir):
@@ -231,7 +232,9 @@ def fetch(preview: Preview, paths: list[str]):
             return [await client.fetch(f"http://127.0.0.1:{port}/{path}", raise_error=False) for path in paths]
         finally:
             server.stop()
-    return asyncio.run(go())
+    # In a thread of its own: Playwright's sync API may already run an event loop in this one.
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(go())).result()
 
 
 def test_the_server_shows_the_error_page_at_every_url_until_fixed(site_dir):
@@ -280,9 +283,9 @@ def test_drafts_are_shown_and_marked_unless_no_drafts(site_dir):
 
 def test_serve_options_on_the_command_line():
     args = parser().parse_args(["serve"])
-    assert (args.host, args.port, args.drafts, args.open) == ("127.0.0.1", 8000, True, False)
-    args = parser().parse_args(["serve", "--no-drafts", "--open", "--port", "9001", "--content", "c"])
-    assert (args.port, args.drafts, args.open, args.content) == (9001, False, True, Path("c"))
+    assert (args.host, args.port, args.drafts, args.open, args.search) == ("127.0.0.1", 8000, True, False, False)
+    args = parser().parse_args(["serve", "--no-drafts", "--open", "--search", "--port", "9001", "--content", "c"])
+    assert (args.port, args.drafts, args.open, args.search, args.content) == (9001, False, True, True, Path("c"))
 
 
 def test_an_impossible_port_is_a_usage_error(capsys):
