@@ -153,6 +153,13 @@ def main(argv: list[str] | None = None) -> int:
         return new_command(args)
     if args.command == "import":
         return import_command(args)
+    if not args.content.is_dir():
+        print(f"digest: error: content directory {args.content} not found "
+              "(run from the site's folder or pass --content DIR)", file=sys.stderr)
+        return 2
+    if args.templates and not args.templates.is_dir():
+        print(f"digest: error: templates directory {args.templates} not found", file=sys.stderr)
+        return 2
     options = BuildOptions(content_dir=args.content, out_dir=getattr(args, "out", Path("site")),
                            base_url=getattr(args, "base_url", None), drafts=args.drafts,
                            templates_dir=args.templates, search=getattr(args, "search", False))

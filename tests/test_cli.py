@@ -1,0 +1,116 @@
+"""The command line: `digest build` and `digest check`, their options, output and exit status."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+
+from generator.cli import main
+from tests.conftest import REPO
+
+
+def tree(root: Path) -> dict[str, tuple[bytes, int]]:
+    return {p.relative_to(root).as_posix(): (p.read_bytes(), p.stat().st_mtime_ns)
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def project(site_dir, monkeypatch) -> Path:
+    monkeypatch.chdir(site_dir)
+    return site_dir
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["build", "--help"], ["check", "--help"]])
+def test_help_for_each_command(argv, capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 0
+    assert capsys.readouterr().out.startswith("usage: digest")
+
+
+@pytest.mark.parametrize("argv, says", [
+    ([], "the following arguments are required: COMMAND"),
+    (["publish"], "invalid choice: 'publish'"),
+    (["build", "--nope"], "unrecognized arguments: --nope"),
+])
+def test_usage_errors_exit_2(argv, says, capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 2
+    assert says in capsys.readouterr().err
+
+
+def test_check_reports_success_and_writes_nothing(project, capsys):
+    before = tree(project)
+    assert main(["check"]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("No problems found: ") and out.rstrip().endswith("pages would be built.")
+    assert err == ""
+    assert tree(project) == before
+
+
+def test_build_writes_the_site_and_says_so(project, capsys):
+    assert main(["build", "--no-search"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Built ") and "pages into site" in out
+    assert (project / "site/index.html").is_file()
+    assert (project / "site/launches/2030-03-01-first/index.html").is_file()
+
+
+def test_content_and_out_options(project, capsys):
+    shutil.move(project / "content", project / "words")
+    assert main(["build", "--no-search", "--content", "words", "--out", "public"]) == 0
+    assert (project / "public/actors/northland/index.html").is_file()
+    assert not (project / "site").exists()
+
+
+def test_base_url_option_sets_canonical_urls(project):
+    assert main(["build", "--no-search", "--base-url", "https://mirror.example.test/news"]) == 0
+    page = BeautifulSoup((project / "site/launches/2030-03-01-first/index.html").read_text(), "html.parser")
+    assert page.select_one('link[rel="canonical"]')["href"] == \
+        "https://mirror.example.test/news/launches/2030-03-01-first/"
+
+
+def test_drafts_option(project):
+    (project / "content/launches/2030-05-01-draft.md").write_text(
+        "---\ntitle: Not yet\ndate: 2030-05-01\ndraft: true\n---\n")
+    assert main(["build", "--no-search"]) == 0
+    assert not (project / "site/launches/2030-05-01-draft").exists()
+    assert main(["build", "--no-search", "--drafts"]) == 0
+    assert (project / "site/launches/2030-05-01-draft/index.html").is_file()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["check", "--content", "nowhere"],
+     "digest: error: content directory nowhere not found (run from the site's folder or pass --content DIR)"),
+    (["build", "--content", "nowhere"],
+     "digest: error: content directory nowhere not found (run from the site's folder or pass --content DIR)"),
+    (["build", "--templates", "theme"], "digest: error: templates directory theme not found"),
+])
+def test_missing_directories_are_usage_errors(project, capsys, argv, message):
+    before = tree(project)
+    assert main(argv) == 2
+    assert capsys.readouterr().err.splitlines() == [message]
+    assert tree(project) == before
+
+
+def test_the_installed_command_and_python_m_agree(project):
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    script = Path(sys.executable).with_name("digest")
+    commands = [[sys.executable, "-m", "generator", "check"]] + ([[str(script), "check"]] if script.exists() else [])
+    for command in commands:
+        result = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.startswith("No problems found")
+    (project / "content/actors/northland.yaml").write_text("name: Northland\nkind: stat\n")
+    result = subprocess.run(commands[-1], cwd=project, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[0] == \
+        "content/actors/northland.yaml:2:7: error: kind: unknown kind 'stat' (did you mean 'state'?)"
+    assert "Traceback" not in result.stderr
