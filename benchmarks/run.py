@@ -13,6 +13,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -50,6 +51,7 @@ class Run:
     files: int  # files in the output after the run
     html: int
     written: int  # files created, changed or removed by the run
+    timed_out: bool = False  # stopped after --timeout seconds; `seconds` is then a lower bound
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,10 @@ class Result:
     tool: str
     kind: str  # cold | no-change | edit-body | edit-title
     runs: tuple[Run, ...]
+
+    @property
+    def timed_out(self) -> bool:
+        return any(r.timed_out for r in self.runs)
 
     @property
     def median(self) -> float:
@@ -184,22 +190,30 @@ def tree_peak(pid: int, stop: threading.Event, peak: list[int]) -> None:
         stop.wait(0.1)  # reading smaps costs a few ms per process: sample gently on two cores
 
 
-def measure(tool: Tool, log: Path) -> Run:
+def measure(tool: Tool, log: Path, timeout: float | None = None) -> Run:
     """Run one build in a fresh process: wall time, peak memory, files in the output and files touched."""
     out = tool.cwd / tool.output
     before = snapshot(out)
     with log.open("wb") as sink:
         started = time.perf_counter()
         proc = subprocess.Popen(tool.command, cwd=tool.cwd, stdout=sink, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL)
-        stop, peak = threading.Event(), [0]
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+        stop, peak, expired = threading.Event(), [0], threading.Event()
         sampler = threading.Thread(target=tree_peak, args=(proc.pid, stop, peak), daemon=True)
         sampler.start()
+        timer = threading.Timer(timeout, lambda: (expired.set(), os.killpg(proc.pid, signal.SIGKILL))) \
+            if timeout else None
+        if timer:
+            timer.start()
         _, status, usage = os.wait4(proc.pid, 0)  # exact end time, and this child's own rusage
         seconds = time.perf_counter() - started
         proc.returncode = os.waitstatus_to_exitcode(status)
+        if timer:
+            timer.cancel()
         stop.set()
         sampler.join()
+    if expired.is_set():
+        return Run(seconds, usage.ru_utime + usage.ru_stime, peak[0] / 2**20, usage.ru_maxrss / 1024, 0, 0, 0, True)
     if proc.returncode != 0:
         tail = log.read_text(errors="replace").splitlines()[-15:]
         raise SystemExit(f"{tool.name} failed (exit {proc.returncode}) in {tool.cwd}; log {log}:\n" + "\n".join(tail))
@@ -209,36 +223,39 @@ def measure(tool: Tool, log: Path) -> Run:
                len(after), sum(p.endswith(".html") for p in after), written)
 
 
-def cold(tool: Tool, log: Path) -> Run:
+def cold(tool: Tool, log: Path, timeout: float | None) -> Run:
     """A build from nothing: output dir and caches removed first."""
     for name in (tool.output, *tool.scratch):
         path = tool.cwd / name
         shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
-    return measure(tool, log)
+    return measure(tool, log, timeout)
 
 
-def rebuilds(tool: Tool, reps: int, logs: Path) -> list[tuple[str, list[Run]]]:
+def rebuilds(tool: Tool, reps: int, logs: Path, timeout: float | None) -> list[tuple[str, list[Run]]]:
     """digest's rebuilds after a cold build: nothing changed; one launch's body edited; one launch's title edited."""
     launches = sorted((tool.cwd / "content" / "launches").glob("*.md"))
     target = launches[len(launches) // 2]
     original = target.read_bytes()
     results: dict[str, list[Run]] = {"no-change": [], "edit-body": [], "edit-title": []}
-    measure(tool, logs / "digest-warm.log")  # settle the cache after the cold builds
+    measure(tool, logs / "digest-warm.log", timeout)  # settle the cache after the cold builds
     try:
         for rep in range(reps):
-            results["no-change"].append(measure(tool, logs / "digest-no-change.log"))
+            results["no-change"].append(measure(tool, logs / "digest-no-change.log", timeout))
             target.write_bytes(original + f"\nA correction was added to this report ({rep + 1}).\n".encode())
-            results["edit-body"].append(measure(tool, logs / "digest-edit-body.log"))
+            results["edit-body"].append(measure(tool, logs / "digest-edit-body.log", timeout))
             target.write_bytes(original.replace(b"\ntitle: \"", f"\ntitle: \"(Revised {rep + 1}) ".encode(), 1))
-            results["edit-title"].append(measure(tool, logs / "digest-edit-title.log"))
+            results["edit-title"].append(measure(tool, logs / "digest-edit-title.log", timeout))
     finally:
         target.write_bytes(original)
     return list(results.items())
 
 
 def bench(n: int, reps: int, names: list[str], work: Path, digest: Path, digest_args: list[str],
-          rebuild_reps: int) -> list[Result]:
-    """Cold builds of corpus N by each tool, alternating tools rep by rep; then digest's rebuilds."""
+          rebuild_reps: int, timeout: float | None) -> list[Result]:
+    """Cold builds of corpus N by each tool, alternating tools rep by rep; then digest's rebuilds.
+
+    A tool whose build runs past `timeout` is not run again at this size.
+    """
     root = prepare(n, work)
     tools = tools_for(root, digest, digest_args)
     logs = root / "logs"
@@ -246,13 +263,16 @@ def bench(n: int, reps: int, names: list[str], work: Path, digest: Path, digest_
     runs: dict[str, list[Run]] = {name: [] for name in names}
     for rep in range(reps):
         for name in names:
-            run = cold(tools[name], logs / f"{name}-cold.log")
+            if runs[name] and runs[name][-1].timed_out:
+                continue
+            run = cold(tools[name], logs / f"{name}-cold.log", timeout)
             runs[name].append(run)
             print(f"  N={n:,} {name:8} cold run {rep + 1}/{reps}: {run.seconds:7.2f} s ({run.cpu_seconds:.2f} s CPU), "
-                  f"{run.peak_mb:6.0f} MB, {run.files:,} files; load {os.getloadavg()[0]:.1f}", flush=True)
+                  f"{run.peak_mb:6.0f} MB, {run.files:,} files; load {os.getloadavg()[0]:.1f}"
+                  + (" TIMED OUT" if run.timed_out else ""), flush=True)
     results = [Result(n, name, "cold", tuple(runs[name])) for name in names]
-    if rebuild_reps and "digest" in names:
-        for kind, rebuilt in rebuilds(tools["digest"], rebuild_reps, logs):
+    if rebuild_reps and "digest" in names and not runs["digest"][-1].timed_out:
+        for kind, rebuilt in rebuilds(tools["digest"], rebuild_reps, logs, timeout):
             results.append(Result(n, "digest", kind, tuple(rebuilt)))
     return results
 
@@ -268,7 +288,7 @@ def table(results: list[Result]) -> str:
         last = r.runs[-1]
         peak = max(run.peak_mb for run in r.runs)
         per_file = r.median * 1000 / last.files if r.kind == "cold" and last.files else None
-        lines.append(f"| {r.n:,} | {r.tool} | {r.kind} | {len(r.runs)} | {r.median:.2f} | "
+        lines.append(f"| {r.n:,} | {r.tool} | {r.kind} | {len(r.runs)} | {'> ' if r.timed_out else ''}{r.median:.2f} | "
                      f"{min(x.seconds for x in r.runs):.2f} | {statistics.median(x.cpu_seconds for x in r.runs):.2f} | "
                      f"{peak:.0f} | {max(x.max_rss_mb for x in r.runs):.0f} | {last.files:,} ({last.html:,}) | "
                      f"{statistics.median(x.written for x in r.runs):,.0f} | "
@@ -279,11 +299,18 @@ def table(results: list[Result]) -> str:
         if "digest" not in cold_:
             continue
         cpu = {tool: statistics.median(x.cpu_seconds for x in r.runs) for tool, r in cold_.items()}
-        parts = [f"digest/{other.capitalize()} {cold_['digest'].median / cold_[other].median:.2f} wall, "
+        parts = [f"digest/{other.capitalize()} {bound(cold_['digest'], cold_[other])}"
+                 f"{cold_['digest'].median / cold_[other].median:.2f} wall, "
                  f"{cpu['digest'] / cpu[other]:.2f} CPU" for other in ("hugo", "pelican") if other in cold_]
         if parts:
             lines.append(f"- N={n:,}, cold build, ratio of medians: " + "; ".join(parts))
     return "\n".join(lines)
+
+
+def bound(mine: Result, other: Result) -> str:
+    """'> ' when digest's figure is only a lower bound, '< ' when the other's is, '' when both are exact."""
+    return {(False, False): "", (True, False): "> ", (False, True): "< "}.get(
+        (mine.timed_out, other.timed_out), "? ")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -302,6 +329,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rebuild-reps", type=int, default=3, metavar="R",
                         help="digest rebuilds of each kind (no change, body edit, title edit); 0 skips them "
                              "(default: 3)")
+    parser.add_argument("--timeout", type=float, metavar="SECONDS",
+                        help="stop a build that takes longer; the tool is then skipped at that size")
     parser.add_argument("--json", type=Path, help="also write the results as JSON to this file")
     args = parser.parse_args(argv)
     names = [t for t in args.tools.split(",") if t]
@@ -317,7 +346,7 @@ def main(argv: list[str] | None = None) -> int:
     results: list[Result] = []
     for n in sizes:
         results += bench(n, args.reps or DEFAULT_REPS.get(n, 3), names, args.work.resolve(), args.digest.resolve(),
-                         args.digest_arg, args.rebuild_reps)
+                         args.digest_arg, args.rebuild_reps, args.timeout)
     print(f"\nLoad average at end: {os.getloadavg()[0]:.2f}\n")
     print(table(results))
     if args.json:
