@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Protocol
@@ -28,7 +29,7 @@ class Problem:
         text = f"{self.field}: {self.message}" if self.field else self.message
         if self.hint:
             text += f" ({self.hint})"
-        return f"{where}: error: {text}"
+        return f"{where}: error: " + re.sub(r"\s*\n\s*", " ", text)  # one line, whatever a library said
 
     def as_dict(self) -> dict[str, str | int]:
         """The problem as a JSON object for editors' and CI tools."""

@@ -60,6 +60,7 @@ class RawDoc:
     data: dict[str, Any]
     marks: dict[tuple, Mark] = field(default_factory=dict)
     key_marks: dict[tuple, Mark] = field(default_factory=dict)
+    unreadable: set[tuple] = field(default_factory=set)  # values already reported; validation skips them
     body: str = ""
     body_line: int = 1
 
@@ -188,6 +189,12 @@ def load_file(path: Path, kind: str, content_dir: Path, problems: list[Problem])
         problems.append(Problem(shown, line, col, "", f"invalid YAML: {exc.problem or exc}",
                                 "check indentation, colons and quotes"))
         return None
+    except yaml.reader.ReaderError as exc:
+        line, col = yaml_text[: exc.position].count("\n") + 1, exc.position - yaml_text.rfind("\n", 0, exc.position)
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        problems.append(Problem(shown, line, col, "", f"invalid YAML: character U+{code:04X} is not allowed",
+                                "remove the control character"))
+        return None
     except yaml.YAMLError as exc:
         problems.append(Problem(shown, 1, 1, "", f"invalid YAML: {exc}"))
         return None
@@ -218,24 +225,34 @@ def _mark(node: yaml.Node, lines: list[str]) -> Mark:
 
 
 def _to_python(node: yaml.Node, path: tuple, doc: RawDoc, problems: list[Problem],
-               constructor: yaml.constructor.SafeConstructor, lines: list[str]) -> Any:
+               constructor: yaml.constructor.SafeConstructor, lines: list[str], within: tuple = ()) -> Any:
     """Build plain Python values from a YAML node, recording every mark."""
     doc.marks[path] = _mark(node, lines)
+    if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+        if any(node is outer for outer in within):  # `&a [*a]`: an alias to a value it is part of
+            problems.append(doc.problem(path, "value contains itself", "remove the YAML alias (*name) here"))
+            doc.unreadable.add(path)
+            return None
+        within += (node,)
     if isinstance(node, yaml.MappingNode):
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.value)
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
             key_path = path + (key,)
             doc.key_marks[key_path] = Mark(key_node.start_mark.line + 1, key_node.start_mark.column + 1, key)
-            if key in result:
+            if not isinstance(key_node, yaml.ScalarNode):
+                problems.append(doc.problem(key_path, "a key must be a plain name", at_key=True))
+                doc.unreadable.add(key_path)
+            elif key in result:
                 problems.append(doc.problem(key_path, "key appears twice", "keep one of them", at_key=True))
-            result[key] = _to_python(value_node, key_path, doc, problems, constructor, lines)
+            result[key] = _to_python(value_node, key_path, doc, problems, constructor, lines, within)
         return result
     if isinstance(node, yaml.SequenceNode):
-        return [_to_python(item, path + (i,), doc, problems, constructor, lines)
+        return [_to_python(item, path + (i,), doc, problems, constructor, lines, within)
                 for i, item in enumerate(node.value)]
     try:
         return constructor.construct_object(node, deep=True)
-    except yaml.YAMLError as exc:
-        problems.append(doc.problem(path, f"cannot read value: {getattr(exc, 'problem', exc)}"))
+    except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:  # e.g. `!!int x`
+        problems.append(doc.problem(path, f"cannot read value: {getattr(exc, 'problem', None) or exc}"))
+        doc.unreadable.add(path)
         return None

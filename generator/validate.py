@@ -9,6 +9,7 @@ everything. References to other records are collected as `Ref`s for `link`.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import zoneinfo
 from dataclasses import dataclass, field, replace
@@ -20,6 +21,7 @@ from .errors import Problem, closest
 from .load import Loaded, Mark, RawDoc, field_name
 
 ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+YEARS = (1900, 2100)  # the dates a digest of news can hold
 TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})$")
 # Inline links `](target`, reference definitions `[x]: target` and autolinks `<scheme:...>` in Markdown.
 MD_LINK_RE = re.compile(r"\]\(\s*<?([^)\s>]+)|^\s{0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?:\s|$)"
@@ -75,11 +77,14 @@ class Checker:
             return None
         out: dict[str, Any] = {}
         for key in value:
-            if key not in table:
+            if key not in table and path + (key,) not in self.doc.unreadable:
                 self.problems.append(self.doc.problem(path + (key,), "unknown field",
                                                       closest(key, table) or f"known fields: {', '.join(table)}",
                                                       at_key=True))
         for key, parse in table.items():
+            if path + (key,) in self.doc.unreadable:
+                out[key] = _MISSING
+                continue
             if key not in value or value[key] is None:
                 if key in required:
                     problem = self.doc.problem(path, "missing required field", f"add '{key}: ...'")
@@ -92,6 +97,8 @@ class Checker:
         return out
 
     def parse(self, path: tuple, value: Any, parse: Callable) -> Any:
+        if path in self.doc.unreadable:
+            return _MISSING
         try:
             if isinstance(value, str) and PLACEHOLDER_RE.match(value):
                 raise Invalid("placeholder not filled", "replace the TODO text with the real value")
@@ -153,6 +160,8 @@ def boolean(check: Checker, path: tuple, value: Any) -> bool:
 def number(check: Checker, path: tuple, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise yaml_surprise(check, path, value, "a number")
+    if not math.isfinite(value):
+        raise Invalid(f"expected a number, got {check.doc.mark(path).raw}")
     if value < 0:
         raise Invalid("must not be negative")
     return value
@@ -171,9 +180,12 @@ def date(check: Checker, path: tuple, value: Any) -> dt.date:
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
         raise Invalid(f"'{raw}' is not a date", "write it as YYYY-MM-DD, e.g. 2022-01-05")
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
         raise Invalid(f"'{value}' is not a real calendar date", "check the month and day") from None
+    if not YEARS[0] <= day.year <= YEARS[1]:  # beyond, UTC times overflow and timelines grow endless
+        raise Invalid(f"'{value}' is not between the years {YEARS[0]} and {YEARS[1]}", "check the year")
+    return day
 
 
 def time(check: Checker, path: tuple, value: Any) -> dt.time:

@@ -7,7 +7,10 @@ from the broken input (file, line, column, field, message and hint).
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -15,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from generator.cli import main
 from tests.conftest import REPO, SITE_YAML, minimal_site, write_tree
@@ -94,6 +99,8 @@ CASES = [
     Case("broken YAML", {BROKEN: launch().replace("title: Broken launch", "title: Launch: the sequel")},
          [f"{BROKEN}:2:14: error: invalid YAML: mapping values are not allowed in this context "
           "(check indentation, colons and quotes)"]),
+    Case("control character in YAML", {BROKEN: launch("location: east\x1f")},
+         [f"{BROKEN}:4:15: error: invalid YAML: character U+001F is not allowed (remove the control character)"]),
     Case("YAML that is a list", {WEST: "- name: Westland\n- kind: state\n"},
          [f"{WEST}:1:1: error: expected 'key: value' fields at the top level"]),
     Case("front matter not closed", {BROKEN: "---\ntitle: Open\ndate: 2030-06-01\n\nText.\n"},
@@ -145,6 +152,15 @@ CASES = [
     Case("launch named like a year", {"content/launches/2030.md": launch()},
          ["content/launches/2030.md:1:1: error: file name '2030' is taken by the page of a year "
           "(name the file after the date and a few words, e.g. 2030-04-10-east-coast)"]),
+    Case("date outside the years a digest holds", {BROKEN: launch('time: "23:59"\ntimezone: America/New_York',
+                                                               date="9999-12-31")},
+         [f"{BROKEN}:3:7: error: date: '9999-12-31' is not between the years 1900 and 2100 (check the year)"]),
+    Case("number that is not finite", {BROKEN: launch("distance_km: .nan")},
+         [f"{BROKEN}:4:14: error: distance_km: expected a number, got .nan"]),
+    Case("explicit YAML tag that cannot be read", {BROKEN: launch("location: !!int east")},
+         [f"{BROKEN}:4:11: error: location: cannot read value: invalid literal for int() with base 10: 'east'"]),
+    Case("YAML alias inside itself", {BROKEN: launch("tags: &loop [*loop]")},
+         [f"{BROKEN}:4:7: error: tags[0]: value contains itself (remove the YAML alias (*name) here)"]),
     Case("updated before published", {BAD_SOURCE: source("https://wire.example.test/a").replace(
         "url:", "updated: 2030-05-01\nurl:")},
          [f"{BAD_SOURCE}:5:10: error: updated: 2030-05-01 is before the publication date 2030-06-01"]),
@@ -263,6 +279,40 @@ def test_problems_in_several_files_come_sorted_by_file_and_line(project, capsys)
     lines = capsys.readouterr().err.splitlines()
     assert [line.split(":")[0] for line in lines[:-1]] == [WEST, BROKEN]
     assert lines[-1] == "2 problem(s); nothing was written."
+
+
+SCALARS = ["", "x", "-1", "1.5", "8:07", '"25:00"', "2030-02-30", "[]", "{}", "[a, 1]", "{value: 1}", "{min: 2, max: 1}",
+           "~", "NO", "yes", ".nan", "!!binary aGk=", "!!int x", "!!python/object:os.system x", "&a [*a]", "*nowhere",
+           "[{id: northland}]", "[{id: x, role: y, z: 1}]", "'", "[../x]", "{? [a]: b}", "!!set {a}", "\"\\x00\""]
+KEYS = ["title", "date", "time", "timezone", "location", "coordinates", "missiles", "distance_km", "outcome",
+        "actors", "sources", "aliases", "updates", "draft", "name", "kind", "country", "quotes", "url", "publishd"]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(folder=st.sampled_from(["launches", "sources", "actors"]), suffix=st.sampled_from([".md", ".yaml"]),
+       fields=st.lists(st.tuples(st.sampled_from(KEYS), st.one_of(st.sampled_from(SCALARS), st.text(max_size=12))),
+                       max_size=6),
+       body=st.one_of(st.sampled_from(["[a](launch:)", "<ftp://x>", "[b]: actor:NO", "![c](javascript:x)"]),
+                      st.text(max_size=30)))
+def test_no_input_makes_a_traceback(built, tmp_path_factory, folder, suffix, fields, body):
+    """Whatever a file holds, `digest check` answers 0 or 1 with one line per problem."""
+    root = tmp_path_factory.mktemp("fuzz")
+    shutil.copytree(built / "content", root / "content")
+    front = "".join(f"{key}: {value}\n" for key, value in fields)
+    text = f"---\n{front}---\n{body}\n" if suffix == ".md" else front + f"body: {body!r}\n"
+    (root / "content" / folder / f"2030-09-09-fuzz{suffix}").write_text(text, encoding="utf-8")
+    cwd = os.getcwd()
+    os.chdir(root)
+    try:
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            code = main(["check"])
+    finally:
+        os.chdir(cwd)
+    lines = err.getvalue().splitlines()
+    assert code in (0, 1)
+    assert code == 0 or (lines[-1].endswith("problem(s); nothing was written.")
+                         and all(re.match(r"^[^:\n]+:\d+:\d+: error: ", line) for line in lines[:-1]))
 
 
 @pytest.mark.parametrize("out, message", [
