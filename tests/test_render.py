@@ -170,3 +170,41 @@ def test_a_template_that_extends_itself_is_reported_not_crashed_on(tmp_path, mon
         rendered(tmp_path, monkeypatch, {"templates/year.html": "{% extends 'year.html' %}\n"})
     [problem] = caught.value.problems
     assert (problem.path, problem.line, problem.message) == ("templates/year.html", 1, "template error: endless recursion")
+
+
+def test_disagreeing_reports_are_each_shown_and_said_to_differ(tmp_path, monkeypatch):
+    files = rendered(tmp_path, monkeypatch, {"content/launches/2030-04-10-second.md": """\
+        ---
+        title: Second
+        date: 2030-04-10
+        sources: [2030-03-01-daily-example]
+        distance_km:
+          - {value: 300, approx: true, per: south-staff, source: 2030-03-01-daily-example}
+          - {min: 250, max: 350, per: northland}
+        apogee_km:
+          - {value: 50, per: south-staff}
+          - {value: 50, per: northland}
+        ---
+        """})
+    rows = soup(files, "launches/2030-04-10-second/index.html").select("table.facts tr")
+    cells = [[" ".join(cell.get_text().split()) for cell in row.find_all(["th", "td"])] for row in rows[1:]]
+    assert cells == [
+        ["Distance sources differ", "about 300 km", "Southland Joint Staff, in Daily Example, 1 March 2030"],
+        ["between 250 and 350 km", "Northland"],
+        ["Apogee", "50 km", "Southland Joint Staff"],
+        ["50 km", "Northland"],
+    ]
+
+
+def test_an_evening_launch_west_of_greenwich_is_the_next_day_in_utc(tmp_path, monkeypatch):
+    files = rendered(tmp_path, monkeypatch, {"content/launches/2030-04-10-second.md": """\
+        ---
+        title: Second
+        date: 2030-07-04
+        time: "22:30"
+        timezone: America/New_York
+        ---
+        """})
+    when = " ".join(soup(files, "launches/2030-04-10-second/index.html").select_one(".when").get_text().split())
+    assert when.startswith("4 July 2030, 22:30 local time (America/New_York, UTC-04:00)")
+    assert "5 July 2030, 02:30 UTC" in when
