@@ -68,7 +68,7 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True) -
     files.update(static_files(renderer.template_dirs))
     files.update(data.export(site))
     if write and options.search:
-        files.update(search.index(html_pages(pages, files, options.out_dir)))
+        files.update(search.index(html_pages(pages, files, options.out_dir), options.out_dir))
     report = None
     if write:
         outputs = frozenset(p.path for p in pages) | frozenset(files)

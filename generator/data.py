@@ -24,7 +24,8 @@ LIST_SEPARATOR = "; "  # joins several values in one CSV cell
 
 def export(site: Site) -> dict[str, bytes]:
     """Every data file, by output path."""
-    launches = [launch_record(site, v) for v in site.launches if not v.launch.draft]
+    public_sources = set(published_sources(site))
+    launches = [launch_record(site, v, public_sources) for v in site.launches if not v.launch.draft]
     schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
     schema["$id"] = absolute(site, routes.DATA_DIR + "launches.schema.json")
     document = {"title": site.config.title, "url": site.config.base_url,
@@ -50,10 +51,9 @@ def published_sources(site: Site) -> list[str]:
     return [s.id for s in site.sources.values() if not s.draft]
 
 
-def launch_record(site: Site, view: LaunchView) -> dict[str, Any]:
-    """One launch as plain JSON values."""
+def launch_record(site: Site, view: LaunchView, public_sources: set[str]) -> dict[str, Any]:
+    """One launch as plain JSON values (citing only the sources in `public_sources`)."""
     launch = view.launch
-    public_sources = set(published_sources(site))
     return {
         "id": launch.id,
         "url": absolute(site, routes.path_of("launch", launch.id)),

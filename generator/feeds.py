@@ -17,6 +17,7 @@ from .link import LaunchView, Site
 from .routes import PageSpec
 
 EPOCH = dt.date(1970, 1, 1)  # the date of a site with no dated content at all
+FEED_LIMIT = 50  # entries per feed, newest first: readers poll often, the archive is the site
 
 
 @dataclass(frozen=True)
@@ -35,26 +36,32 @@ class SitemapEntry:
 
 def plan(site: Site, pages: list[PageSpec]) -> list[PageSpec]:
     """The feeds (site and per actor), the sitemap of `pages` and robots.txt."""
-    extra = [feed_page(site, None)]
-    extra += [feed_page(site, actor_id) for actor_id in site.actors]
-    extra.append(PageSpec(routes.SITEMAP, "sitemap.xml", "Sitemap", {"entries": sitemap_entries(site, pages)}))
+    latest = latest_date(site)
+    extra = [feed_page(site, None, latest)]
+    extra += [feed_page(site, actor_id, latest) for actor_id in site.actors]
+    extra.append(PageSpec(routes.SITEMAP, "sitemap.xml", "Sitemap", {"entries": sitemap_entries(site, pages, latest)}))
     extra.append(PageSpec(routes.ROBOTS, "robots.txt", "robots.txt", depends_on=frozenset()))
     return extra
 
 
-def feed_page(site: Site, actor_id: str | None) -> PageSpec:
-    """One Atom feed: the site's launches, or those naming one actor, newest first."""
+def feed_page(site: Site, actor_id: str | None, latest: dt.date) -> PageSpec:
+    """One Atom feed: the site's newest launches, or those naming one actor, newest first."""
     if actor_id is None:
         views, title = site.launches, site.config.title
     else:
         views = tuple(view for _, view in site.launches_of_actor.get(actor_id, ()))
         title = f"{site.config.title}: {site.actors[actor_id].name}"
     published = [v for v in {v.launch.id: v for v in views}.values() if not v.launch.draft]
-    entries = [feed_entry(site, v) for v in sorted(published, key=_moment, reverse=True)]
-    updated = max((e.updated for e in entries), default=None) or _rfc3339(_midnight(latest_date(site), "UTC"))
+    newest = sorted(published, key=lambda v: (_moment(v), v.launch.id), reverse=True)[:FEED_LIMIT]
+    entries = [feed_entry(site, v) for v in newest]
+    updated = max((e.updated for e in entries), default=None) or _rfc3339(_midnight(latest, "UTC"))
     page = routes.path_of("actor", actor_id) if actor_id else "index.html"
+    # What the entries show is what their launch pages show; incremental builds reuse an unchanged feed.
+    inputs = frozenset().union(*(routes.launch_inputs(site, e.view) for e in entries))
+    inputs |= {f"actor:{actor_id}"} if actor_id else set()
     return PageSpec(routes.feed_path(actor_id), "feed.xml", title,
                     {"entries": entries, "updated": updated, "alternate": page, "actor_id": actor_id},
+                    depends_on=inputs, derived=(updated, tuple((e.id, e.published, e.updated) for e in entries)),
                     absolute_links=True)
 
 
@@ -71,9 +78,9 @@ def tag_uri(site: Site, kind: str, ident: str, minted: dt.date) -> str:
     return f"tag:{host},{minted.isoformat()}:{kind}/{ident}"
 
 
-def sitemap_entries(site: Site, pages: list[PageSpec]) -> list[SitemapEntry]:
+def sitemap_entries(site: Site, pages: list[PageSpec], latest: dt.date) -> list[SitemapEntry]:
     """The public HTML pages (no 404, no redirect, no draft), each with its last content date."""
-    return [SitemapEntry(page.path, page_lastmod(site, page)) for page in pages if is_public(page)]
+    return [SitemapEntry(page.path, page_lastmod(site, page, latest)) for page in pages if is_public(page)]
 
 
 def is_public(page: PageSpec) -> bool:
@@ -84,12 +91,11 @@ def is_public(page: PageSpec) -> bool:
     return not (record is not None and record.draft)
 
 
-def page_lastmod(site: Site, page: PageSpec) -> dt.date:
-    """The newest content date among the records a page shows (all of them when it may show any)."""
+def page_lastmod(site: Site, page: PageSpec, latest: dt.date) -> dt.date:
+    """The newest content date among the records a page shows; `latest` when it may show any."""
     if page.depends_on is None:
-        return latest_date(site)
-    dates = [d for key in page.depends_on for d in record_dates(site, key)]
-    return max(dates, default=latest_date(site))
+        return latest
+    return max((d for key in page.depends_on for d in record_dates(site, key)), default=latest)
 
 
 def record_dates(site: Site, key: str) -> list[dt.date]:

@@ -2,11 +2,14 @@
 
 Runs the Pagefind binary that the `pagefind[bin]` package ships (nothing is
 downloaded) over a scratch copy of the pages, and returns its bundle as
-output files under pagefind/, so the write stays all or nothing.
+output files under pagefind/, so the write stays all or nothing. When no page
+changed since the last build, the bundle already on disk is used again.
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
 import subprocess
 import tempfile
 from pathlib import Path
@@ -15,12 +18,64 @@ from . import routes
 from .write import OutputError
 
 
+# Lists what the bundle was made from and holds, so the next build can tell whether to use it again.
+MANIFEST = routes.SEARCH_BUNDLE + "digest-manifest.txt"
+
+
 class SearchError(OutputError):
     """The index could not be built; the message says why and what to do."""
 
 
-def index(pages: dict[str, bytes]) -> dict[str, bytes]:
-    """The Pagefind bundle for these HTML pages (output path -> bytes), by output path."""
+def index(pages: dict[str, bytes], previous_site: Path | None = None) -> dict[str, bytes]:
+    """The Pagefind bundle for these HTML pages, by output path; reused from `previous_site` if still right."""
+    key = pages_key(pages)
+    reused = previous_bundle(previous_site, key) if previous_site else None
+    if reused is not None:
+        return reused
+    bundle = run_pagefind(pages)
+    return bundle | {MANIFEST: manifest(key, bundle)}
+
+
+def pages_key(pages: dict[str, bytes]) -> str:
+    """A digest of the pages and of the Pagefind version that would index them."""
+    h = hashlib.sha256(pagefind_version().encode())
+    for path in sorted(pages):
+        h.update(f"\0{path}\0".encode() + hashlib.sha256(pages[path]).digest())
+    return h.hexdigest()
+
+
+def manifest(key: str, bundle: dict[str, bytes]) -> bytes:
+    lines = [key] + [f"{hashlib.sha256(bundle[p]).hexdigest()} {p}" for p in sorted(bundle)]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def previous_bundle(site: Path, key: str) -> dict[str, bytes] | None:
+    """The bundle a previous build wrote for the same pages, if it is all there, unchanged."""
+    try:
+        lines = (site / MANIFEST).read_text(encoding="utf-8").splitlines()
+        if not lines or lines[0] != key:
+            return None
+        bundle = {}
+        for line in lines[1:]:
+            expected, path = line.split(" ", 1)
+            data = (site / path).read_bytes()
+            if not path.startswith(routes.SEARCH_BUNDLE) or hashlib.sha256(data).hexdigest() != expected:
+                return None
+            bundle[path] = data
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+    return bundle | {MANIFEST: (site / MANIFEST).read_bytes()}
+
+
+def pagefind_version() -> str:
+    try:
+        return importlib.metadata.version("pagefind-bin")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def run_pagefind(pages: dict[str, bytes]) -> dict[str, bytes]:
+    """Index a scratch copy of the pages; the bundle's files by output path."""
     binary = pagefind_binary()
     with tempfile.TemporaryDirectory(prefix="digest-search-") as scratch:
         root = Path(scratch) / "site"

@@ -87,3 +87,25 @@ def test_search_index_is_the_same_on_every_build(site_dir):
     second = build(BuildOptions(site_dir / "content", site_dir / "two", search=True), incremental=False).files
     bundle = {p: b for p, b in first.items() if p.startswith("pagefind/")}
     assert bundle and bundle == {p: b for p, b in second.items() if p.startswith("pagefind/")}
+
+
+def test_unchanged_pages_reuse_the_index_on_disk(site_dir, monkeypatch):
+    from generator import search
+
+    options = BuildOptions(site_dir / "content", site_dir / "site", search=True)
+    build(options)
+    bundle = site_dir / "site/pagefind"
+    before = {p: p.read_bytes() for p in bundle.rglob("*") if p.is_file()}
+    calls = []
+    real = search.run_pagefind
+    monkeypatch.setattr(search, "run_pagefind", lambda pages: calls.append(len(pages)) or real(pages))
+    build(options)
+    assert calls == [] and {p: p.read_bytes() for p in bundle.rglob("*") if p.is_file()} == before
+    # A damaged bundle is rebuilt, and so is the bundle of changed pages.
+    next(bundle.glob("fragment/*")).write_bytes(b"damaged")
+    build(options)
+    assert len(calls) == 1 and {p: p.read_bytes() for p in bundle.rglob("*") if p.is_file()} == before
+    page = site_dir / "content/launches/2030-04-10-second.md"
+    page.write_text(page.read_text().replace("Another one.", "Another one, with new words."))
+    build(options)
+    assert len(calls) == 2
