@@ -11,6 +11,7 @@ import errno
 import ipaddress
 import logging
 import os
+import signal
 import sys
 import tempfile
 import threading
@@ -335,17 +336,35 @@ def serve(options: ServeOptions) -> int:
         build_options = BuildOptions(content_dir=options.content_dir, out_dir=Path(scratch) / "site",
                                      drafts=options.drafts, templates_dir=options.templates_dir,
                                      search=options.search)
+        # Not asyncio.run(): its Ctrl-C handler lets a running rebuild finish first, which on a
+        # large site is a long wait; with the default handler Ctrl-C interrupts at once.
+        loop = asyncio.new_event_loop()
         try:
-            return asyncio.run(run(options, Preview(build_options)))
+            if not loop.run_until_complete(start(options, Preview(build_options))):
+                return 2
+            loop.run_forever()
+            return 0
         except KeyboardInterrupt:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not break the clean-up
             say("Stopped.")
             return 0
-        finally:  # the build cache of this preview's directory is of no use once it is gone
+        finally:
+            close(loop)
+            # The build cache of this preview's directory is of no use once the directory is gone.
             cache.cache_path(build_options.content_dir, build_options.out_dir).unlink(missing_ok=True)
 
 
-async def run(options: ServeOptions, preview: Preview) -> int:
-    """The serving loop: first build, listen, then poll for changes until cancelled."""
+def close(loop: asyncio.AbstractEventLoop) -> None:
+    """Close the loop without running it again (Ctrl-C may have stopped it inside a request).
+
+    What was left on it, such as browsers' open reload sockets, is dropped without a word.
+    """
+    loop.set_exception_handler(lambda loop, context: None)
+    loop.close()
+
+
+async def start(options: ServeOptions, preview: Preview) -> PeriodicCallback | None:
+    """First build, listen, start polling for changes; None when no port could be had."""
     watcher = ChangeWatcher(watched_roots(preview.options))  # before building: no save is missed
     show_outcome(preview.rebuild(), (), was_ok=True)
     server = PreviewServer(preview)
@@ -354,7 +373,7 @@ async def run(options: ServeOptions, preview: Preview) -> int:
     except OSError as exc:
         print(f"digest: error: cannot listen on {options.host}:{options.port}: {exc.strerror or exc}",
               file=sys.stderr)
-        return 2
+        return None
     url = f"http://{url_host(options.host)}:{port}/"
     say(f"Serving {options.content_dir} at {url} "
         f"({'drafts shown' if options.drafts else 'drafts hidden'}; search {'on' if options.search else 'off'}; "
@@ -365,9 +384,9 @@ async def run(options: ServeOptions, preview: Preview) -> int:
     if options.open_browser:
         # A daemon thread: some browsers keep webbrowser.open() waiting until they close.
         threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
-    PeriodicCallback(lambda: tick(watcher, preview), POLL_SECONDS * 1000).start()
-    await asyncio.Event().wait()  # until Ctrl-C cancels us
-    return 0
+    poller = PeriodicCallback(lambda: tick(watcher, preview), POLL_SECONDS * 1000)
+    poller.start()
+    return poller
 
 
 def listen(server: PreviewServer, host: str, first_port: int) -> int:

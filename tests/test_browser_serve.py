@@ -42,4 +42,10 @@ def test_the_open_page_follows_saves_errors_and_fixes(site_dir, browser):
         assert page.url == served.url + PAGE
         assert page.locator("h1").inner_text() == "First test launch"
         assert page.locator("code.problem").count() == 0
+
+        # Ctrl-C with the page still connected: a clean stop.
+        page.wait_for_function(CONNECTED)
+        assert served.stop() == 0
+        errors = served.err.rest()
+        assert "Traceback" not in errors and "Task was destroyed" not in errors, errors
         page.close()

@@ -140,9 +140,11 @@ def test_ctrl_c_stops_cleanly_and_leaves_nothing_behind(site_dir):
     with serving(site_dir) as served:
         assert served.get(PAGE)[0] == 200
         assert served.preview_dir.is_dir()
-        assert served.stop() == 0
+        status = served.stop()
+        errors = served.err.rest()
+        assert status == 0, errors
         assert "Stopped." in served.out.rest()
-        assert "Traceback" not in served.err.rest()
+        assert "Traceback" not in errors
     assert not served.preview_dir.exists()
     assert not (site_dir / "site").exists()  # never the deploy build's directory
     assert not list((site_dir / ".digest-cache").glob("build-*"))  # its build cache is removed too
