@@ -97,6 +97,7 @@ class Renderer:
         self.template_dirs = template_dirs
         self.markdown = MarkdownRenderer()
         self._bodies: dict[tuple, Markup] = {}  # memo for body(); one build's worth
+        self._sources: dict[str, tuple[str, tuple[str, ...]]] = {}  # memo for template_digest()
         self.env = jinja2.Environment(
             loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(d)) for d in template_dirs]),
             autoescape=True,
@@ -122,15 +123,21 @@ class Renderer:
             if current in seen:
                 continue
             seen.add(current)
+            source, references = self._template_source(current)
+            parts.append(f"{current}\0{source}")
+            todo.extend(references)
+        return digest("\0".join(sorted(parts)).encode())
+
+    def _template_source(self, name: str) -> tuple[str, tuple[str, ...]]:
+        """A template's source and the templates it names, parsed once per build."""
+        if name not in self._sources:
             try:
-                source, filename, _ = self.env.loader.get_source(self.env, current)
+                source, filename, _ = self.env.loader.get_source(self.env, name)
             except jinja2.TemplateNotFound:
                 source, filename = "", None  # rendering reports the missing template properly
-
-            parts.append(f"{current}\0{source}")
-            parsed = self.env.parse(source, current, filename)  # named, so a syntax error shows where
-            todo.extend(t for t in jinja2.meta.find_referenced_templates(parsed) if t)
-        return digest("\0".join(sorted(parts)).encode())
+            parsed = self.env.parse(source, name, filename)  # named, so a syntax error shows where
+            self._sources[name] = (source, tuple(t for t in jinja2.meta.find_referenced_templates(parsed) if t))
+        return self._sources[name]
 
     def render(self, page: routes.PageSpec) -> bytes:
         """The page's HTML, encoded as UTF-8."""
