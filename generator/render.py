@@ -29,6 +29,8 @@ MONTHS = ("January", "February", "March", "April", "May", "June", "July",
           "August", "September", "October", "November", "December")
 
 
+# Templates that helpers such as feed_entry() render, which any template may use.
+HELPER_TEMPLATES = ("_feed_entry.xml",)
 PARALLEL_MIN_PAGES = 400  # below this, starting worker processes costs more than it saves
 
 
@@ -97,6 +99,7 @@ class Renderer:
         self.template_dirs = template_dirs
         self.markdown = MarkdownRenderer()
         self._bodies: dict[tuple, Markup] = {}  # memo for body(); one build's worth
+        self._entries: dict[tuple, Markup] = {}  # memo for feed_entry()
         self._sources: dict[str, tuple[str, tuple[str, ...]]] = {}  # memo for template_digest()
         self.env = jinja2.Environment(
             loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(d)) for d in template_dirs]),
@@ -107,7 +110,7 @@ class Renderer:
             keep_trailing_newline=True,
         )
         self.env.globals.update(
-            site=site, url=url, link=link, body=self.body, routes=routes, FACT_FIELDS=FACT_FIELDS,
+            site=site, url=url, link=link, body=self.body, feed_entry=self.feed_entry, routes=routes, FACT_FIELDS=FACT_FIELDS,
             month_name=lambda m: MONTHS[m - 1],
             chart=chart, json_ld=lambda page: meta.json_ld(site, page),
         )
@@ -117,7 +120,7 @@ class Renderer:
 
     def template_digest(self, name: str) -> str:
         """A digest of a template's source and of every template it extends, includes or imports."""
-        seen, todo, parts = set(), [name], []
+        seen, todo, parts = set(), [name, *HELPER_TEMPLATES], []
         while todo:
             current = todo.pop()
             if current in seen:
@@ -152,6 +155,16 @@ class Renderer:
             groups.setdefault(role_of(item), []).append(item)
         rank = lambda role: (order.index(role) if role in order else len(order), role)  # noqa: E731
         return [(role, groups[role]) for role in sorted(groups, key=rank)]
+
+    @jinja2.pass_context
+    def feed_entry(self, context, entry) -> Markup:
+        """One Atom <entry>, rendered once per build: it is the same in every feed that lists it."""
+        page: routes.PageSpec = context["page"]
+        key = (entry.id, page.absolute_links or posixpath.dirname(page.path))
+        if key not in self._entries:
+            template = self.env.get_template("_feed_entry.xml")
+            self._entries[key] = Markup(template.render(page=page, entry=entry).strip())
+        return self._entries[key]
 
     @jinja2.pass_context
     def body(self, context, record) -> Markup:
