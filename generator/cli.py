@@ -10,7 +10,9 @@ import sys
 from pathlib import Path
 
 from .build import BuildOptions, build
-from .errors import FORMATS, ContentError, format_problems
+from tqdm import tqdm
+
+from .errors import FORMATS, ContentError, Progress, format_problems
 from .write import OutputError
 
 
@@ -24,6 +26,9 @@ def parser() -> argparse.ArgumentParser:
                            help="output directory (default: site)")
     build_cmd.add_argument("--base-url", metavar="URL", help="public URL of the site, overriding site.yaml")
     build_cmd.add_argument("--drafts", action="store_true", help="include records marked draft: true")
+    build_cmd.add_argument("--clean", action="store_true",
+                           help="ignore the build cache and render every page (the result is the same)")
+    build_cmd.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors and warnings")
     build_cmd.add_argument("--no-search", dest="search", action="store_false",
                            help="skip the Pagefind search index (the search page then says search is unavailable)")
 
@@ -48,6 +53,13 @@ def parser() -> argparse.ArgumentParser:
     serve_cmd.add_argument("--search", action="store_true",
                            help="also build the Pagefind search index on every rebuild (slower; off by default)")
     return top
+
+
+def terminal_progress(quiet: bool) -> Progress:
+    """Progress bars on stderr, shown only on a terminal and only once a stage passes a second."""
+    show = not quiet and sys.stderr.isatty()
+    return lambda stage, total: tqdm(total=total, desc=stage, unit=" files", delay=1.0, leave=False,
+                                     file=sys.stderr, disable=not show)
 
 
 def add_content_options(command: argparse.ArgumentParser) -> None:
@@ -167,7 +179,8 @@ def main(argv: list[str] | None = None) -> int:
         print("digest: warning: --no-search: building without a search index; "
               "the search page will say that search is unavailable", file=sys.stderr)
     try:
-        report = build(options, write=args.command == "build")
+        report = build(options, write=args.command == "build", incremental=not getattr(args, "clean", False),
+                       progress=terminal_progress(quiet=getattr(args, "quiet", False)))
     except ContentError as exc:
         style = getattr(args, "format", "text")
         if style != "text":
@@ -181,9 +194,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"digest: error: {exc}", file=sys.stderr)
         return 2
     if args.command == "build":
-        w = report.written
-        print(f"Built {report.pages} pages into {options.out_dir}: {w.written} written, "
-              f"{w.unchanged} unchanged, {w.removed} removed in {report.seconds:.2f}s.")
+        if not args.quiet:
+            w = report.written
+            print(f"Built {report.pages} pages into {options.out_dir}: {w.written} written, "
+                  f"{w.unchanged} unchanged, {w.removed} removed in {report.seconds:.2f}s.")
     elif getattr(args, "format", "text") == "json":
         print("[]")
     else:
