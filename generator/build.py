@@ -15,7 +15,7 @@ from pathlib import Path
 import jinja2
 
 from . import cache, data, feeds, search
-from .errors import ContentError, Problem, display_path
+from .errors import ContentError, Problem, Progress, display_path, no_progress
 from .link import Site, link
 from .read import ReadResult, read_content
 from .render import Renderer, default_templates_dir, render_all
@@ -41,7 +41,8 @@ class BuildReport:
     seconds: float
 
 
-def build(options: BuildOptions, write: bool = True, incremental: bool = True) -> BuildReport:
+def build(options: BuildOptions, write: bool = True, incremental: bool = True,
+          progress: Progress = no_progress) -> BuildReport:
     """Build the site; raise ContentError (bad content) or OutputError (bad --out).
 
     With `incremental`, unchanged files are not parsed again and unchanged pages
@@ -52,7 +53,7 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True) -
         check_output_dir(options.out_dir, options.content_dir)
     store = cache.cache_path(options.content_dir, options.out_dir)
     previous = cache.load(store) if write and incremental else None
-    content = read(options, previous)
+    content = read(options, previous, progress)
     site = link(content.validated, include_drafts=options.drafts)
     pages = plan(site)
     pages += feeds.plan(site, pages)
@@ -64,7 +65,7 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True) -
     todo = [p for p in pages if not (reuse and fingerprints[p.path] is not None
                                      and previous.pages.get(p.path) == fingerprints[p.path]
                                      and (options.out_dir / p.path).is_file())]
-    files = render_pages(renderer, todo, options.content_dir)
+    files = render_pages(renderer, todo, options.content_dir, progress)
     files.update(static_files(renderer.template_dirs))
     files.update(data.export(site))
     if write and options.search:
@@ -75,7 +76,7 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True) -
         report = update_site(files, options.out_dir, outputs, previous.outputs) if reuse \
             else write_site(files, options.out_dir)
         cache.save(store, cache.BuildCache(content.config_digest, content.files,
-                                           {p: f for p, f in fingerprints.items() if f}, outputs))
+                                           {p: f for p, f in fingerprints.items() if f}, outputs, content.read_at_ns))
     return BuildReport(len(pages), files, report, time.perf_counter() - started)
 
 
@@ -90,11 +91,11 @@ def load_site(content_dir: Path, base_url: str | None = None, drafts: bool = Fal
     return link(read(BuildOptions(content_dir, base_url=base_url), None).validated, include_drafts=drafts)
 
 
-def read(options: BuildOptions, previous: cache.BuildCache | None) -> ReadResult:
+def read(options: BuildOptions, previous: cache.BuildCache | None, progress: Progress = no_progress) -> ReadResult:
     if not options.content_dir.is_dir():
         raise ContentError([Problem(str(options.content_dir), 1, 1, "", "content directory not found",
                                     "run from the site's folder or pass --content DIR")])
-    return read_content(options.content_dir, options.base_url, previous)
+    return read_content(options.content_dir, options.base_url, previous, progress)
 
 
 def page_fingerprints(pages: list[PageSpec], content: ReadResult, renderer: Renderer,
@@ -158,10 +159,11 @@ def check_unique_paths(pages: list[PageSpec]) -> None:
         raise ContentError(problems)
 
 
-def render_pages(renderer: Renderer, pages: list[PageSpec], content_dir: Path) -> dict[str, bytes]:
+def render_pages(renderer: Renderer, pages: list[PageSpec], content_dir: Path,
+                 progress: Progress = no_progress) -> dict[str, bytes]:
     """Render every page; template mistakes become problems at the template's line."""
     with template_problems(content_dir):
-        return render_all(renderer, pages)
+        return render_all(renderer, pages, progress)
 
 
 @contextlib.contextmanager
