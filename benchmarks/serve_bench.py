@@ -13,6 +13,7 @@ import os
 import queue
 import re
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -56,8 +57,10 @@ class Server:
 
     def __init__(self, project: Path):
         self.lines: queue.Queue[str] = queue.Queue()
+        # SIGINT back to default in the child: a benchmark started in the background inherits it ignored.
         self.process = subprocess.Popen(digest_command() + ["serve", "--port", str(free_port())], cwd=project,
-                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         threading.Thread(target=self._read, daemon=True).start()
         first = self.expect(r"First build: built (\d+) pages in ([\d.]+)s")
         self.pages, self.first_build = int(first.group(1)), float(first.group(2))
@@ -80,7 +83,7 @@ class Server:
         raise RuntimeError(f"digest serve never printed {pattern!r}")
 
     def stop(self) -> None:
-        self.process.send_signal(2)  # SIGINT, as Ctrl-C
+        self.process.send_signal(signal.SIGINT)  # as Ctrl-C
         self.process.wait(timeout=60)
 
 

@@ -288,6 +288,13 @@ def test_serve_options_on_the_command_line():
     assert (args.port, args.drafts, args.open, args.search, args.content) == (9001, False, True, True, Path("c"))
 
 
-def test_an_impossible_port_is_a_usage_error(capsys):
-    assert main(["serve", "--port", "70000"]) == 2
-    assert "--port must be between 1 and 65535" in capsys.readouterr().err
+@pytest.mark.parametrize("argv, message", [
+    (["--port", "70000"], "digest: error: --port must be between 1 and 65535, not 70000"),
+    (["--content", "nowhere"],
+     "digest: error: content directory nowhere not found (run from the site's folder or pass --content DIR)"),
+    (["--templates", "theme"], "digest: error: templates directory theme not found"),
+])
+def test_usage_errors_stop_before_serving(site_dir, monkeypatch, capsys, argv, message):
+    monkeypatch.chdir(site_dir)
+    assert main(["serve", *argv]) == 2
+    assert capsys.readouterr().err.splitlines() == [message]

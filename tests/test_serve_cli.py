@@ -111,12 +111,17 @@ class Served:
         return self.process.wait(timeout=WAIT)
 
 
+def interruptible() -> None:
+    """Run in the child before exec: background jobs inherit SIGINT ignored, and Ctrl-C must reach it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @contextmanager
 def serving(project: Path, *args: str, port: int | None = None, env: dict | None = None) -> Iterator[Served]:
     """Run `digest serve` in `project` until the block ends."""
     command = digest_command() + ["serve", "--port", str(port or free_port()), *args]
     process = subprocess.Popen(command, cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env={**os.environ, **(env or {})})
+                               env={**os.environ, **(env or {})}, preexec_fn=interruptible)
     try:
         yield Served(process)
     finally:
