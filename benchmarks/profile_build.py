@@ -47,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--top", type=int, default=25, help="how many functions to list (default 25)")
     parser.add_argument("--search", action="store_true", help="include the Pagefind step (off by default)")
     parser.add_argument("--work", type=Path, default=run.DEFAULT_WORK, help="where the corpora are")
+    parser.add_argument("--save", type=Path, metavar="FILE", help="also save the raw profile (for pstats or snakeviz)")
     args = parser.parse_args(argv)
 
     root = run.prepare(args.n, args.work.resolve())
@@ -63,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     if status != 0:
         return status
     stats = pstats.Stats(profiler)
+    if args.save:
+        stats.dump_stats(args.save)
     print(f"\nCold build of {args.n:,} launches, rendering in one process: {seconds:.1f} s under cProfile\n")
     print("Own time per module or library:")
     for name, own in by_owner(stats)[:20]:
