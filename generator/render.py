@@ -185,8 +185,18 @@ def url(context, target: str) -> str:
     page: routes.PageSpec = context["page"]
     if page.absolute_links:
         return context["site"].config.base_url + routes.pretty_url(target)
-    start = posixpath.dirname(page.path) or "."
-    return posixpath.relpath(target, start)
+    return relative_url(posixpath.dirname(page.path), target)
+
+
+def relative_url(from_dir: str, target: str) -> str:
+    """`target` seen from `from_dir`, both relative to the output root (posixpath.relpath
+    would do, but it asks the OS for the working directory on every one of many calls)."""
+    here = from_dir.split("/") if from_dir else []
+    there = target.split("/")
+    common = 0
+    while common < len(here) and common < len(there) - 1 and here[common] == there[common]:
+        common += 1
+    return "../" * (len(here) - common) + "/".join(there[common:])
 
 
 @jinja2.pass_context

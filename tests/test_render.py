@@ -208,3 +208,15 @@ def test_an_evening_launch_west_of_greenwich_is_the_next_day_in_utc(tmp_path, mo
     when = " ".join(soup(files, "launches/2030-04-10-second/index.html").select_one(".when").get_text().split())
     assert when.startswith("4 July 2030, 22:30 local time (America/New_York, UTC-04:00)")
     assert "5 July 2030, 02:30 UTC" in when
+
+
+def test_relative_url_agrees_with_relpath():
+    import posixpath
+
+    from generator.render import relative_url
+
+    targets = ["index.html", "launches/index.html", "launches/a/index.html", "static/style.css",
+               "actors/b/feed.xml", "launches/2022/index.html"]
+    for start in ["", "launches", "launches/a", "actors/b", "search", "x/y/z"]:
+        for target in targets:
+            assert relative_url(start, target) == posixpath.relpath(target, start or ".")
