@@ -22,10 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
-from markupsafe import Markup
 from livereload import Server
 from livereload.handlers import LiveReloadHandler, StaticFileHandler
-from tornado.ioloop import PeriodicCallback
+from markupsafe import Markup
 
 from . import cache
 from .build import BuildOptions, build
@@ -33,8 +32,8 @@ from .errors import ContentError, Problem, display_path
 from .render import default_templates_dir
 from .write import OutputError
 
-POLL_SECONDS = 0.1  # how often the watched folders are compared with the last snapshot
-QUIET_SECONDS = 0.2  # a burst of saves is over once nothing changed for this long
+POLL_SECONDS = 0.1  # how often the watched folders are compared with the last snapshot...
+SCAN_SHARE = 0.1  # ...unless looking takes longer than this share of the time (a very large site)
 LONGEST_SECONDS = 2.0  # ...or once it has gone on this long (a long checkout still shows progress)
 PORT_TRIES = 20
 
@@ -72,16 +71,23 @@ class Change:
 def snapshot(roots: list[Path]) -> Snapshot:
     """Every file under the roots (missing roots are empty), with what tells a save apart."""
     found: Snapshot = {}
-    for root in roots:
-        for folder, dirs, files in os.walk(root):
-            dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIPPED_DIRS)
-            for name in files:
-                path = os.path.join(folder, name)
-                try:
-                    stat = os.stat(path)
-                except OSError:  # deleted while we looked, or a dangling link
-                    continue
-                found[path] = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+    folders = [str(root) for root in roots]
+    while folders:  # os.scandir, not os.walk: one stat per file, polling costs half as much
+        folder = folders.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:  # missing, or removed while we looked
+            continue
+        for entry in entries:
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    if not entry.name.startswith(".") and entry.name not in SKIPPED_DIRS:
+                        folders.append(entry.path)
+                else:
+                    stat = entry.stat()
+                    found[entry.path] = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+            except OSError:  # deleted while we looked, or a dangling link
+                continue
     return found
 
 
@@ -116,31 +122,31 @@ def merge(earlier: str | None, later: str) -> str | None:
 
 
 class Debouncer:
-    """Gathers changes until none came for `quiet` seconds, or the burst lasted `longest`.
+    """Gathers the changes of each look at the files until a look finds nothing new (the burst
+    of saves is over), or the burst has lasted `longest` seconds (a long checkout still shows).
 
     Time is passed in, so tests drive it with plain numbers.
     """
 
-    def __init__(self, quiet: float = QUIET_SECONDS, longest: float = LONGEST_SECONDS):
-        self.quiet, self.longest = quiet, longest
+    def __init__(self, longest: float = LONGEST_SECONDS):
+        self.longest = longest
         self.pending: dict[str, str] = {}
-        self.first = self.last = 0.0
+        self.first = 0.0
+        self.settled = True  # the latest look found nothing new
 
     def add(self, changes: list[Change], now: float) -> None:
-        """Note changes seen at time `now`."""
-        if not changes:
-            return
-        if not self.pending:
+        """Note what one look at the files, at time `now`, found (call it for every look)."""
+        self.settled = not changes
+        if changes and not self.pending:
             self.first = now
-        self.last = now
         for change in changes:
             kind = merge(self.pending.pop(change.path, None), change.kind)
             if kind:
                 self.pending[change.path] = kind
 
     def take(self, now: float) -> tuple[Change, ...]:
-        """The settled batch of changes, or () while saves are still coming."""
-        if not self.pending or (now - self.last < self.quiet and now - self.first < self.longest):
+        """The finished burst's net changes, or () while saves are still coming."""
+        if not self.pending or (not self.settled and now - self.first < self.longest):
             return ()
         batch = tuple(sorted(Change(path, kind) for path, kind in self.pending.items()))
         self.pending = {}
@@ -154,10 +160,13 @@ class ChangeWatcher:
         self.roots = roots
         self.seen = snapshot(roots)
         self.debouncer = debouncer or Debouncer()
+        self.scan_seconds = 0.0  # how long the last look took
 
     def poll(self, now: float) -> tuple[Change, ...]:
         """Look at the folders once; return a batch to rebuild for, or ()."""
+        started = time.perf_counter()
         current = snapshot(self.roots)
+        self.scan_seconds = time.perf_counter() - started
         self.debouncer.add(needs_rebuild(diff(self.seen, current)), now)
         self.seen = current
         return self.debouncer.take(now)
@@ -370,8 +379,8 @@ def close(loop: asyncio.AbstractEventLoop) -> None:
     loop.close()
 
 
-async def start(options: ServeOptions, preview: Preview) -> PeriodicCallback | None:
-    """First build, listen, start polling for changes; None when no port could be had."""
+async def start(options: ServeOptions, preview: Preview) -> bool:
+    """First build, listen, start polling for changes; False when no port could be had."""
     watcher = ChangeWatcher(watched_roots(preview.options))  # before building: no save is missed
     show_outcome(preview.rebuild(), (), was_ok=True)
     server = PreviewServer(preview)
@@ -380,7 +389,7 @@ async def start(options: ServeOptions, preview: Preview) -> PeriodicCallback | N
     except OSError as exc:
         print(f"digest: error: cannot listen on {options.host}:{options.port}: {exc.strerror or exc}",
               file=sys.stderr)
-        return None
+        return False
     url = f"http://{url_host(options.host)}:{port}/"
     say(f"Serving {options.content_dir} at {url} "
         f"({'drafts shown' if options.drafts else 'drafts hidden'}; search {'on' if options.search else 'off'}; "
@@ -391,9 +400,8 @@ async def start(options: ServeOptions, preview: Preview) -> PeriodicCallback | N
     if options.open_browser:
         # A daemon thread: some browsers keep webbrowser.open() waiting until they close.
         threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
-    poller = PeriodicCallback(lambda: tick(watcher, preview), POLL_SECONDS * 1000)
-    poller.start()
-    return poller
+    keep_polling(asyncio.get_running_loop(), watcher, preview)
+    return True
 
 
 def listen(server: PreviewServer, host: str, first_port: int) -> int:
@@ -410,6 +418,18 @@ def listen(server: PreviewServer, host: str, first_port: int) -> int:
             say(f"Port {first_port} is in use; using {port} instead.")
         return port
     raise OSError(errno.EADDRINUSE, "no free port")
+
+
+def keep_polling(loop: asyncio.AbstractEventLoop, watcher: ChangeWatcher, preview: Preview) -> None:
+    """Poll now and again and again, spending at most SCAN_SHARE of the time looking at files."""
+    # Scheduled first, so a failing rebuild (a bug) cannot stop the polling.
+    loop.call_later(next_poll_in(watcher.scan_seconds), keep_polling, loop, watcher, preview)
+    tick(watcher, preview)
+
+
+def next_poll_in(scan_seconds: float) -> float:
+    """Seconds until the next poll, given how long looking at the files took last time."""
+    return max(POLL_SECONDS, scan_seconds / SCAN_SHARE)
 
 
 def tick(watcher: ChangeWatcher, preview: Preview) -> None:

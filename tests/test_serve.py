@@ -21,44 +21,44 @@ from generator.build import BuildOptions
 from generator.cli import main, parser
 from generator.errors import Problem
 from generator.render import default_templates_dir
-from generator.serve import (Change, ChangeWatcher, Debouncer, Outcome, Preview, PreviewServer, diff, error_page,
-                             is_noise, needs_rebuild, quote, reload_path, snapshot, watched_roots)
+from generator.serve import (POLL_SECONDS, SCAN_SHARE, Change, ChangeWatcher, Debouncer, Outcome, Preview,
+                             PreviewServer, diff, error_page, is_noise, needs_rebuild, next_poll_in, quote,
+                             reload_path, snapshot, watched_roots)
 
 LAUNCH = "content/launches/2030-03-01-first.md"
 
 
 # --- debouncing ----------------------------------------------------------------------------------
 
-def test_a_burst_of_saves_gives_one_batch_once_quiet():
+def look(debouncer: Debouncer, now: int, *changes: Change) -> tuple[Change, ...]:
+    """One look at the files, as the watcher does it: note what it found, take what is due."""
+    debouncer.add(list(changes), now)
+    return debouncer.take(now)
+
+
+def test_a_burst_of_saves_gives_one_batch_once_a_look_finds_nothing_new():
     # Whole numbers stand for time, so no float rounding decides a test.
-    debouncer = Debouncer(quiet=2, longest=20)
-    debouncer.add([Change("a.md", "modified")], now=100)
-    debouncer.add([Change("b.md", "added")], now=101)
-    debouncer.add([Change("a.md", "modified")], now=102)
-    assert debouncer.take(now=103) == ()  # only 1 since the last save
-    assert debouncer.take(now=104) == (Change("a.md", "modified"), Change("b.md", "added"))
-    assert debouncer.take(now=110) == ()  # handed out once
+    debouncer = Debouncer(longest=20)
+    assert look(debouncer, 100, Change("a.md", "modified")) == ()
+    assert look(debouncer, 101, Change("b.md", "added"), Change("a.md", "modified")) == ()
+    assert look(debouncer, 102) == (Change("a.md", "modified"), Change("b.md", "added"))
+    assert look(debouncer, 103) == ()  # handed out once
 
 
 def test_saves_that_never_stop_still_rebuild_after_the_longest_wait():
-    debouncer = Debouncer(quiet=2, longest=10)
-    fired = []
-    for now in range(30):
-        debouncer.add([Change("a.md", "modified")], now)
-        if debouncer.take(now):
-            fired.append(now)
+    debouncer = Debouncer(longest=10)
+    fired = [now for now in range(30) if look(debouncer, now, Change("a.md", "modified"))]
     assert fired == [10, 21]  # 10 after the first save of each burst, not at every save
 
 
 def test_a_temp_file_that_came_and_went_is_no_change():
-    debouncer = Debouncer(quiet=2)
-    debouncer.add([Change("x.md.tmp123", "added")], now=0)
-    debouncer.add([Change("x.md.tmp123", "removed")], now=1)
-    assert debouncer.take(now=50) == ()
+    debouncer = Debouncer(longest=20)
+    assert look(debouncer, 0, Change("x.md.tmp123", "added")) == ()
+    assert look(debouncer, 1, Change("x.md.tmp123", "removed")) == ()
+    assert look(debouncer, 2) == ()
     # The next burst is timed from its own first save.
-    debouncer.add([Change("x.md", "modified")], now=90)
-    assert debouncer.take(now=91) == ()
-    assert debouncer.take(now=92) == (Change("x.md", "modified"),)
+    assert look(debouncer, 90, Change("x.md", "modified")) == ()
+    assert look(debouncer, 91) == (Change("x.md", "modified"),)
 
 
 @pytest.mark.parametrize("first, then, net", [
@@ -68,10 +68,10 @@ def test_a_temp_file_that_came_and_went_is_no_change():
     ("modified", "modified", "modified"),
 ])
 def test_one_files_changes_in_a_burst_merge_into_its_net_change(first, then, net):
-    debouncer = Debouncer(quiet=2)
-    debouncer.add([Change("a.md", first)], now=0)
-    debouncer.add([Change("a.md", then)], now=1)
-    assert debouncer.take(now=10) == (Change("a.md", net),)
+    debouncer = Debouncer()
+    look(debouncer, 0, Change("a.md", first))
+    look(debouncer, 1, Change("a.md", then))
+    assert look(debouncer, 2) == (Change("a.md", net),)
 
 
 # --- which changes call for a rebuild -----------------------------------------------------------
@@ -132,7 +132,7 @@ def test_a_rename_over_the_file_counts_even_with_the_same_time_and_size(tmp_path
 
 
 def test_the_watcher_turns_an_editors_save_into_one_change(tmp_path):
-    watcher = ChangeWatcher([tmp_path], Debouncer(quiet=2))
+    watcher = ChangeWatcher([tmp_path])
     page = tmp_path / "a.md"
     # A save as vim does it: probe file, swap file, backup, then the file itself.
     (tmp_path / "4913").write_text("")
@@ -142,15 +142,20 @@ def test_the_watcher_turns_an_editors_save_into_one_change(tmp_path):
     assert watcher.poll(now=10) == ()  # seen, not yet settled
     (tmp_path / "4913").unlink()
     (tmp_path / "a.md~").unlink()
-    assert watcher.poll(now=11) == ()
-    assert watcher.poll(now=12) == (Change(str(page), "added"),)
-    assert watcher.poll(now=20) == ()
+    assert watcher.poll(now=11) == (Change(str(page), "added"),)  # only the noise went away since
+    assert watcher.poll(now=12) == ()
 
 
 def test_only_editor_noise_never_rebuilds(tmp_path):
-    watcher = ChangeWatcher([tmp_path], Debouncer(quiet=2))
+    watcher = ChangeWatcher([tmp_path])
     (tmp_path / ".a.md.swp").write_text("swap")
     assert [watcher.poll(now=t) for t in (10, 20, 30)] == [(), (), ()]
+
+
+def test_polling_a_huge_tree_slows_down_instead_of_eating_the_cpu():
+    assert next_poll_in(0.001) == POLL_SECONDS
+    assert next_poll_in(0.5) == pytest.approx(0.5 / SCAN_SHARE)
+    assert next_poll_in(0.5) > 0.5  # most of the time is left for everything else
 
 
 def test_css_only_edits_reload_just_the_stylesheets():
