@@ -11,12 +11,14 @@ import errno
 import ipaddress
 import logging
 import os
+import secrets
 import signal
 import sys
 import tempfile
 import threading
 import time
 import traceback
+import weakref
 import webbrowser
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +38,7 @@ POLL_SECONDS = 0.1  # how often the watched folders are compared with the last s
 SCAN_SHARE = 0.1  # ...unless looking takes longer than this share of the time (a very large site)
 LONGEST_SECONDS = 2.0  # ...or once it has gone on this long (a long checkout still shows progress)
 PORT_TRIES = 20
+BUILD_COOKIE = "digest-preview-build"
 
 # Files editors write beside the real one while saving: swap, backup, lock and temp files.
 NOISE_PREFIXES = (".", "#")
@@ -197,14 +200,22 @@ class Preview:
     def __init__(self, options: BuildOptions):
         self.options = options
         self.error_page: bytes | None = None
+        self.session = secrets.token_hex(4)  # tells this run's pages from those of an earlier run
+        self.builds = 0
 
     @property
     def root(self) -> Path:
         return self.options.out_dir
 
+    @property
+    def stamp(self) -> str:
+        """Names what is being served now; pages carry it in a cookie (see Browsers)."""
+        return f"{self.session}-{self.builds}"
+
     def rebuild(self) -> Outcome:
         """Build into the preview directory; on problems keep the last build and set the error page."""
         started = time.perf_counter()
+        self.builds += 1
         try:
             report = build(self.options)
         except ContentError as exc:
@@ -294,31 +305,67 @@ def quote(problem: Problem, base: Path) -> str:
 
 
 class PreviewHandler(StaticFileHandler):
-    """Serves the preview directory, the error page while the content is invalid, and a live 404."""
+    """Serves the preview directory, the error page while the content is invalid, and a live 404.
 
-    def initialize(self, path: str, default_filename: str | None = None, preview: Preview | None = None) -> None:
+    Every HTML page carries the stamp of the build it shows, in a cookie.
+    """
+
+    def initialize(self, path: str, default_filename: str | None = None, *, preview: Preview) -> None:
         super().initialize(path, default_filename)
         self.preview = preview
 
     async def get(self, path: str, include_body: bool = True) -> None:
-        page = self.preview.error_page if self.preview else None
+        page = self.preview.error_page
         if page is None:
             await super().get(path, include_body)
             return
         self.set_status(500)
         self.set_header("Content-Type", "text/html; charset=utf-8")
         self.set_header("Cache-Control", "no-store")
+        self.stamp_page()
         self.finish(page if include_body else b"")
 
     def set_extra_headers(self, path: str) -> None:
         self.set_header("Cache-Control", "no-store")  # a reload must show the new build
+        if self.absolute_path.endswith(".html"):
+            self.stamp_page()
 
     def write_error(self, status_code: int, **kwargs) -> None:
         if status_code != 404:
             super().write_error(status_code, **kwargs)
             return
         self.set_header("Content-Type", "text/html; charset=utf-8")
+        self.stamp_page()
         self.finish(not_found_page(self.request.path.lstrip("/")))
+
+    def stamp_page(self) -> None:
+        self.set_cookie(BUILD_COOKIE, self.preview.stamp, path="/", httponly=True, samesite="Strict")
+
+
+class Browsers:
+    """Tells each page connected for live reload, once per build, when it shows an older build.
+
+    Checked at every poll, not only after a rebuild: a page that was loading during a
+    rebuild connects after the news went out, and would otherwise stay stale.
+    """
+
+    def __init__(self):
+        self.told: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # page -> stamp it was told
+
+    def reload_stale(self, pages, stamp: str, path: str = "*", rebuilt: bool = False) -> int:
+        """Send a reload for `path` to the pages (livereload handlers) not showing `stamp`; how many."""
+        count = 0
+        for page in list(pages):
+            cookie = page.request.cookies.get(BUILD_COOKIE)
+            shown = cookie.value if cookie else None
+            if shown == stamp or self.told.get(page) == stamp:
+                continue
+            if shown is None and not rebuilt:
+                continue  # no cookie (blocked?): only news of a rebuild, or it would reload forever
+            page.send_message({"command": "reload", "path": path, "liveCSS": True, "liveImg": True})
+            self.told[page] = stamp
+            count += 1
+        return count
 
 
 class PreviewServer(Server):
@@ -400,7 +447,7 @@ async def start(options: ServeOptions, preview: Preview) -> bool:
     if options.open_browser:
         # A daemon thread: some browsers keep webbrowser.open() waiting until they close.
         threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
-    keep_polling(asyncio.get_running_loop(), watcher, preview)
+    keep_polling(asyncio.get_running_loop(), watcher, preview, Browsers())
     return True
 
 
@@ -420,11 +467,12 @@ def listen(server: PreviewServer, host: str, first_port: int) -> int:
     raise OSError(errno.EADDRINUSE, "no free port")
 
 
-def keep_polling(loop: asyncio.AbstractEventLoop, watcher: ChangeWatcher, preview: Preview) -> None:
-    """Poll now and again and again, spending at most SCAN_SHARE of the time looking at files."""
+def keep_polling(loop: asyncio.AbstractEventLoop, watcher: ChangeWatcher, preview: Preview,
+                 browsers: Browsers) -> None:
+    """Poll now, and schedule the next poll so that looking at files takes at most SCAN_SHARE of the time."""
     # Scheduled first, so a failing rebuild (a bug) cannot stop the polling.
-    loop.call_later(next_poll_in(watcher.scan_seconds), keep_polling, loop, watcher, preview)
-    tick(watcher, preview)
+    loop.call_later(next_poll_in(watcher.scan_seconds), keep_polling, loop, watcher, preview, browsers)
+    tick(watcher, preview, browsers)
 
 
 def next_poll_in(scan_seconds: float) -> float:
@@ -432,15 +480,16 @@ def next_poll_in(scan_seconds: float) -> float:
     return max(POLL_SECONDS, scan_seconds / SCAN_SHARE)
 
 
-def tick(watcher: ChangeWatcher, preview: Preview) -> None:
-    """One poll: after a settled burst of saves, rebuild and tell the browsers to reload."""
+def tick(watcher: ChangeWatcher, preview: Preview, browsers: Browsers) -> None:
+    """One poll: after a settled burst of saves, rebuild; tell pages showing an older build to reload."""
     changes = watcher.poll(time.monotonic())
-    if not changes:
-        return
-    was_ok = preview.error_page is None
-    outcome = preview.rebuild()
-    show_outcome(outcome, changes, was_ok)
-    LiveReloadHandler.reload_waiters(reload_path(changes, was_ok, outcome))
+    path = "*"
+    if changes:
+        was_ok = preview.error_page is None
+        outcome = preview.rebuild()
+        show_outcome(outcome, changes, was_ok)
+        path = reload_path(changes, was_ok, outcome)
+    browsers.reload_stale(LiveReloadHandler.waiters, preview.stamp, path, rebuilt=bool(changes))
 
 
 def reload_path(changes: tuple[Change, ...], was_ok: bool, outcome: Outcome) -> str:

@@ -49,3 +49,36 @@ def test_the_open_page_follows_saves_errors_and_fixes(site_dir, browser):
         errors = served.err.rest()
         assert "Traceback" not in errors and "Task was destroyed" not in errors, errors
         page.close()
+
+
+def test_a_page_that_was_loading_during_a_rebuild_catches_up(site_dir, browser):
+    launch = site_dir / LAUNCH
+    good = launch.read_text()
+    with serving(site_dir) as served:
+        page = browser.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto(served.url + PAGE)
+        page.wait_for_function(CONNECTED)
+
+        # Hold back livereload.js on the next load, so the page connects only after a later rebuild.
+        held, holding = [], [True]
+
+        def hold_back(route):
+            if holding[0]:
+                held.append(route)
+            else:
+                route.continue_()
+
+        page.route("**/livereload.js*", hold_back)
+        save(launch, good.replace("fired a rocket.", "fired a rocket, first edit."))
+        page.get_by_text("fired a rocket, first edit.").wait_for()  # reloaded, not yet listening
+        save(launch, good.replace("fired a rocket.", "fired a rocket, second edit."))
+        served.out.wait_for(rf"{LAUNCH} modified: built")
+        served.out.wait_for(rf"{LAUNCH} modified: built")  # the second rebuild is done; its news went out
+        assert held  # the page did ask for it, and is not listening yet
+        holding[0] = False
+        for route in held:
+            route.continue_()
+
+        page.get_by_text("fired a rocket, second edit.").wait_for()
+        page.close()

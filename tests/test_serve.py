@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from tornado.httpclient import AsyncHTTPClient
 from tornado.httpserver import HTTPServer
+from tornado.httputil import HTTPHeaders, HTTPServerRequest, RequestStartLine
 from tornado.testing import bind_unused_port
 from tornado.web import Application
 
@@ -21,9 +22,9 @@ from generator.build import BuildOptions
 from generator.cli import main, parser
 from generator.errors import Problem
 from generator.render import default_templates_dir
-from generator.serve import (POLL_SECONDS, SCAN_SHARE, Change, ChangeWatcher, Debouncer, Outcome, Preview,
-                             PreviewServer, diff, error_page, is_noise, needs_rebuild, next_poll_in, quote,
-                             reload_path, snapshot, watched_roots)
+from generator.serve import (BUILD_COOKIE, POLL_SECONDS, SCAN_SHARE, Browsers, Change, ChangeWatcher, Debouncer,
+                             Outcome, Preview, PreviewServer, diff, error_page, is_noise, needs_rebuild,
+                             next_poll_in, quote, reload_path, snapshot, watched_roots)
 
 LAUNCH = "content/launches/2030-03-01-first.md"
 
@@ -167,6 +168,42 @@ def test_css_only_edits_reload_just_the_stylesheets():
     assert reload_path((Change("content/a.md", "modified"),) + css, was_ok=True, outcome=ok) == "*"
 
 
+# --- telling the open pages ---------------------------------------------------------------------
+
+class OpenPage:
+    """Stands for a page's livereload connection: its handshake's cookies, and what it was sent."""
+
+    def __init__(self, stamp: str | None):
+        headers = {"Host": "127.0.0.1", **({"Cookie": f"{BUILD_COOKIE}={stamp}"} if stamp else {})}
+        self.request = HTTPServerRequest(start_line=RequestStartLine("GET", "/livereload", "HTTP/1.1"),
+                                         headers=HTTPHeaders(headers))
+        self.sent: list[dict] = []
+
+    def send_message(self, message: dict) -> None:
+        self.sent.append(message)
+
+
+def test_pages_showing_an_older_build_are_told_to_reload_once():
+    browsers = Browsers()
+    fresh, stale, other_run = OpenPage("abc-2"), OpenPage("abc-1"), OpenPage("xyz-2")
+    pages = {fresh, stale, other_run}
+    assert browsers.reload_stale(pages, "abc-2", "*", rebuilt=True) == 2
+    assert fresh.sent == [] and [m["path"] for m in stale.sent + other_run.sent] == ["*", "*"]
+    assert browsers.reload_stale(pages, "abc-2") == 0  # told once; it is reloading
+    # A page that was loading during the rebuild and connects after the news went out:
+    late = OpenPage("abc-1")
+    assert browsers.reload_stale(pages | {late}, "abc-2") == 1 and late.sent[0]["command"] == "reload"
+    # The next build is news for everyone again.
+    assert browsers.reload_stale(pages | {late}, "abc-3", "style.css", rebuilt=True) == 4
+    assert fresh.sent[-1]["path"] == "style.css"
+
+
+def test_a_page_without_the_cookie_hears_of_rebuilds_only():
+    browsers, page = Browsers(), OpenPage(None)
+    assert browsers.reload_stale({page}, "abc-2") == 0  # else a browser refusing cookies would reload forever
+    assert browsers.reload_stale({page}, "abc-2", rebuilt=True) == 1
+
+
 # --- rebuilding, and what the browser is shown ---------------------------------------------------
 
 def preview_of(site_dir: Path, drafts: bool = True) -> Preview:
@@ -253,16 +290,21 @@ def test_the_server_shows_the_error_page_at_every_url_until_fixed(site_dir):
     text = launch.read_text()
     launch.write_text(text.replace("date: 2030-03-01", "date: 2030-02-30"))
     preview.rebuild()
-    broken = fetch(preview, urls)
+    broken, broken_stamp = fetch(preview, urls), preview.stamp
     assert [r.code for r in broken] == [500] * len(urls)
     assert all(r.body == preview.error_page for r in broken)
     assert f"{LAUNCH}:3:7: error: date" in broken[0].body.decode()
 
     launch.write_text(text)
     preview.rebuild()
-    back = fetch(preview, urls[:2])
-    assert [r.code for r in back] == [200, 200] and b"First test launch" in back[1].body
+    back = fetch(preview, urls)
+    assert [r.code for r in back] == [200, 200, 200, 404] and b"First test launch" in back[1].body
     assert back[1].headers["Cache-Control"] == "no-store"
+    # Each HTML page says which build it shows (the stylesheet does not: it is no page).
+    stamps = [r.headers.get("Set-Cookie", "") for r in back]
+    assert all(f"{BUILD_COOKIE}={preview.stamp};" in stamps[i] for i in (0, 1, 3))
+    assert stamps[2] == ""
+    assert f"{BUILD_COOKIE}={broken_stamp};" in broken[0].headers["Set-Cookie"] and broken_stamp != preview.stamp
 
 
 def test_the_preview_404_is_the_previews_own_live_page(site_dir):
