@@ -147,6 +147,15 @@ def import_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def missing_directory(args: argparse.Namespace) -> str:
+    """What is wrong with --content or --templates, or an empty string."""
+    if not args.content.is_dir():
+        return f"content directory {args.content} not found (run from the site's folder or pass --content DIR)"
+    if args.templates and not args.templates.is_dir():
+        return f"templates directory {args.templates} not found"
+    return ""
+
+
 def ask_line(prompt: str) -> str | None:
     """Ask on stderr, read one line of stdin; None at the end of input."""
     print(prompt, end="", file=sys.stderr, flush=True)
@@ -156,6 +165,9 @@ def ask_line(prompt: str) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if args.command in ("build", "check", "serve") and (missing := missing_directory(args)):
+        print(f"digest: error: {missing}", file=sys.stderr)
+        return 2
     if args.command == "serve":
         from .serve import ServeOptions, serve  # the server's imports are only needed here
 
@@ -165,13 +177,6 @@ def main(argv: list[str] | None = None) -> int:
         return new_command(args)
     if args.command == "import":
         return import_command(args)
-    if not args.content.is_dir():
-        print(f"digest: error: content directory {args.content} not found "
-              "(run from the site's folder or pass --content DIR)", file=sys.stderr)
-        return 2
-    if args.templates and not args.templates.is_dir():
-        print(f"digest: error: templates directory {args.templates} not found", file=sys.stderr)
-        return 2
     options = BuildOptions(content_dir=args.content, out_dir=getattr(args, "out", Path("site")),
                            base_url=getattr(args, "base_url", None), drafts=args.drafts,
                            templates_dir=args.templates, search=getattr(args, "search", False))

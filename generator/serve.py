@@ -387,13 +387,6 @@ def serve(options: ServeOptions) -> int:
     if not 1 <= options.port <= 65535:
         print(f"digest: error: --port must be between 1 and 65535, not {options.port}", file=sys.stderr)
         return 2
-    if not options.content_dir.is_dir():
-        print(f"digest: error: content directory {options.content_dir} not found "
-              "(run from the site's folder or pass --content DIR)", file=sys.stderr)
-        return 2
-    if options.templates_dir and not options.templates_dir.is_dir():
-        print(f"digest: error: templates directory {options.templates_dir} not found", file=sys.stderr)
-        return 2
     logging.getLogger("tornado.access").setLevel(logging.CRITICAL)  # request lines would drown the rebuilds
     with tempfile.TemporaryDirectory(prefix="digest-preview-") as scratch:
         build_options = BuildOptions(content_dir=options.content_dir, out_dir=Path(scratch) / "site",
