@@ -62,9 +62,7 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
     with template_problems(options.content_dir):
         fingerprints = page_fingerprints(pages, content, renderer, options)
     reuse = previous is not None and (options.out_dir / MARKER).is_file()
-    todo = [p for p in pages if not (reuse and fingerprints[p.path] is not None
-                                     and previous.pages.get(p.path) == fingerprints[p.path]
-                                     and (options.out_dir / p.path).is_file())]
+    todo = stale_pages(pages, fingerprints, previous, options.out_dir) if reuse else pages
     files = render_pages(renderer, todo, options.content_dir, progress)
     files.update(static_files(renderer.template_dirs))
     files.update(data.export(site))
@@ -78,6 +76,14 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
         cache.save(store, cache.BuildCache(content.config_digest, content.files,
                                            {p: f for p, f in fingerprints.items() if f}, outputs, content.read_at_ns))
     return BuildReport(len(pages), files, report, time.perf_counter() - started)
+
+
+def stale_pages(pages: list[PageSpec], fingerprints: dict[str, str | None], previous: cache.BuildCache,
+                out_dir: Path) -> list[PageSpec]:
+    """The pages to render again: new, changed, unfingerprinted, or missing from the output."""
+    return [page for page in pages
+            if fingerprints[page.path] is None or previous.pages.get(page.path) != fingerprints[page.path]
+            or not (out_dir / page.path).is_file()]
 
 
 def html_pages(pages: list[PageSpec], files: dict[str, bytes], out_dir: Path) -> dict[str, bytes]:
