@@ -139,6 +139,8 @@ def bundled_site(tmp_path_factory) -> Path:
     """The bundled example site, built once with its search index, for validators and browsers."""
     from generator.build import BuildOptions, build
 
-    out = tmp_path_factory.mktemp("bundled") / "site"
-    build(BuildOptions(REPO / "content", out, search=True))
-    return out
+    # A copy, so that the build cache lands in the temporary folder, not in the repository.
+    root = tmp_path_factory.mktemp("bundled")
+    shutil.copytree(REPO / "content", root / "content")
+    build(BuildOptions(root / "content", root / "site", search=True))
+    return root / "site"

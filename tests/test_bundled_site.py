@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import posixpath
-import shutil
 import zoneinfo
 from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
 
-from generator.build import BuildOptions, build
 from tests.conftest import REPO
 
 JANUARY = "launches/2022-01-05-east-coast-ballistic-missile/index.html"
@@ -25,12 +23,9 @@ NEWSER = "sources/2022-05-04-newser-north-korea-fires-ballistic-missile/index.ht
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Path:
-    """The bundled content, copied so that the build writes nothing into the repository, built once."""
-    root = tmp_path_factory.mktemp("bundled")
-    shutil.copytree(REPO / "content", root / "content")
-    build(BuildOptions(root / "content", root / "site", search=False))
-    return root / "site"
+def site(bundled_site) -> Path:
+    """The bundled site as a reader gets it, built once per session (conftest)."""
+    return bundled_site
 
 
 def page(site: Path, path: str) -> BeautifulSoup:

@@ -8,7 +8,6 @@ links, the 404 page, feeds, the sitemap) must lead to a file as well.
 from __future__ import annotations
 
 import posixpath
-import shutil
 from functools import cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -17,19 +16,14 @@ from xml.etree import ElementTree
 import pytest
 from bs4 import BeautifulSoup
 
-from generator.build import BuildOptions, build
-from tests.conftest import REPO
 
 BASE_URL = "https://example.org/"  # the bundled site.yaml's
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Path:
-    """The bundled site as a reader gets it, search index included."""
-    root = tmp_path_factory.mktemp("links")
-    shutil.copytree(REPO / "content", root / "content")
-    build(BuildOptions(root / "content", root / "site", search=True))
-    return root / "site"
+def site(bundled_site) -> Path:
+    """The bundled site as a reader gets it, built once per session (conftest)."""
+    return bundled_site
 
 
 def documents(site: Path) -> list[str]:
