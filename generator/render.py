@@ -12,11 +12,12 @@ import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 import posixpath
+import re
 from pathlib import Path
 
 import jinja2
 import jinja2.meta
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from . import chart, meta, routes
 from .cache import digest
@@ -98,7 +99,7 @@ class Renderer:
         self.site = site
         self.template_dirs = template_dirs
         self.markdown = MarkdownRenderer()
-        self._bodies: dict[tuple, Markup] = {}  # memo for body(); one build's worth
+        self._bodies: dict[tuple, str] = {}  # memo for body(); one build's worth
         self._entries: dict[tuple, Markup] = {}  # memo for feed_entry()
         self._sources: dict[str, tuple[str, tuple[str, ...]]] = {}  # memo for template_digest()
         self.env = jinja2.Environment(
@@ -169,14 +170,25 @@ class Renderer:
     @jinja2.pass_context
     def body(self, context, record) -> Markup:
         """A record's Markdown body as HTML, its record links made relative to this page."""
-        page: routes.PageSpec = context["page"]
-        # The HTML only depends on where links are resolved from, and the same body
-        # appears on many pages at one depth (a launch in every feed that lists it).
-        key = (type(record).__name__, record.id, page.absolute_links or posixpath.dirname(page.path))
+        # Markdown runs once per record (it is the costliest step of a build); record
+        # links come out as markers, and each page puts in its own relative URLs.
+        key = (type(record).__name__, record.id)
         if key not in self._bodies:
-            resolve = lambda kind, ident: url(context, routes.path_of(kind, ident))  # noqa: E731
-            self._bodies[key] = Markup(self.markdown.render(record.body.text, resolve))
-        return self._bodies[key]
+            self._bodies[key] = self.markdown.render(record.body.text, link_marker)
+        html = self._bodies[key]
+        if LINK_MARKER_START in html:
+            html = LINK_MARKER_RE.sub(lambda match: match[1] + str(escape(url(context, match[2]))), html)
+        return Markup(html)
+
+
+# A record link in converted Markdown, before it is made relative to a page: the
+# marked path as the value of an <a href> or <img src>, where content text cannot be.
+LINK_MARKER_START, LINK_MARKER_END = "\ue000", "\ue001"
+LINK_MARKER_RE = re.compile(f'(<(?:a|img)\\s[^>]*?\\b(?:href|src)="){LINK_MARKER_START}([^{LINK_MARKER_END}"]*){LINK_MARKER_END}')
+
+
+def link_marker(kind: str, ident: str) -> str:
+    return f"{LINK_MARKER_START}{routes.path_of(kind, ident)}{LINK_MARKER_END}"
 
 
 @jinja2.pass_context

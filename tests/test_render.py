@@ -12,6 +12,7 @@ from bs4 import BeautifulSoup
 from generator.build import BuildOptions, build
 from generator.errors import ContentError
 from generator.model import Fact
+from generator import render
 from generator.render import facts_differ, fact_value, long_date, ordinal, utc_offset
 from tests.conftest import REPO, minimal_site, write_tree
 
@@ -120,6 +121,20 @@ def test_record_links_in_bodies_become_relative_urls(tmp_path, monkeypatch):
     assert links == {"the first": "../2030-03-01-first/index.html#facts",
                      "the paper": "../../sources/2030-03-01-daily-example/index.html",
                      "the web": "https://example.test/x"}
+
+
+def test_text_that_looks_like_a_link_marker_stays_text(tmp_path, monkeypatch):
+    marker = f"{render.LINK_MARKER_START}launches/x/index.html{render.LINK_MARKER_END}"
+    files = rendered(tmp_path, monkeypatch, {"content/launches/2030-04-10-second.md": f"""\
+        ---
+        title: Second
+        date: 2030-04-10
+        ---
+        Text <a href="{marker}"> and `="{marker}"` and [a link](https://example.test/{marker}).
+        """})
+    narrative = soup(files, "launches/2030-04-10-second/index.html").select_one(".narrative")
+    assert narrative.get_text().count(marker) == 2
+    assert narrative.a["href"].startswith("https://example.test/")
 
 
 def test_a_sites_templates_override_the_defaults_by_name(tmp_path, monkeypatch):
