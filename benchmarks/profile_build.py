@@ -18,7 +18,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import run
-from generator import cli, render
+from generator import cli, parallel
 
 
 def owner(filename: str) -> str:
@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     shutil.rmtree(out, ignore_errors=True)
     shutil.rmtree(root / "digest" / ".digest-cache", ignore_errors=True)
     # Rendering normally forks worker processes, which cProfile cannot see; keep it in this process.
-    render.PARALLEL_MIN_PAGES = sys.maxsize
+    parallel.MIN_ITEMS = sys.maxsize
     command = ["build", "--content", str(content), "--out", str(out)] + ([] if args.search else ["--no-search"])
     profiler = cProfile.Profile()
     started = time.perf_counter()

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .cache import BuildCache, FileEntry, digest
-from .errors import Problem
-from .errors import Progress, no_progress
+from . import parallel
+from .errors import Problem, Progress, no_progress
 from .load import content_files, load_file, load_site_file
 from .validate import DocResult, Validated, collect, validate_doc, validate_site
 
@@ -45,21 +45,36 @@ def read_content(content_dir: Path, base_url: str | None, previous: BuildCache |
 
     paths, stray = content_files(content_dir)
     problems.extend(stray)
-    entries: dict[str, FileEntry] = {}
+    entries: dict[str, FileEntry | None] = {}
     bar = progress("Reading", len(paths))
+    changed = []
     for path, kind in paths:
-        entries[str(path)] = _entry(path, kind, content_dir, config, reusable.get(str(path)), trusted_before)
-        bar.update(1)
+        entries[str(path)] = _unchanged(path, reusable.get(str(path)), trusted_before)
+        if entries[str(path)] is None:
+            changed.append((path, kind))
+        else:
+            bar.update(1)
+    read_one = lambda item: _entry(*item, content_dir, config, reusable.get(str(item[0])))  # noqa: E731
+    for (path, _), entry in zip(changed, parallel.map_all(read_one, changed, bar)):
+        entries[str(path)] = entry
     bar.close()
     results = [entry.result for entry in entries.values()]
     record_digests = {f"{e.result.kind}:{Path(p).stem}": e.digest for p, e in entries.items()}
     return ReadResult(collect(config, results, problems), entries, config_digest, record_digests, read_at_ns)
 
 
-def _entry(path: Path, kind: str, content_dir: Path, config, old: FileEntry | None, trusted_before: int) -> FileEntry:
+def _unchanged(path: Path, old: FileEntry | None, trusted_before: int) -> FileEntry | None:
+    """The cached entry of a file whose size and time say it is unchanged, else None."""
+    if old is None:
+        return None
     stat = path.stat()
-    if old and (old.size, old.mtime_ns) == (stat.st_size, stat.st_mtime_ns) and stat.st_mtime_ns < trusted_before:
-        return old
+    unchanged = (old.size, old.mtime_ns) == (stat.st_size, stat.st_mtime_ns) and stat.st_mtime_ns < trusted_before
+    return old if unchanged else None
+
+
+def _entry(path: Path, kind: str, content_dir: Path, config, old: FileEntry | None) -> FileEntry:
+    """Parse and validate a file, unless its bytes are those `old` was made from."""
+    stat = path.stat()
     data_digest = digest(path.read_bytes())
     if old and old.digest == data_digest:
         return FileEntry(stat.st_size, stat.st_mtime_ns, data_digest, old.result)

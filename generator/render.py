@@ -8,9 +8,6 @@ internal URL relative to the page being rendered.
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing
-import os
-from concurrent.futures import ProcessPoolExecutor
 import posixpath
 import re
 from pathlib import Path
@@ -19,9 +16,9 @@ import jinja2
 import jinja2.meta
 from markupsafe import Markup, escape
 
-from . import chart, meta, routes
+from . import chart, meta, parallel, routes
 from .cache import digest
-from .errors import Progress, ProgressBar, no_progress
+from .errors import Progress, no_progress
 from .link import Site
 from .markup import MarkdownRenderer
 from .model import FACT_FIELDS, Fact
@@ -32,7 +29,6 @@ MONTHS = ("January", "February", "March", "April", "May", "June", "July",
 
 # Templates that helpers such as feed_entry() render, which any template may use.
 HELPER_TEMPLATES = ("_feed_entry.xml",)
-PARALLEL_MIN_PAGES = 400  # below this, starting worker processes costs more than it saves
 
 
 def render_all(renderer: "Renderer", pages: list[routes.PageSpec],
@@ -40,50 +36,10 @@ def render_all(renderer: "Renderer", pages: list[routes.PageSpec],
     """Render pages, across all cores when there are many; same bytes either way."""
     bar = progress("Rendering", len(pages))
     try:
-        return _render_parallel(renderer, pages, bar) or _render_serial(renderer, pages, bar)
+        rendered = parallel.map_all(renderer.render, pages, bar)
+        return {page.path: html for page, html in zip(pages, rendered)}
     finally:
         bar.close()
-
-
-def _render_serial(renderer: "Renderer", pages: list[routes.PageSpec], bar: ProgressBar) -> dict[str, bytes]:
-    files = {}
-    for page in pages:
-        files[page.path] = renderer.render(page)
-        bar.update(1)
-    return files
-
-
-def _render_parallel(renderer: "Renderer", pages: list[routes.PageSpec], bar: ProgressBar) -> dict[str, bytes]:
-    """Render in worker processes; an empty dict when not worth it or when a page failed."""
-    workers = min(os.cpu_count() or 1, 8)
-    if workers < 2 or len(pages) < PARALLEL_MIN_PAGES or "fork" not in multiprocessing.get_all_start_methods():
-        return {}
-    step = min(64, len(pages))
-    chunks = [range(start, len(pages), step) for start in range(step)]
-    context = multiprocessing.get_context("fork")  # workers inherit the site instead of unpickling it
-    files: dict[str, bytes] = {}
-    try:
-        with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
-                                 initargs=(renderer, pages)) as pool:
-            for chunk in pool.map(_render_chunk, chunks):
-                files.update(chunk)
-                bar.update(len(chunk))
-    except Exception:  # noqa: BLE001 - the serial pass raises it again, with its template traceback
-        return {}
-    return files
-
-
-_worker: tuple | None = None  # (renderer, pages), set once in each worker process
-
-
-def _start_worker(renderer: "Renderer", pages: list[routes.PageSpec]) -> None:
-    global _worker
-    _worker = (renderer, pages)
-
-
-def _render_chunk(indexes: range) -> list[tuple[str, bytes]]:
-    renderer, pages = _worker
-    return [(pages[i].path, renderer.render(pages[i])) for i in indexes]
 
 
 def default_templates_dir() -> Path:

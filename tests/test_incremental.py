@@ -149,6 +149,6 @@ def test_parallel_render_gives_the_same_bytes(tmp_path, monkeypatch):
             f"Bulk {i}", f"2031-01-{1 + i % 28:02d}", "northland", f"Text {i}.", None)
     project = write_tree(tmp_path, files)
     serial = build(BuildOptions(project / "content", project / "serial"), incremental=False)
-    monkeypatch.setattr("generator.render.PARALLEL_MIN_PAGES", 10)
+    monkeypatch.setattr("generator.parallel.MIN_ITEMS", 10)
     parallel = build(BuildOptions(project / "content", project / "parallel"), incremental=False)
     assert serial.files == parallel.files
