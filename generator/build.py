@@ -52,6 +52,14 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
     if write:
         check_output_dir(options.out_dir, options.content_dir)
     store = cache.cache_path(options.content_dir, options.out_dir)
+    snapshot_path = store.with_suffix(".inputs.json")
+    # digest's own code is an input too: a newer version may write other bytes.
+    inputs = [options.content_dir, *template_dirs(options), Path(__file__).parent]
+    snapshot = cache.take_snapshot(build_setup(options), inputs)
+    if write and incremental:
+        last = cache.unchanged_since(snapshot_path, snapshot, options.out_dir)
+        if last:  # nothing to read, render or write
+            return BuildReport(last.pages, {}, WriteReport(0, len(last.outputs), 0), time.perf_counter() - started)
     previous = cache.load(store) if write and incremental else None
     content = read(options, previous, progress)
     site = link(content.validated, include_drafts=options.drafts)
@@ -71,11 +79,21 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
     report = None
     if write:
         outputs = frozenset(p.path for p in pages) | frozenset(files)
+        snapshot_path.unlink(missing_ok=True)  # the output is about to change
         report = update_site(files, options.out_dir, outputs, previous.outputs) if reuse \
             else write_site(files, options.out_dir)
         cache.save(store, cache.BuildCache(content.config_digest, content.files,
                                            {p: f for p, f in fingerprints.items() if f}, outputs, content.read_at_ns))
+        snapshot.pages, snapshot.outputs = len(pages), sorted(outputs)
+        cache.save_snapshot(snapshot_path, snapshot)
     return BuildReport(len(pages), files, report, time.perf_counter() - started)
+
+
+def build_setup(options: BuildOptions) -> str:
+    """Everything besides the files that decides what a build writes."""
+    return repr((cache.FORMAT, str(Path.cwd()), str(options.content_dir.resolve()),
+                 str(options.out_dir.resolve()), options.base_url, options.drafts, options.search,
+                 str(options.templates_dir.resolve()) if options.templates_dir else None))
 
 
 def stale_pages(pages: list[PageSpec], fingerprints: dict[str, str | None], previous: cache.BuildCache,

@@ -10,9 +10,11 @@ or unreadable cache only makes the build slower, never different.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import pickle
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,10 +37,69 @@ class BuildCache:
     files: dict[str, FileEntry] = field(default_factory=dict)  # content path -> entry
     pages: dict[str, str] = field(default_factory=dict)  # output path -> page fingerprint
     outputs: frozenset[str] = frozenset()  # every file the build wrote
-    # When that build started reading. A file modified within a second before it
-    # may be modified again with the same size and timestamp, so its size and
-    # time alone prove nothing (git's "racy clean" problem): such files are hashed.
+    # When that build started reading. A file modified shortly before it may be
+    # modified again with the same size and timestamp, so its size and time
+    # alone prove nothing (git's "racy clean" problem): such files are hashed.
     read_at_ns: int = 0
+
+
+RACY_NS = 2_000_000_000  # how close to a build's start a file's time is too close to trust
+
+
+@dataclass
+class Snapshot:
+    """The size and time of every file a build read, and what it wrote.
+
+    When none of those inputs changed since a build that succeeded, and its
+    outputs are all still there, the next build would write the same bytes:
+    it can stop before reading anything.
+    """
+
+    setup: str  # the options and digest's version
+    inputs: dict[str, list[int]]  # file path -> [size, mtime_ns], under the content and template dirs
+    taken_ns: int  # when the build that read them started
+    pages: int = 0
+    outputs: list[str] = field(default_factory=list)
+
+
+def take_snapshot(setup: str, folders: list[Path]) -> Snapshot:
+    """Size and time of every file under `folders` (a missing folder is simply empty)."""
+    taken_ns = time.time_ns()
+    inputs: dict[str, list[int]] = {}
+    for folder in folders:
+        _stat_tree(str(folder), inputs)
+    return Snapshot(setup, inputs, taken_ns)
+
+
+def _stat_tree(folder: str, inputs: dict[str, list[int]]) -> None:
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in sorted(entries, key=lambda e: e.name):
+        if entry.is_dir(follow_symlinks=False):
+            _stat_tree(entry.path, inputs)
+        else:
+            stat = entry.stat()
+            inputs[entry.path] = [stat.st_size, stat.st_mtime_ns]
+
+
+def unchanged_since(path: Path, now: Snapshot, out_dir: Path) -> Snapshot | None:
+    """The last build's snapshot, if `now` matches it and its outputs are all there; else None."""
+    try:
+        last = Snapshot(**json.loads(path.read_text()))
+    except (OSError, ValueError, TypeError):
+        return None
+    if last.setup != now.setup or last.inputs != now.inputs:
+        return None
+    trusted_before = last.taken_ns - RACY_NS
+    if any(mtime_ns >= trusted_before for _, mtime_ns in now.inputs.values()):
+        return None  # modified too close to that build to tell a later edit apart
+    return last if all(os.path.isfile(out_dir / name) for name in last.outputs) else None
+
+
+def save_snapshot(path: Path, snapshot: Snapshot) -> None:
+    _write_atomically(path, json.dumps(snapshot.__dict__).encode())
 
 
 def cache_path(content_dir: Path, out_dir: Path) -> Path:
@@ -58,7 +119,11 @@ def load(path: Path) -> BuildCache | None:
 
 
 def save(path: Path, cache: BuildCache) -> None:
-    """Write the cache atomically, so a crash leaves the old one or none."""
+    _write_atomically(path, pickle.dumps((FORMAT, cache), protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write the file so that a crash leaves the old one or none."""
     path.parent.mkdir(parents=True, exist_ok=True)
     ignore = path.parent / ".gitignore"
     if not ignore.exists():
@@ -66,7 +131,7 @@ def save(path: Path, cache: BuildCache) -> None:
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as stream:
-            pickle.dump((FORMAT, cache), stream, protocol=pickle.HIGHEST_PROTOCOL)
+            stream.write(data)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -11,14 +11,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .cache import BuildCache, FileEntry, digest
+from .cache import RACY_NS, BuildCache, FileEntry, digest
 from . import parallel
 from .errors import Problem, Progress, no_progress
 from .load import content_files, load_file, load_site_file
 from .validate import DocResult, Validated, collect, validate_doc, validate_site
 
-
-RACY_NS = 2_000_000_000
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -26,8 +27,21 @@ def launch_text(title: str, date: str, actor: str, body: str, source: str | None
 
 # One edit to the content: (operation, a number that picks what and how).
 edits = st.lists(st.tuples(st.sampled_from(
-    ["add", "delete", "rename", "retitle", "redate", "rebody", "actor", "source", "site", "template"]),
+    ["add", "delete", "rename", "retitle", "redate", "rebody", "actor", "source", "site", "template", "nothing"]),
     st.integers(0, 50)), min_size=1, max_size=6)
+
+
+def age_new_files(project: Path) -> None:
+    """Give files written in the last minute each an old, unique time, as files have
+    some time after they are saved; only then can a build trust size and time."""
+    global stamp_ns
+    for path in sorted(project.rglob("*")):
+        if path.is_file() and path.stat().st_mtime_ns > time.time_ns() - 60_000_000_000:
+            stamp_ns += 1_000_000_000
+            os.utime(path, ns=(stamp_ns, stamp_ns))
+
+
+stamp_ns = 1_600_000_000_000_000_000
 
 
 def apply(project: Path, operation: str, n: int) -> None:
@@ -61,6 +75,8 @@ def apply(project: Path, operation: str, n: int) -> None:
     elif operation == "site":
         path = content / "site.yaml"
         path.write_text(path.read_text().replace("title: Test Digest", f"title: Test Digest {n}"))
+    elif operation == "nothing":
+        pass
     elif operation == "template":
         templates = project / "templates"
         templates.mkdir(exist_ok=True)
@@ -78,9 +94,11 @@ def test_incremental_equals_cold(tmp_path_factory, sequence):
         "---\ntitle: Third\ndate: 2030-05-05\naliases: [launches/old-third/]\n"
         "actors: [{id: south-staff, role: reporter}]\nsources: [2030-03-01-daily-example]\n---\nText.\n")
     incremental_out = project / "site"
+    age_new_files(project)
     build(BuildOptions(project / "content", incremental_out, search=False))
     for operation, n in sequence:
         apply(project, operation, n)
+        age_new_files(project)
         before = tree(incremental_out)
         cold_out = project / "cold"
         shutil.rmtree(cold_out, ignore_errors=True)
@@ -120,6 +138,47 @@ def test_one_edit_rerenders_only_what_shows_it(site_dir):
     assert "sources/2030-03-01-daily-example/index.html" not in rendered  # does not cite it
     changed = {p.relative_to(site).as_posix() for p, mtime in before.items() if p.stat().st_mtime_ns != mtime}
     assert changed == {"launches/2030-04-10-second/index.html"}  # the only page whose bytes changed
+
+
+def test_nothing_changed_stops_before_reading(site_dir):
+    options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
+    age_new_files(site_dir)
+    first = build(options)
+    report = build(options)
+    assert report.files == {}  # nothing read, rendered or written
+    assert (report.pages, report.written.unchanged, report.written.written) == (first.pages, len(tree(site_dir / "site")) - 1, 0)
+
+
+@pytest.mark.parametrize("change", ["touch", "new file", "template", "base_url", "missing output", "just saved"])
+def test_any_change_takes_the_full_path(site_dir, change):
+    options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
+    age_new_files(site_dir)
+    build(options)
+    page = site_dir / "site/launches/2030-04-10-second/index.html"
+    expected = page.read_bytes()
+    launch = site_dir / "content/launches/2030-04-10-second.md"
+    if change == "touch":  # same bytes, another time: read again, same site
+        os.utime(launch, ns=(stamp_ns + 5, stamp_ns + 5))
+    elif change == "new file":
+        (site_dir / "content/sources/notes.txt").write_text("a stray file\n")
+    elif change == "template":
+        (site_dir / "templates").mkdir(exist_ok=True)
+        (site_dir / "templates/_extra.html").write_text("unused\n")
+    elif change == "base_url":
+        options = BuildOptions(site_dir / "content", site_dir / "site", base_url="https://other.test/", search=False)
+    elif change == "missing output":
+        page.unlink()
+    elif change == "just saved":  # a file saved within the racy window of the last build
+        os.utime(launch, ns=(time.time_ns(), time.time_ns()))
+        build(options)
+    try:
+        report = build(options)
+    except ContentError as error:
+        assert change == "new file" and "unexpected file" in error.problems[0].message
+        return
+    assert report.files  # read and rendered again
+    if change != "base_url":
+        assert page.read_bytes() == expected
 
 
 def test_missing_output_file_is_rendered_again(site_dir):
