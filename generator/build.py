@@ -7,6 +7,7 @@ the build with the list of all problems and leaves the output untouched.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import time
 import traceback
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from . import cache, data, feeds, search
 from .errors import ContentError, Problem, Progress, display_path, no_progress
 from .link import Site, link
 from .read import ReadResult, read_content
-from .render import Renderer, default_templates_dir, render_all
+from .render import Renderer, default_templates_dir, render_pages
 from .routes import PageSpec, plan
 from .write import MARKER, WriteReport, check_output_dir, safe_relative, update_site, write_site
 
@@ -36,7 +37,9 @@ class BuildOptions:
 @dataclass(frozen=True)
 class BuildReport:
     pages: int
-    files: dict[str, bytes]  # what was rendered this time (everything, unless incremental)
+    # The files rendered and kept in memory: all of them when not writing, the ones
+    # rendered again by an incremental build; a full build streams them to disk instead.
+    files: dict[str, bytes]
     written: WriteReport | None  # None when nothing was written (check)
     seconds: float
 
@@ -52,14 +55,15 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
     if write:
         check_output_dir(options.out_dir, options.content_dir)
     store = cache.cache_path(options.content_dir, options.out_dir)
-    snapshot_path = store.with_suffix(".inputs.json")
+    snapshot_path = cache.snapshot_path(store)
     # digest's own code is an input too: a newer version may write other bytes.
     inputs = [options.content_dir, *template_dirs(options), Path(__file__).parent]
     snapshot = cache.take_snapshot(build_setup(options), inputs)
     if write and incremental:
         last = cache.unchanged_since(snapshot_path, snapshot, options.out_dir)
         if last:  # nothing to read, render or write
-            return BuildReport(last.pages, {}, WriteReport(0, len(last.outputs), 0), time.perf_counter() - started)
+            report = WriteReport(0, len(last.outputs), 0, frozenset(last.outputs))
+            return BuildReport(last.pages, {}, report, time.perf_counter() - started)
     previous = cache.load(store) if write and incremental else None
     content = read(options, previous, progress)
     site = link(content.validated, include_drafts=options.drafts)
@@ -70,22 +74,30 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
     with template_problems(options.content_dir):
         fingerprints = page_fingerprints(pages, content, renderer, options)
     reuse = previous is not None and (options.out_dir / MARKER).is_file()
-    todo = stale_pages(pages, fingerprints, previous, options.out_dir) if reuse else pages
-    files = render_pages(renderer, todo, options.content_dir, progress)
-    files.update(static_files(renderer.template_dirs))
-    files.update(data.export(site))
-    if write and options.search:
-        files.update(search.index(html_pages(pages, files, options.out_dir), options.out_dir))
-    report = None
-    if write:
+    extras = static_files(renderer.template_dirs) | data.export(site)
+    if not write:
+        files = render_all(renderer, pages, options.content_dir, progress) | extras
+        return BuildReport(len(pages), files, None, time.perf_counter() - started)
+    snapshot_path.unlink(missing_ok=True)  # the output is about to change
+    if reuse:
+        files = render_all(renderer, stale_pages(pages, fingerprints, previous, options.out_dir),
+                           options.content_dir, progress) | extras
+        if options.search:
+            files |= search.index(html_pages(pages, files, options.out_dir), options.out_dir)
         outputs = frozenset(p.path for p in pages) | frozenset(files)
-        snapshot_path.unlink(missing_ok=True)  # the output is about to change
-        report = update_site(files, options.out_dir, outputs, previous.outputs) if reuse \
-            else write_site(files, options.out_dir)
-        cache.save(store, cache.BuildCache(content.config_digest, content.files,
-                                           {p: f for p, f in fingerprints.items() if f}, outputs, content.read_at_ns))
-        snapshot.pages, snapshot.outputs = len(pages), sorted(outputs)
-        cache.save_snapshot(snapshot_path, snapshot)
+        report = update_site(files, options.out_dir, outputs, previous.outputs)
+    else:  # every page: streamed to disk as rendered, never all held in memory
+        files = {}
+        html = [p.path for p in pages if p.path.endswith(".html")]
+        index = (lambda staging: search.index_written(staging, html, options.out_dir)) if options.search else None
+        with template_problems(options.content_dir):
+            report = write_site(itertools.chain(render_pages(renderer, pages, progress), extras.items()),
+                                options.out_dir, index)
+    cache.save(store, cache.BuildCache(content.config_digest, content.files,
+                                       {p: f for p, f in fingerprints.items() if f}, report.outputs,
+                                       content.read_at_ns))
+    snapshot.pages, snapshot.outputs = len(pages), cache.stat_files(options.out_dir, sorted(report.outputs))
+    cache.save_snapshot(snapshot_path, snapshot)
     return BuildReport(len(pages), files, report, time.perf_counter() - started)
 
 
@@ -183,11 +195,11 @@ def check_unique_paths(pages: list[PageSpec]) -> None:
         raise ContentError(problems)
 
 
-def render_pages(renderer: Renderer, pages: list[PageSpec], content_dir: Path,
-                 progress: Progress = no_progress) -> dict[str, bytes]:
-    """Render every page; template mistakes become problems at the template's line."""
+def render_all(renderer: Renderer, pages: list[PageSpec], content_dir: Path,
+               progress: Progress = no_progress) -> dict[str, bytes]:
+    """Render pages into memory; template mistakes become problems at the template's line."""
     with template_problems(content_dir):
-        return render_all(renderer, pages, progress)
+        return dict(render_pages(renderer, pages, progress))
 
 
 @contextlib.contextmanager

@@ -51,15 +51,15 @@ class Snapshot:
     """The size and time of every file a build read, and what it wrote.
 
     When none of those inputs changed since a build that succeeded, and its
-    outputs are all still there, the next build would write the same bytes:
-    it can stop before reading anything.
+    outputs are all still there as it wrote them, the next build would write
+    the same bytes: it can stop before reading anything.
     """
 
     setup: str  # the options and digest's version
     inputs: dict[str, list[int]]  # file path -> [size, mtime_ns], under the content and template dirs
     taken_ns: int  # when the build that read them started
     pages: int = 0
-    outputs: list[str] = field(default_factory=list)
+    outputs: dict[str, list[int]] = field(default_factory=dict)  # output path -> [size, mtime_ns]
 
 
 def take_snapshot(setup: str, folders: list[Path]) -> Snapshot:
@@ -85,7 +85,7 @@ def _stat_tree(folder: str, inputs: dict[str, list[int]]) -> None:
 
 
 def unchanged_since(path: Path, now: Snapshot, out_dir: Path) -> Snapshot | None:
-    """The last build's snapshot, if `now` matches it and its outputs are all there; else None."""
+    """The last build's snapshot, if `now` matches it and its outputs are all there as written; else None."""
     try:
         last = Snapshot(**json.loads(path.read_text()))
     except (OSError, ValueError, TypeError):
@@ -95,7 +95,19 @@ def unchanged_since(path: Path, now: Snapshot, out_dir: Path) -> Snapshot | None
     trusted_before = last.taken_ns - RACY_NS
     if any(mtime_ns >= trusted_before for _, mtime_ns in now.inputs.values()):
         return None  # modified too close to that build to tell a later edit apart
-    return last if all(os.path.isfile(out_dir / name) for name in last.outputs) else None
+    return last if stat_files(out_dir, last.outputs) == last.outputs else None
+
+
+def stat_files(root: Path, names) -> dict[str, list[int]]:
+    """name -> [size, mtime_ns] of each file under `root` that exists."""
+    found = {}
+    for name in names:
+        try:
+            stat = os.stat(root / name)
+        except OSError:
+            continue
+        found[name] = [stat.st_size, stat.st_mtime_ns]
+    return found
 
 
 def save_snapshot(path: Path, snapshot: Snapshot) -> None:
@@ -106,6 +118,17 @@ def cache_path(content_dir: Path, out_dir: Path) -> Path:
     """Where the cache for building `content_dir` into `out_dir` lives."""
     key = hashlib.blake2b(str(out_dir.resolve()).encode(), digest_size=6).hexdigest()
     return content_dir.resolve().parent / ".digest-cache" / f"build-{key}.pickle"
+
+
+def snapshot_path(store: Path) -> Path:
+    """Where the snapshot of the build whose cache is at `store` lives."""
+    return store.with_suffix(".inputs.json")
+
+
+def remove(store: Path) -> None:
+    """Delete the cache at `store` and its snapshot."""
+    store.unlink(missing_ok=True)
+    snapshot_path(store).unlink(missing_ok=True)
 
 
 def load(path: Path) -> BuildCache | None:

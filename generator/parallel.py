@@ -10,7 +10,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
-from typing import Callable, TypeVar
+from typing import Callable, Iterator, TypeVar
 
 from .errors import ProgressBar
 
@@ -25,38 +25,46 @@ _job: tuple[Callable, list] | None = None  # (function, items), set in each work
 
 def map_all(function: Callable[[T], R], items: list[T], bar: ProgressBar) -> list[R]:
     """[function(item) for item in items], across the cores when there are many items."""
-    results = fork_map(function, items, bar)
-    if results is None:
-        results = []
-        for item in items:
-            results.append(function(item))
-            bar.update(1)
+    results: list = [None] * len(items)
+    for index, result in imap(function, items, bar):
+        results[index] = result
     return results
 
 
-def fork_map(function: Callable[[T], R], items: list[T], bar: ProgressBar) -> list[R] | None:
-    """[function(item) for item in items], in worker processes.
+def imap(function: Callable[[T], R], items: list[T], bar: ProgressBar) -> Iterator[tuple[int, R]]:
+    """(index, function(items[index])) for every item, as they are done, in no set order.
 
-    None when not worth it (few items, one core, no fork) or when an item failed:
-    the caller then does the work in this process, where a failure has its traceback.
+    Items are done in worker processes when there are many. If one fails there,
+    the items not yet done are done in this process, where the failure is raised
+    with its traceback.
     """
+    done = [False] * len(items)
+    for index, result in _fork_imap(function, items):
+        done[index] = True
+        bar.update(1)
+        yield index, result
+    for index, item in enumerate(items):
+        if not done[index]:
+            result = function(item)
+            bar.update(1)
+            yield index, result
+
+
+def _fork_imap(function: Callable[[T], R], items: list[T]) -> Iterator[tuple[int, R]]:
+    """What imap gives, from forked workers; stops early when not worth it or when an item failed."""
     workers = min(os.cpu_count() or 1, 8)
     if workers < 2 or len(items) < MIN_ITEMS or "fork" not in multiprocessing.get_all_start_methods():
-        return None
+        return
     step = min(CHUNK_COUNT, len(items))
     chunks = [range(start, len(items), step) for start in range(step)]
-    results: list = [None] * len(items)
     context = multiprocessing.get_context("fork")
     try:
         with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
                                  initargs=(function, items)) as pool:
             for indexes, chunk in zip(chunks, pool.map(_run_chunk, chunks)):
-                for index, result in zip(indexes, chunk):
-                    results[index] = result
-                bar.update(len(chunk))
-    except Exception:  # noqa: BLE001 - the caller's serial pass raises it again, properly
-        return None
-    return results
+                yield from zip(indexes, chunk)
+    except Exception:  # noqa: BLE001 - imap does the rest here, and raises it properly
+        return
 
 
 def _start_worker(function: Callable, items: list) -> None:

@@ -11,6 +11,7 @@ import datetime as dt
 import posixpath
 import re
 from pathlib import Path
+from typing import Iterator
 
 import jinja2
 import jinja2.meta
@@ -31,13 +32,13 @@ MONTHS = ("January", "February", "March", "April", "May", "June", "July",
 HELPER_TEMPLATES = ("_feed_entry.xml",)
 
 
-def render_all(renderer: "Renderer", pages: list[routes.PageSpec],
-               progress: Progress = no_progress) -> dict[str, bytes]:
-    """Render pages, across all cores when there are many; same bytes either way."""
+def render_pages(renderer: "Renderer", pages: list[routes.PageSpec],
+                 progress: Progress = no_progress) -> Iterator[tuple[str, bytes]]:
+    """(path, HTML) for every page as it is done, across all cores when there are many; same bytes either way."""
     bar = progress("Rendering", len(pages))
     try:
-        rendered = parallel.map_all(renderer.render, pages, bar)
-        return {page.path: html for page, html in zip(pages, rendered)}
+        for index, html in parallel.imap(renderer.render, pages, bar):
+            yield pages[index].path, html
     finally:
         bar.close()
 

@@ -1,9 +1,10 @@
-"""The search step: rendered HTML pages -> the Pagefind index files, before anything is written.
+"""The search step: rendered HTML pages -> the Pagefind index files, before the site is swapped in.
 
 Runs the Pagefind binary that the `pagefind[bin]` package ships (nothing is
-downloaded) over a scratch copy of the pages, and returns its bundle as
-output files under pagefind/, so the write stays all or nothing. When no page
-changed since the last build, the bundle already on disk is used again.
+downloaded) over the pages as written in the staging directory (or a scratch
+copy of them), and returns its bundle as output files under pagefind/, so the
+write stays all or nothing. When no page changed since the last build, the
+bundle already on disk is used again.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import importlib.metadata
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Iterable
 
 from . import routes
 from .write import OutputError
@@ -28,19 +30,35 @@ class SearchError(OutputError):
 
 def index(pages: dict[str, bytes], previous_site: Path | None = None) -> dict[str, bytes]:
     """The Pagefind bundle for these HTML pages, by output path; reused from `previous_site` if still right."""
-    key = pages_key(pages)
+    key = pages_key(pages.items())
     reused = previous_bundle(previous_site, key) if previous_site else None
     if reused is not None:
         return reused
-    bundle = run_pagefind(pages)
+    with tempfile.TemporaryDirectory(prefix="digest-search-") as scratch:
+        root = Path(scratch)
+        for path, html in pages.items():
+            target = root / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(html)
+        bundle = run_pagefind(root)
     return bundle | {MANIFEST: manifest(key, bundle)}
 
 
-def pages_key(pages: dict[str, bytes]) -> str:
+def index_written(root: Path, html_paths: list[str], previous_site: Path | None = None) -> dict[str, bytes]:
+    """The Pagefind bundle for the HTML pages already written under `root`."""
+    key = pages_key((path, (root / path).read_bytes()) for path in html_paths)
+    reused = previous_bundle(previous_site, key) if previous_site else None
+    if reused is not None:
+        return reused
+    bundle = run_pagefind(root)
+    return bundle | {MANIFEST: manifest(key, bundle)}
+
+
+def pages_key(pages: Iterable[tuple[str, bytes]]) -> str:
     """A digest of the pages and of the Pagefind version that would index them."""
     h = hashlib.sha256(pagefind_version().encode())
-    for path in sorted(pages):
-        h.update(f"\0{path}\0".encode() + hashlib.sha256(pages[path]).digest())
+    for path, html in sorted(pages):
+        h.update(f"\0{path}\0".encode() + hashlib.sha256(html).digest())
     return h.hexdigest()
 
 
@@ -74,17 +92,12 @@ def pagefind_version() -> str:
         return "unknown"
 
 
-def run_pagefind(pages: dict[str, bytes]) -> dict[str, bytes]:
-    """Index a scratch copy of the pages; the bundle's files by output path."""
+def run_pagefind(root: Path) -> dict[str, bytes]:
+    """Index the HTML pages under `root`; the bundle's files by output path (written elsewhere)."""
     binary = pagefind_binary()
     with tempfile.TemporaryDirectory(prefix="digest-search-") as scratch:
-        root = Path(scratch) / "site"
-        for path, html in pages.items():
-            target = root / path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(html)
-        bundle = root / routes.SEARCH_BUNDLE
-        command = [str(binary), "--site", str(root), "--output-subdir", routes.SEARCH_BUNDLE.rstrip("/"),
+        bundle = Path(scratch) / "bundle"
+        command = [str(binary), "--site", str(root), "--output-path", str(bundle),
                    "--keep-index-url", "--silent"]
         try:
             result = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)

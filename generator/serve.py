@@ -407,7 +407,7 @@ def serve(options: ServeOptions) -> int:
         finally:
             close(loop)
             # The build cache of this preview's directory is of no use once the directory is gone.
-            cache.cache_path(build_options.content_dir, build_options.out_dir).unlink(missing_ok=True)
+            cache.remove(cache.cache_path(build_options.content_dir, build_options.out_dir))
 
 
 def close(loop: asyncio.AbstractEventLoop) -> None:

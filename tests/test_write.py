@@ -26,7 +26,7 @@ def age(root: Path) -> None:
 
 def test_first_write_creates_the_site_and_its_marker(tmp_path):
     out = tmp_path / "site"
-    report = write_site({"index.html": b"home", "a/b/index.html": b"deep"}, out)
+    report = write_site({"index.html": b"home", "a/b/index.html": b"deep"}.items(), out)
     assert (out / "index.html").read_bytes() == b"home"
     assert (out / "a/b/index.html").read_bytes() == b"deep"
     assert (out / MARKER).is_file()
@@ -37,9 +37,9 @@ def test_first_write_creates_the_site_and_its_marker(tmp_path):
 
 def test_unchanged_files_keep_their_time_and_gone_files_go(tmp_path):
     out = tmp_path / "site"
-    write_site({"same.html": b"same", "changed.html": b"old", "gone.html": b"bye"}, out)
+    write_site({"same.html": b"same", "changed.html": b"old", "gone.html": b"bye"}.items(), out)
     age(out)
-    report = write_site({"same.html": b"same", "changed.html": b"new", "added.html": b"hi"}, out)
+    report = write_site({"same.html": b"same", "changed.html": b"new", "added.html": b"hi"}.items(), out)
     after = snapshot(out)
     assert after["same.html"] == (b"same", OLD * 10**9)
     assert after["changed.html"][0] == b"new" and after["changed.html"][1] != OLD * 10**9
@@ -50,20 +50,22 @@ def test_unchanged_files_keep_their_time_and_gone_files_go(tmp_path):
 @pytest.mark.parametrize("bad", ["../escape.html", "/etc/evil", "a/../../x", "a\\..\\x", ""])
 def test_paths_outside_the_output_are_refused_and_the_old_site_stays(tmp_path, bad):
     out = tmp_path / "site"
-    write_site({"index.html": b"home"}, out)
+    write_site({"index.html": b"home"}.items(), out)
     age(out)
     before = snapshot(out)
     with pytest.raises(OutputError, match="refusing to write outside the output directory"):
-        write_site({"index.html": b"new home", "z.html": b"z", bad: b"x"}, out)
+        write_site({"index.html": b"new home", "z.html": b"z", bad: b"x"}.items(), out)
     assert snapshot(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
     assert not (tmp_path / "escape.html").exists()
 
 
-def test_a_path_that_is_both_file_and_folder_is_refused_before_writing(tmp_path):
+@pytest.mark.parametrize("files", [[("a/index.html", b"page"), ("a/index.html/index.html", b"redirect")],
+                                   [("a/index.html/index.html", b"redirect"), ("a/index.html", b"page")]])
+def test_a_path_that_is_both_file_and_folder_is_refused_and_nothing_is_left(tmp_path, files):
     out = tmp_path / "site"
     with pytest.raises(OutputError, match="a/index.html would be both a file and a folder"):
-        write_site({"a/index.html": b"page", "a/index.html/index.html": b"redirect"}, out)
+        write_site(files, out)
     assert not out.exists() and list(tmp_path.iterdir()) == []
 
 
@@ -99,7 +101,7 @@ def test_output_dir_checks(tmp_path):
     empty.mkdir()
     check_output_dir(empty, content)  # empty: fine
     ours = tmp_path / "project/site"
-    write_site({"index.html": b"x"}, ours)
+    write_site({"index.html": b"x"}.items(), ours)
     check_output_dir(ours, content)  # made by digest: fine
 
 
