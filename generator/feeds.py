@@ -8,8 +8,11 @@ files are the same on every build of the same content.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import heapq
 import zoneinfo
 from dataclasses import dataclass
+from typing import Callable
 from urllib.parse import urlsplit
 
 from . import routes
@@ -26,6 +29,7 @@ class FeedEntry:
     id: str  # a tag: URI that stays the same whatever else changes
     published: str  # RFC 3339
     updated: str
+    inputs: frozenset[str]  # the records the entry shows, as PageSpec.depends_on names them
 
 
 @dataclass(frozen=True)
@@ -37,27 +41,31 @@ class SitemapEntry:
 def plan(site: Site, pages: list[PageSpec]) -> list[PageSpec]:
     """The feeds (site and per actor), the sitemap of `pages` and robots.txt."""
     latest = latest_date(site)
-    extra = [feed_page(site, None, latest)]
-    extra += [feed_page(site, actor_id, latest) for actor_id in site.actors]
+    # A launch is in up to one feed per actor, and its entry is the same in all of them.
+    moment_of = functools.cache(lambda launch_id: _moment(site.launch_by_id[launch_id]))
+    entry_of = functools.cache(lambda launch_id: feed_entry(site, site.launch_by_id[launch_id], moment_of(launch_id)))
+    extra = [feed_page(site, None, latest, moment_of, entry_of)]
+    extra += [feed_page(site, actor_id, latest, moment_of, entry_of) for actor_id in site.actors]
     extra.append(PageSpec(routes.SITEMAP, "sitemap.xml", "Sitemap", {"entries": sitemap_entries(site, pages, latest)}))
     extra.append(PageSpec(routes.ROBOTS, "robots.txt", "robots.txt", depends_on=frozenset()))
     return extra
 
 
-def feed_page(site: Site, actor_id: str | None, latest: dt.date) -> PageSpec:
+def feed_page(site: Site, actor_id: str | None, latest: dt.date, moment_of: Callable[[str], dt.datetime],
+              entry_of: Callable[[str], FeedEntry]) -> PageSpec:
     """One Atom feed: the site's newest launches, or those naming one actor, newest first."""
     if actor_id is None:
         views, title = site.launches, site.config.title
     else:
         views = tuple(view for _, view in site.launches_of_actor.get(actor_id, ()))
         title = f"{site.config.title}: {site.actors[actor_id].name}"
-    published = [v for v in {v.launch.id: v for v in views}.values() if not v.launch.draft]
-    newest = sorted(published, key=lambda v: (_moment(v), v.launch.id), reverse=True)[:FEED_LIMIT]
-    entries = [feed_entry(site, v) for v in newest]
+    published = {v.launch.id for v in views if not v.launch.draft}
+    newest = heapq.nlargest(FEED_LIMIT, published, key=lambda launch_id: (moment_of(launch_id), launch_id))
+    entries = [entry_of(launch_id) for launch_id in newest]
     updated = max((e.updated for e in entries), default=None) or _rfc3339(_midnight(latest, "UTC"))
     page = routes.path_of("actor", actor_id) if actor_id else "index.html"
     # What the entries show is what their launch pages show; incremental builds reuse an unchanged feed.
-    inputs = frozenset().union(*(routes.launch_inputs(site, e.view) for e in entries))
+    inputs = frozenset().union(*(e.inputs for e in entries))
     inputs |= {f"actor:{actor_id}"} if actor_id else set()
     return PageSpec(routes.feed_path(actor_id), "feed.xml", title,
                     {"entries": entries, "updated": updated, "alternate": page, "actor_id": actor_id},
@@ -65,11 +73,11 @@ def feed_page(site: Site, actor_id: str | None, latest: dt.date) -> PageSpec:
                     absolute_links=True)
 
 
-def feed_entry(site: Site, view: LaunchView) -> FeedEntry:
+def feed_entry(site: Site, view: LaunchView, moment: dt.datetime) -> FeedEntry:
     launch = view.launch
-    moment = _moment(view)
     changed = max([moment] + [_midnight(d, launch.timezone) for d in launch_dates(site, view) if d > launch.date])
-    return FeedEntry(view, tag_uri(site, "launch", launch.id, launch.date), _rfc3339(moment), _rfc3339(changed))
+    return FeedEntry(view, tag_uri(site, "launch", launch.id, launch.date), _rfc3339(moment), _rfc3339(changed),
+                     routes.launch_inputs(site, view))
 
 
 def tag_uri(site: Site, kind: str, ident: str, minted: dt.date) -> str:
@@ -80,7 +88,8 @@ def tag_uri(site: Site, kind: str, ident: str, minted: dt.date) -> str:
 
 def sitemap_entries(site: Site, pages: list[PageSpec], latest: dt.date) -> list[SitemapEntry]:
     """The public HTML pages (no 404, no redirect, no draft), each with its last content date."""
-    return [SitemapEntry(page.path, page_lastmod(site, page, latest)) for page in pages if is_public(page)]
+    newest = functools.cache(lambda key: max(record_dates(site, key), default=None))  # many pages share records
+    return [SitemapEntry(page.path, page_lastmod(page, latest, newest)) for page in pages if is_public(page)]
 
 
 def is_public(page: PageSpec) -> bool:
@@ -91,11 +100,11 @@ def is_public(page: PageSpec) -> bool:
     return not (record is not None and record.draft)
 
 
-def page_lastmod(site: Site, page: PageSpec, latest: dt.date) -> dt.date:
+def page_lastmod(page: PageSpec, latest: dt.date, newest: Callable[[str], dt.date | None]) -> dt.date:
     """The newest content date among the records a page shows; `latest` when it may show any."""
     if page.depends_on is None:
         return latest
-    return max((d for key in page.depends_on for d in record_dates(site, key)), default=latest)
+    return max(filter(None, map(newest, page.depends_on)), default=latest)
 
 
 def record_dates(site: Site, key: str) -> list[dt.date]:
