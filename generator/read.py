@@ -75,7 +75,7 @@ def _entry(path: Path, kind: str, content_dir: Path, config, old: FileEntry | No
     stat = path.stat()
     data_digest = digest(path.read_bytes())
     if old and old.digest == data_digest:
-        return FileEntry(stat.st_size, stat.st_mtime_ns, data_digest, old.result)
+        return FileEntry(stat.st_size, stat.st_mtime_ns, data_digest, old.result, old.pickled)
     problems: list[Problem] = []
     doc = load_file(path, kind, content_dir, problems)
     if doc is None:
