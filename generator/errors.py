@@ -7,7 +7,9 @@ build can list all of them at once and stop before writing anything.
 from __future__ import annotations
 
 import difflib
+import functools
 import json
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,12 +83,20 @@ def closest(name: str, candidates) -> str:
 
 def display_path(path: Path, root: Path) -> str:
     """The path as editors see it: relative to the working directory when possible."""
-    for base in (Path.cwd(), root.parent):
+    cwd = os.getcwd()
+    full = _resolved(path.parent, cwd) / path.name
+    for base in (Path(cwd), root.parent):
         try:
-            return path.resolve().relative_to(base.resolve()).as_posix()
+            return full.relative_to(_resolved(base, cwd)).as_posix()
         except ValueError:
             continue
     return path.as_posix()
+
+
+@functools.lru_cache(maxsize=256)
+def _resolved(folder: Path, cwd: str) -> Path:
+    """`folder` resolved (from `cwd`, if relative); asked for once per folder, not once per file."""
+    return folder.resolve()
 
 
 class ProgressBar(Protocol):
