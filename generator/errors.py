@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Callable, Protocol
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Problem:
     path: str
     line: int

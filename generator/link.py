@@ -18,7 +18,7 @@ from .model import Actor, Launch, Quote, SiteConfig, Source
 from .validate import Validated
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LaunchView:
     launch: Launch
     number_in_year: int
@@ -29,7 +29,7 @@ class LaunchView:
     utc: dt.datetime | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Statement:
     quote: Quote
     source: Source

@@ -9,14 +9,14 @@ import datetime as dt
 from dataclasses import dataclass
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Vocabularies:
     missile_types: tuple[str, ...]
     roles: tuple[str, ...]
     tags: tuple[str, ...]  # empty: any tag is allowed
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SiteConfig:
     title: str
     description: str
@@ -26,7 +26,7 @@ class SiteConfig:
     vocabularies: Vocabularies
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Fact:
     """One report of a quantity: exact, approximate, or a range, with attribution."""
 
@@ -38,26 +38,26 @@ class Fact:
     source: str | None = None  # source id
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Missile:
     type: str
     name: str
     count: int | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ActorRole:
     actor: str
     role: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Update:
     date: dt.date
     note: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Body:
     """Markdown text and the file line it starts on (for errors in links)."""
 
@@ -66,7 +66,7 @@ class Body:
     path: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Launch:
     id: str
     path: str
@@ -93,14 +93,14 @@ class Launch:
         return max([self.date, *(u.date for u in self.updates)])
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Quote:
     speaker: str  # actor id
     text: str
     context: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Source:
     id: str
     path: str
@@ -123,7 +123,7 @@ class Source:
         return max([self.published, *([self.updated] if self.updated else []), *(u.date for u in self.updates)])
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Actor:
     id: str
     path: str

@@ -40,7 +40,7 @@ class Invalid(Exception):
         self.hint = hint
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Ref:
     """A reference to another record, checked by `link` once all ids are known."""
 
@@ -362,7 +362,7 @@ SITE_FIELDS = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DocResult:
     """What validation made of one file: a record (None if broken), its refs, its problems."""
 

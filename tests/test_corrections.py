@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import xml.etree.ElementTree as ET
 
@@ -96,4 +97,4 @@ def test_last_updated():
     source = Source("s", "", "T", "O", (), (), dt.date(2030, 1, 1), dt.date(2030, 1, 4), None, "en", (), False, (),
                     body)
     assert source.last_updated == dt.date(2030, 1, 4)
-    assert Source(**{**source.__dict__, "updated": None}).last_updated == dt.date(2030, 1, 1)
+    assert dataclasses.replace(source, updated=None).last_updated == dt.date(2030, 1, 1)

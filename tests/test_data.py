@@ -169,8 +169,7 @@ def test_actors_and_sources_files(data):
     assert sources[0]["launches"] == ["2030-03-01-first", "2030-05-02-third"]
 
 
-def test_bundled_site_data_validates(tmp_path):
-    build(BuildOptions(REPO / "content", tmp_path / "site", search=False))
-    data = tmp_path / "site" / "data"
+def test_bundled_site_data_validates(bundled_site):
+    data = bundled_site / "data"
     validator(load(data / "launches.schema.json")).validate(load(data / "launches.json"))
     assert len(load(data / "launches.json")["launches"]) == len(list((REPO / "content/launches").glob("*.*")))

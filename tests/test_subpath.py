@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import urllib.error
 import urllib.request
 import xml.etree.ElementTree as ET
@@ -22,7 +23,8 @@ SUBPATH = "some/sub/path/"
 def served(tmp_path_factory):
     """The bundled site built for PUBLIC, in a web root at /some/sub/path/."""
     webroot = tmp_path_factory.mktemp("webroot")
-    build(BuildOptions(REPO / "content", webroot / SUBPATH, base_url=PUBLIC, search=True))
+    content = shutil.copytree(REPO / "content", tmp_path_factory.mktemp("project") / "content")  # the cache goes beside it
+    build(BuildOptions(content, webroot / SUBPATH, base_url=PUBLIC, search=True))
     return webroot
 
 
