@@ -57,9 +57,10 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
         check_output_dir(options.out_dir, options.content_dir)
     store = cache.cache_path(options.content_dir, options.out_dir)
     snapshot_path = cache.snapshot_path(store)
+    started_ns = cache.file_system_time(store.parent) if write else 0
     # digest's own code is an input too: a newer version may write other bytes.
     inputs = [options.content_dir, *template_dirs(options), Path(__file__).parent]
-    snapshot = cache.take_snapshot(build_setup(options), inputs)
+    snapshot = cache.take_snapshot(build_setup(options), inputs, started_ns) if write else None
     if write and incremental:
         last = cache.unchanged_since(snapshot_path, snapshot, options.out_dir)
         if last:  # nothing to read, render or write
@@ -67,7 +68,7 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
             return BuildReport(last.pages, {}, report, time.perf_counter() - started)
     with gc_paused():
         previous = cache.load(store) if write and incremental else None
-        content = read(options, previous, progress)
+        content = read(options, previous, progress, started_ns)
         site = link(content.validated, include_drafts=options.drafts)
     pages = plan(site)
     pages += feeds.plan(site, pages)
@@ -148,11 +149,12 @@ def load_site(content_dir: Path, base_url: str | None = None, drafts: bool = Fal
     return link(read(BuildOptions(content_dir, base_url=base_url), None).validated, include_drafts=drafts)
 
 
-def read(options: BuildOptions, previous: cache.BuildCache | None, progress: Progress = no_progress) -> ReadResult:
+def read(options: BuildOptions, previous: cache.BuildCache | None, progress: Progress = no_progress,
+         started_ns: int = 0) -> ReadResult:
     if not options.content_dir.is_dir():
         raise ContentError([Problem(str(options.content_dir), 1, 1, "", "content directory not found",
                                     "run from the site's folder or pass --content DIR")])
-    return read_content(options.content_dir, options.base_url, previous, progress)
+    return read_content(options.content_dir, options.base_url, previous, progress, started_ns)
 
 
 def page_fingerprints(pages: list[PageSpec], content: ReadResult, renderer: Renderer,

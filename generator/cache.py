@@ -50,13 +50,30 @@ class BuildCache:
     files: dict[str, FileEntry] = field(default_factory=dict)  # content path -> entry
     pages: dict[str, str] = field(default_factory=dict)  # output path -> page fingerprint
     outputs: frozenset[str] = frozenset()  # every file the build wrote
-    # When that build started reading. A file modified shortly before it may be
-    # modified again with the same size and timestamp, so its size and time
-    # alone prove nothing (git's "racy clean" problem): such files are hashed.
+    # When that build started reading, as the file system stamps times (see
+    # file_system_time): files with this time or later are hashed, not trusted.
     read_at_ns: int = 0
 
 
-RACY_NS = 2_000_000_000  # how close to a build's start a file's time is too close to trust
+def file_system_time(folder: Path) -> int:
+    """Now, as the file system of `folder` would stamp a file's modification time.
+
+    A file stamped with this time or later may still change without its size
+    or time changing, within the same tick of the file system's clock (git's
+    "racy clean" problem), so its size and time prove nothing: such files are
+    read again. A new file's own stamp gives the tick, whatever the file
+    system (a few milliseconds on most, two seconds on FAT).
+    """
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".now-", dir=folder)
+        try:
+            return os.fstat(fd).st_mtime_ns
+        finally:
+            os.close(fd)
+            os.unlink(probe)
+    except OSError:
+        return time.time_ns() - 2_000_000_000  # as if on the coarsest file system
 
 
 @dataclass
@@ -68,16 +85,15 @@ class Snapshot:
     the same bytes: it can stop before reading anything.
     """
 
-    setup: str  # the options and digest's version
-    inputs: dict[str, list[int]]  # file path -> [size, mtime_ns], under the content and template dirs
-    taken_ns: int  # when the build that read them started
+    setup: str  # the options that decide what a build writes
+    inputs: dict[str, list[int]]  # file path -> [size, mtime_ns], under the content and template dirs and digest's code
+    taken_ns: int  # when the build that read them started (see file_system_time)
     pages: int = 0
     outputs: dict[str, list[int]] = field(default_factory=dict)  # output path -> [size, mtime_ns]
 
 
-def take_snapshot(setup: str, folders: list[Path]) -> Snapshot:
+def take_snapshot(setup: str, folders: list[Path], taken_ns: int) -> Snapshot:
     """Size and time of every file under `folders` (a missing folder is simply empty)."""
-    taken_ns = time.time_ns()
     inputs: dict[str, list[int]] = {}
     for folder in folders:
         _stat_tree(str(folder), inputs)
@@ -105,8 +121,7 @@ def unchanged_since(path: Path, now: Snapshot, out_dir: Path) -> Snapshot | None
         return None
     if last.setup != now.setup or last.inputs != now.inputs:
         return None
-    trusted_before = last.taken_ns - RACY_NS
-    if any(mtime_ns >= trusted_before for _, mtime_ns in now.inputs.values()):
+    if any(mtime_ns >= last.taken_ns for _, mtime_ns in now.inputs.values()):
         return None  # modified too close to that build to tell a later edit apart
     return last if stat_files(out_dir, last.outputs) == last.outputs else None
 

@@ -7,11 +7,10 @@ checked again. Without a cache this is simply load + validate.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .cache import RACY_NS, BuildCache, FileEntry, digest
+from .cache import BuildCache, FileEntry, digest
 from . import parallel
 from .errors import Problem, Progress, no_progress
 from .load import content_files, load_file, load_site_file
@@ -29,8 +28,11 @@ class ReadResult:
 
 
 def read_content(content_dir: Path, base_url: str | None, previous: BuildCache | None,
-                 progress: Progress = no_progress) -> ReadResult:
-    """Load and validate every content file, reusing unchanged files' results from `previous`."""
+                 progress: Progress = no_progress, started_ns: int = 0) -> ReadResult:
+    """Load and validate every content file, reusing unchanged files' results from `previous`.
+
+    `started_ns`: when this build started, as the file system tells time (cache.file_system_time).
+    """
     problems: list[Problem] = []
     site_doc = load_site_file(content_dir, problems)
     config = validate_site(site_doc, base_url, problems) if site_doc else None
@@ -38,8 +40,7 @@ def read_content(content_dir: Path, base_url: str | None, previous: BuildCache |
     # Cached problems name files relative to the working directory, hence cwd.
     config_digest = digest(site_bytes + f"\0{base_url}\0{Path.cwd()}".encode())
     reusable = previous.files if previous and previous.config == config_digest else {}
-    trusted_before = previous.read_at_ns - RACY_NS if previous else 0
-    read_at_ns = time.time_ns()
+    trusted_before = previous.read_at_ns if previous else 0
 
     paths, stray = content_files(content_dir)
     problems.extend(stray)
@@ -58,7 +59,7 @@ def read_content(content_dir: Path, base_url: str | None, previous: BuildCache |
     bar.close()
     results = [entry.result for entry in entries.values()]
     record_digests = {f"{e.result.kind}:{Path(p).stem}": e.digest for p, e in entries.items()}
-    return ReadResult(collect(config, results, problems), entries, config_digest, record_digests, read_at_ns)
+    return ReadResult(collect(config, results, problems), entries, config_digest, record_digests, started_ns)
 
 
 def _unchanged(path: Path, old: FileEntry | None, trusted_before: int) -> FileEntry | None:
