@@ -20,8 +20,7 @@ from .model import FACT_FIELDS, Fact
 
 SCHEMA_FILE = Path(__file__).with_name("launches.schema.json")
 LIST_SEPARATOR = "; "  # joins several values in one CSV cell
-FACT_PARTS = (("value", "value"), ("min", "min"), ("max", "max"), ("approx", "approx"),
-              ("reported_by", "reported_by"), ("source", "source"))  # (CSV column suffix, record key)
+FACT_PARTS = ("value", "min", "max", "approx", "reported_by", "source")  # a fact record's keys, CSV column suffixes
 
 
 def export(site: Site) -> dict[str, bytes]:
@@ -138,7 +137,7 @@ def csv_columns(site: Site) -> list[str]:
                "longitude", "missile_types", "missile_names", "missile_counts", "outcome", "number_in_year",
                "days_since_previous"]
     for name in FACT_FIELDS:
-        columns += [f"{name}_{part}" for part, _ in FACT_PARTS]
+        columns += [f"{name}_{part}" for part in FACT_PARTS]
     columns += [f"actors_{role}" for role in site.config.vocabularies.roles]
     columns += ["actors_other", "sources", "source_urls", "tags"]
     return columns
@@ -167,8 +166,8 @@ def csv_row(site: Site, record: dict[str, Any]) -> dict[str, str]:
     for fact in record["facts"]:
         reports.setdefault(fact["measure"], []).append(fact)
     for name in FACT_FIELDS:
-        for part, key in FACT_PARTS:
-            row[f"{name}_{part}"] = join(f[key] for f in reports[name]) if name in reports else ""
+        for part in FACT_PARTS:
+            row[f"{name}_{part}"] = join(f[part] for f in reports[name]) if name in reports else ""
     roles = site.config.vocabularies.roles
     for role in roles:
         row[f"actors_{role}"] = join(a["id"] for a in record["actors"] if a["role"] == role)

@@ -10,12 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .cache import BuildCache, FileEntry, digest
 from . import parallel
+from .cache import BuildCache, FileEntry, digest
 from .errors import Problem, Progress, no_progress
 from .load import content_files, load_file, load_site_file
 from .validate import DocResult, Validated, collect, validate_doc, validate_site
-
 
 
 @dataclass(frozen=True)
