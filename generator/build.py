@@ -21,7 +21,7 @@ from .errors import ContentError, Problem, Progress, display_path, no_progress
 from .link import Site, link
 from .read import ReadResult, read_content
 from .render import Renderer, default_templates_dir, render_pages
-from .routes import PageSpec, plan
+from .routes import PageSpec, path_of, plan
 from .write import MARKER, WriteReport, check_output_dir, safe_relative, update_site, write_site
 
 
@@ -77,7 +77,9 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
     with template_problems(options.content_dir):
         fingerprints = page_fingerprints(pages, content, renderer, options)
     reuse = previous is not None and (options.out_dir / MARKER).is_file()
-    extras = static_files(renderer.template_dirs) | data.export(site)
+    rows = data.launch_rows(site, previous.launch_rows if previous else None,
+                            lambda launch_id: fingerprints[path_of("launch", launch_id)])
+    extras = static_files(renderer.template_dirs) | data.export(site, rows)
     if not write:
         files = render_all(renderer, pages, options.content_dir, progress) | extras
         return BuildReport(len(pages), files, None, time.perf_counter() - started)
@@ -98,7 +100,7 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
                                 options.out_dir, index)
     cache.save(store, cache.BuildCache(content.config_digest, content.files,
                                        {p: f for p, f in fingerprints.items() if f}, report.outputs,
-                                       content.read_at_ns))
+                                       content.read_at_ns, rows))
     snapshot.pages, snapshot.outputs = len(pages), cache.stat_files(options.out_dir, sorted(report.outputs))
     cache.save_snapshot(snapshot_path, snapshot)
     return BuildReport(len(pages), files, report, time.perf_counter() - started)

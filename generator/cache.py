@@ -18,9 +18,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .data import LaunchRow
 from .validate import DocResult
 
-FORMAT = 2  # bump when what is stored changes shape
+FORMAT = 3  # bump when what is stored changes shape
 
 
 @dataclass
@@ -53,6 +54,7 @@ class BuildCache:
     # When that build started reading, as the file system stamps times (see
     # file_system_time): files with this time or later are hashed, not trusted.
     read_at_ns: int = 0
+    launch_rows: dict[str, LaunchRow] = field(default_factory=dict)  # launch id -> its exported row
 
 
 def file_system_time(folder: Path) -> int:

@@ -11,8 +11,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from . import routes
 from .link import LaunchView, Site
@@ -23,21 +24,62 @@ LIST_SEPARATOR = "; "  # joins several values in one CSV cell
 FACT_PARTS = ("value", "min", "max", "approx", "reported_by", "source")  # a fact record's keys, CSV column suffixes
 
 
-def export(site: Site) -> dict[str, bytes]:
-    """Every data file, by output path."""
+@dataclass(frozen=True, slots=True)
+class LaunchRow:
+    """One launch as exported: its line in launches.json and its row in launches.csv."""
+
+    made_from: str  # what the row was made from (the fingerprint of the launch's page); "" when unknown
+    json: str
+    csv: str
+
+
+def launch_rows(site: Site, previous: dict[str, LaunchRow] | None = None,
+                made_from: Callable[[str], str | None] = lambda launch_id: None) -> dict[str, LaunchRow]:
+    """Every published launch's exported row, by launch id, in the site's order.
+
+    A row of `previous` is used again when its launch's `made_from` is the same:
+    a launch's page shows everything its row does (its facts, its actors' names,
+    its sources, its number in the year), so the page's fingerprint will do.
+    """
+    previous = previous or {}
     public_sources = set(published_sources(site))
-    launches = [launch_record(site, v, public_sources) for v in site.launches if not v.launch.draft]
+    columns = csv_columns(site)
+    rows = {}
+    for view in site.launches:
+        launch_id = view.launch.id
+        if view.launch.draft:
+            continue
+        key, old = made_from(launch_id), previous.get(launch_id)
+        if key and old and old.made_from == key:
+            rows[launch_id] = old
+            continue
+        record = launch_record(site, view, public_sources)
+        out = io.StringIO()
+        csv.DictWriter(out, fieldnames=columns, lineterminator="\r\n").writerow(csv_row(site, record))
+        rows[launch_id] = LaunchRow(key or "", _compact(record), out.getvalue())
+    return rows
+
+
+def export(site: Site, rows: dict[str, LaunchRow] | None = None) -> dict[str, bytes]:
+    """Every data file, by output path (with the launches' `rows`, when already made)."""
+    rows = launch_rows(site) if rows is None else rows
     schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
     schema["$id"] = absolute(site, routes.DATA_DIR + "launches.schema.json")
     document = {"title": site.config.title, "url": site.config.base_url,
-                "schema": schema["$id"], "launches": launches}
+                "schema": schema["$id"], "launches": [Encoded(row.json) for row in rows.values()]}
+    header = io.StringIO()
+    csv.writer(header, lineterminator="\r\n").writerow(csv_columns(site))
     return {
         routes.DATA_DIR + "launches.json": to_json(document),
-        routes.DATA_DIR + "launches.csv": launches_csv(site, launches),
+        routes.DATA_DIR + "launches.csv": (header.getvalue() + "".join(row.csv for row in rows.values())).encode(),
         routes.DATA_DIR + "actors.json": to_json({"actors": [actor_record(site, a) for a in site.actors]}),
         routes.DATA_DIR + "sources.json": to_json({"sources": [source_record(site, s) for s in published_sources(site)]}),
         routes.DATA_DIR + "launches.schema.json": to_json(schema),
     }
+
+
+class Encoded(str):
+    """A value already encoded as JSON text, which to_json writes as it is."""
 
 
 def to_json(value: Any) -> bytes:
@@ -57,7 +99,7 @@ def _record_lines(items: list) -> str:
 
 
 def _compact(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    return value if isinstance(value, Encoded) else json.dumps(value, ensure_ascii=False)
 
 
 def absolute(site: Site, path: str) -> str:
@@ -141,16 +183,6 @@ def csv_columns(site: Site) -> list[str]:
     columns += [f"actors_{role}" for role in site.config.vocabularies.roles]
     columns += ["actors_other", "sources", "source_urls", "tags"]
     return columns
-
-
-def launches_csv(site: Site, launches: list[dict[str, Any]]) -> bytes:
-    """One row per launch; several values in a cell are joined with '; '."""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=csv_columns(site), lineterminator="\r\n")
-    writer.writeheader()
-    for record in launches:
-        writer.writerow(csv_row(site, record))
-    return out.getvalue().encode("utf-8")
 
 
 def csv_row(site: Site, record: dict[str, Any]) -> dict[str, str]:

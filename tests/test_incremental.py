@@ -203,6 +203,26 @@ def test_a_file_saved_in_the_tick_a_build_started_is_not_trusted_by_size_and_tim
         assert "Another one." in page and report.files == {}
 
 
+def test_one_edit_exports_again_only_the_rows_of_launches_whose_pages_changed(site_dir, monkeypatch):
+    from generator import data
+
+    for day in ("2030-06-01", "2030-07-01", "2030-08-01"):
+        (site_dir / f"content/launches/{day}-later.md").write_text(
+            launch_text(f"Later {day}", day, "northland", "Text.", None))
+    options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
+    build(options)
+    exported = []
+    real = data.launch_record
+    monkeypatch.setattr(data, "launch_record", lambda site, view, public: exported.append(view.launch.id)
+                        or real(site, view, public))
+    path = site_dir / "content/launches/2030-08-01-later.md"
+    path.write_text(path.read_text().replace("Text.", "Text, edited."))
+    build(options)
+    # Its neighbour's page names it, so that row is made again too (it comes out the same).
+    assert exported == ["2030-07-01-later", "2030-08-01-later"]
+    assert "Text, edited." in (site_dir / "site/data/launches.json").read_text()
+
+
 def test_missing_output_file_is_rendered_again(site_dir):
     options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
     build(options)
