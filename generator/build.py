@@ -58,8 +58,9 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
     store = cache.cache_path(options.content_dir, options.out_dir)
     snapshot_path = cache.snapshot_path(store)
     started_ns = cache.file_system_time(store.parent) if write else 0
+    templates = template_dirs(options)
     # digest's own code is an input too: a newer version may write other bytes.
-    inputs = [options.content_dir, *template_dirs(options), Path(__file__).parent]
+    inputs = [options.content_dir, *templates, Path(__file__).parent]
     snapshot = cache.take_snapshot(build_setup(options), inputs, started_ns) if write else None
     if write and incremental:
         last = cache.unchanged_since(snapshot_path, snapshot, options.out_dir)
@@ -73,7 +74,7 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
     pages = plan(site)
     pages += feeds.plan(site, pages)
     check_unique_paths(pages)
-    renderer = Renderer(site, template_dirs(options))
+    renderer = Renderer(site, templates)
     with template_problems(options.content_dir):
         fingerprints = page_fingerprints(pages, content, renderer, options)
     reuse = previous is not None and (options.out_dir / MARKER).is_file()
