@@ -12,15 +12,21 @@ TIMEOUT_MS = 60_000
 CONNECTED = "() => window.LiveReload !== undefined && window.LiveReload.connector.protocol >= 7"
 
 
+def open_launch_page(browser, served):
+    """The launch page in a new tab, once livereload is listening."""
+    page = browser.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(served.url + PAGE)
+    page.wait_for_function(CONNECTED)
+    return page
+
+
 def test_the_open_page_follows_saves_errors_and_fixes(site_dir, browser):
     launch = site_dir / LAUNCH
     good = launch.read_text()
     with serving(site_dir) as served:
-        page = browser.new_page()
-        page.set_default_timeout(TIMEOUT_MS)
-        page.goto(served.url + PAGE)
+        page = open_launch_page(browser, served)
         assert page.locator("h1").inner_text() == "First test launch"
-        page.wait_for_function(CONNECTED)
 
         # An edit to the narrative appears on the open page.
         save(launch, good.replace("fired a rocket.", "fired a rocket before sunrise."))
@@ -55,10 +61,7 @@ def test_a_page_that_was_loading_during_a_rebuild_catches_up(site_dir, browser):
     launch = site_dir / LAUNCH
     good = launch.read_text()
     with serving(site_dir) as served:
-        page = browser.new_page()
-        page.set_default_timeout(TIMEOUT_MS)
-        page.goto(served.url + PAGE)
-        page.wait_for_function(CONNECTED)
+        page = open_launch_page(browser, served)
 
         # Hold back livereload.js on the next load, so the page connects only after a later rebuild.
         held, holding = [], [True]
