@@ -21,7 +21,7 @@ from pathlib import Path
 from .data import LaunchRow
 from .validate import DocResult
 
-FORMAT = 3  # bump when what is stored changes shape
+FORMAT = 4  # bump when what is stored changes shape
 
 
 @dataclass

@@ -11,20 +11,19 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 from . import routes
 from .link import LaunchView, Site
-from .model import FACT_FIELDS, Fact
+from .model import FACT_FIELDS, Fact, record
 
 SCHEMA_FILE = Path(__file__).with_name("launches.schema.json")
 LIST_SEPARATOR = "; "  # joins several values in one CSV cell
 FACT_PARTS = ("value", "min", "max", "approx", "reported_by", "source")  # a fact record's keys, CSV column suffixes
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class LaunchRow:
     """One launch as exported: its line in launches.json and its row in launches.csv."""
 

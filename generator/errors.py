@@ -11,12 +11,13 @@ import functools
 import json
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Protocol
 
+from .model import record
 
-@dataclass(frozen=True, order=True, slots=True)
+
+@record(order=True)
 class Problem:
     path: str
     line: int

@@ -11,19 +11,19 @@ import datetime as dt
 import functools
 import heapq
 import zoneinfo
-from dataclasses import dataclass
 from typing import Callable
 from urllib.parse import urlsplit
 
 from . import routes
 from .link import LaunchView, Site
+from .model import record
 from .routes import PageSpec
 
 EPOCH = dt.date(1970, 1, 1)  # the date of a site with no dated content at all
 FEED_LIMIT = 50  # entries per feed, newest first: readers poll often, the archive is the site
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FeedEntry:
     view: LaunchView
     id: str  # a tag: URI that stays the same whatever else changes
@@ -32,7 +32,7 @@ class FeedEntry:
     inputs: frozenset[str]  # the records the entry shows, as PageSpec.depends_on names them
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SitemapEntry:
     path: str
     lastmod: dt.date

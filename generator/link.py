@@ -14,11 +14,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from .errors import ContentError, Problem, closest
-from .model import Actor, Launch, Quote, SiteConfig, Source
+from .model import Actor, Launch, Quote, SiteConfig, Source, record
 from .validate import Validated
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class LaunchView:
     launch: Launch
     number_in_year: int
@@ -29,7 +29,7 @@ class LaunchView:
     utc: dt.datetime | None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Statement:
     quote: Quote
     source: Source

@@ -40,7 +40,7 @@ class Invalid(Exception):
         self.hint = hint
 
 
-@dataclass(frozen=True, slots=True)
+@model.record
 class Ref:
     """A reference to another record, checked by `link` once all ids are known."""
 
@@ -362,7 +362,7 @@ SITE_FIELDS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@model.record
 class DocResult:
     """What validation made of one file: a record (None if broken), its refs, its problems."""
 

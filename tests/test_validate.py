@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import pickle
 from pathlib import Path
 
 from generator.load import load_content
@@ -20,6 +21,16 @@ def run(root: Path, files: dict[str, str], monkeypatch, base_url=None):
 
 def lines(validated) -> list[str]:
     return sorted(p.format() for p in validated.problems)
+
+
+def test_records_survive_the_cache_whole(tmp_path, monkeypatch):
+    """The build cache pickles what validation made; each record, ref and problem comes back equal."""
+    result = run(tmp_path, launch_file("time: 99:00\n"), monkeypatch)
+    made = [result.launches, result.sources, result.actors, result.refs, result.problems, result.config]
+    assert result.problems and result.refs
+    assert pickle.loads(pickle.dumps(made, protocol=pickle.HIGHEST_PROTOCOL)) == made
+    # pickled as constructor calls, not by dataclasses' slow field-by-field state
+    assert type(result.launches[0]).__reduce__(result.launches[0])[0] is type(result.launches[0])
 
 
 def launch_file(fields: str, body: str = "Text.\n") -> dict[str, str]:
