@@ -7,6 +7,7 @@ text, which validation needs to point editors at the exact spot.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -133,9 +134,14 @@ def content_files(content_dir: Path) -> tuple[list[tuple[Path, str]], list[Probl
     """Every record file with its kind, in a stable order; stray files are problems."""
     files, problems = [], []
     for folder, kind in KINDS.items():
-        for path in sorted((content_dir / folder).glob("*")):
-            if path.name.startswith(".") or path.is_dir():
+        try:  # scandir, names sorted as strings: globbing and sorting Paths took 0.5 s at 15,000 files
+            entries = sorted(os.scandir(content_dir / folder), key=lambda entry: entry.name)
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.name.startswith(".") or entry.is_dir():
                 continue
+            path = Path(entry.path)
             if path.suffix not in SUFFIXES:
                 shown = display_path(path, content_dir)
                 problems.append(Problem(shown, 1, 1, "", f"unexpected file in {folder}/",

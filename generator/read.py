@@ -7,6 +7,7 @@ checked again. Without a cache this is simply load + validate.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,8 +48,9 @@ def read_content(content_dir: Path, base_url: str | None, previous: BuildCache |
     bar = progress("Reading", len(paths))
     changed = []
     for path, kind in paths:
-        entries[str(path)] = _unchanged(path, reusable.get(str(path)), trusted_before)
-        if entries[str(path)] is None:
+        key = str(path)
+        entries[key] = _unchanged(key, reusable.get(key), trusted_before)
+        if entries[key] is None:
             changed.append((path, kind))
         else:
             bar.update(1)
@@ -57,15 +59,16 @@ def read_content(content_dir: Path, base_url: str | None, previous: BuildCache |
         entries[str(path)] = entry
     bar.close()
     results = [entry.result for entry in entries.values()]
-    record_digests = {f"{e.result.kind}:{Path(p).stem}": e.digest for p, e in entries.items()}
+    record_digests = {f"{e.result.kind}:{os.path.splitext(os.path.basename(p))[0]}": e.digest
+                      for p, e in entries.items()}
     return ReadResult(collect(config, results, problems), entries, config_digest, record_digests, started_ns)
 
 
-def _unchanged(path: Path, old: FileEntry | None, trusted_before: int) -> FileEntry | None:
+def _unchanged(path: str, old: FileEntry | None, trusted_before: int) -> FileEntry | None:
     """The cached entry of a file whose size and time say it is unchanged, else None."""
     if old is None:
         return None
-    stat = path.stat()
+    stat = os.stat(path)
     unchanged = (old.size, old.mtime_ns) == (stat.st_size, stat.st_mtime_ns) and stat.st_mtime_ns < trusted_before
     return old if unchanged else None
 
