@@ -28,8 +28,7 @@ from livereload import Server
 from livereload.handlers import LiveReloadHandler, StaticFileHandler
 from markupsafe import Markup
 
-from . import cache
-from .build import BuildOptions, build
+from .build import BuildOptions, Memory, build
 from .errors import ContentError, Problem, display_path
 from .render import default_templates_dir
 from .write import OutputError
@@ -202,6 +201,7 @@ class Preview:
         self.error_page: bytes | None = None
         self.session = secrets.token_hex(4)  # tells this run's pages from those of an earlier run
         self.builds = 0
+        self.memory = Memory()  # the last build's cache: no cache file to load and save on each save
 
     @property
     def root(self) -> Path:
@@ -217,7 +217,7 @@ class Preview:
         started = time.perf_counter()
         self.builds += 1
         try:
-            report = build(self.options)
+            report = build(self.options, memory=self.memory)
         except ContentError as exc:
             problems = tuple(exc.problems)
         except OutputError as exc:
@@ -406,8 +406,6 @@ def serve(options: ServeOptions) -> int:
             return 0
         finally:
             close(loop)
-            # The build cache of this preview's directory is of no use once the directory is gone.
-            cache.remove(cache.cache_path(build_options.content_dir, build_options.out_dir))
 
 
 def close(loop: asyncio.AbstractEventLoop) -> None:

@@ -12,8 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from generator import cache
-from generator.build import BuildOptions, build
+from generator import read
+from generator.build import BuildOptions, Memory, build
 from generator.errors import ContentError
+from generator.validate import validate_doc
 from tests.conftest import minimal_site, write_tree
 
 
@@ -94,25 +96,30 @@ def test_incremental_equals_cold(tmp_path_factory, sequence):
     (project / "content/launches/2030-05-05-third.md").write_text(
         "---\ntitle: Third\ndate: 2030-05-05\naliases: [launches/old-third/]\n"
         "actors: [{id: south-staff, role: reporter}]\nsources: [2030-03-01-daily-example]\n---\nText.\n")
-    incremental_out = project / "site"
+    # Two incremental builds side by side: the command line's (cache in a file) and the preview's (in memory).
+    incremental_out, preview_out, memory = project / "site", project / "preview", Memory()
     age_new_files(project)
     build(BuildOptions(project / "content", incremental_out, search=False))
+    build(BuildOptions(project / "content", preview_out, search=False), memory=memory)
     for operation, n in sequence:
         apply(project, operation, n)
         age_new_files(project)
-        before = tree(incremental_out)
+        before = tree(incremental_out), tree(preview_out)
         cold_out = project / "cold"
         shutil.rmtree(cold_out, ignore_errors=True)
         try:
             build(BuildOptions(project / "content", cold_out, search=False), incremental=False)
         except ContentError as cold_error:  # e.g. a deleted launch that a body still links to
-            with pytest.raises(ContentError) as incremental_error:
-                build(BuildOptions(project / "content", incremental_out, search=False))
-            assert incremental_error.value.problems == cold_error.problems
-            assert tree(incremental_out) == before
+            for out, kept in [(incremental_out, None), (preview_out, memory)]:
+                with pytest.raises(ContentError) as incremental_error:
+                    build(BuildOptions(project / "content", out, search=False), memory=kept)
+                assert incremental_error.value.problems == cold_error.problems
+            assert (tree(incremental_out), tree(preview_out)) == before
             continue
         build(BuildOptions(project / "content", incremental_out, search=False))
+        build(BuildOptions(project / "content", preview_out, search=False), memory=memory)
         assert tree(incremental_out) == tree(cold_out), f"after {operation} {n}"
+        assert tree(preview_out) == tree(cold_out), f"in memory, after {operation} {n}"
 
 
 def test_unchanged_build_writes_nothing(site_dir):
@@ -139,6 +146,22 @@ def test_one_edit_rerenders_only_what_shows_it(site_dir):
     assert "sources/2030-03-01-daily-example/index.html" not in rendered  # does not cite it
     changed = {p.relative_to(site).as_posix() for p, mtime in before.items() if p.stat().st_mtime_ns != mtime}
     assert changed == {"launches/2030-04-10-second/index.html"}  # the only page whose bytes changed
+
+
+def test_a_cache_kept_in_memory_reads_only_what_changed(site_dir, monkeypatch):
+    options, memory = BuildOptions(site_dir / "content", site_dir / "site", search=False), Memory()
+    age_new_files(site_dir)
+    first = build(options, memory=memory)
+    launch = site_dir / "content/launches/2030-04-10-second.md"
+    launch.write_text(launch.read_text().replace("Another one.", "Another two."))
+    age_new_files(site_dir)
+    validated = []
+    monkeypatch.setattr(read, "validate_doc", lambda doc, config: validated.append(doc.path) or validate_doc(doc, config))
+    report = build(options, memory=memory)
+    assert [Path(p).name for p in validated] == [launch.name]
+    assert "Another two." in (site_dir / "site/launches/2030-04-10-second/index.html").read_text()
+    assert report.pages == first.pages and report.written.written < 5
+    assert not list((site_dir / ".digest-cache").glob("build-*"))  # no cache file, no snapshot
 
 
 def test_nothing_changed_stops_before_reading(site_dir):

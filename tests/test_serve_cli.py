@@ -152,7 +152,7 @@ def test_ctrl_c_stops_cleanly_and_leaves_nothing_behind(site_dir):
         assert "Traceback" not in errors
     assert not served.preview_dir.exists()
     assert not (site_dir / "site").exists()  # never the deploy build's directory
-    assert not list((site_dir / ".digest-cache").glob("build-*"))  # its build cache is removed too
+    assert not list((site_dir / ".digest-cache").glob("build-*"))  # its build cache lived in memory only
 
 
 def test_a_taken_port_moves_to_the_next_free_one_and_says_so(site_dir):
