@@ -22,7 +22,7 @@ from typing import BinaryIO, Callable
 from .data import LaunchRow
 from .validate import DocResult
 
-FORMAT = 4  # bump when what is stored changes shape
+FORMAT = 5  # bump when what is stored changes shape
 
 
 @dataclass

@@ -13,7 +13,7 @@ import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass
 
-from .errors import ContentError, Problem, closest
+from .errors import ContentError, closest
 from .model import Actor, Launch, Quote, SiteConfig, Source, record
 from .validate import Validated
 
@@ -69,15 +69,15 @@ def link(validated: Validated, include_drafts: bool = False) -> Site:
         known = validated.known.get(ref.kind, {}) or table
         if ref.id not in known:
             hint = closest(ref.id, known)
-            problems.append(_at(ref.where, f"unknown {ref.kind} '{ref.id}'", hint))
+            problems.append(ref.problem(f"unknown {ref.kind} '{ref.id}'", hint))
         elif ref.id not in table:
             continue  # its file failed to validate, and that problem is reported already
-        elif ref.where.field == "country" and table[ref.id].kind != "state":
-            problems.append(_at(ref.where, f"'{ref.id}' is a {table[ref.id].kind}, not a state",
-                                "a country names an actor of kind 'state'"))
-        elif (ref.kind, ref.id) in drafts and not include_drafts and ref.where.path not in draft_paths:
-            problems.append(_at(ref.where, f"{ref.kind} '{ref.id}' is a draft",
-                                "publish it by removing 'draft: true', or build with --drafts"))
+        elif ref.field == "country" and table[ref.id].kind != "state":
+            problems.append(ref.problem(f"'{ref.id}' is a {table[ref.id].kind}, not a state",
+                                        "a country names an actor of kind 'state'"))
+        elif (ref.kind, ref.id) in drafts and not include_drafts and ref.path not in draft_paths:
+            problems.append(ref.problem(f"{ref.kind} '{ref.id}' is a draft",
+                                        "publish it by removing 'draft: true', or build with --drafts"))
     if problems or validated.config is None:
         raise ContentError(problems)
 
@@ -89,10 +89,6 @@ def link(validated: Validated, include_drafts: bool = False) -> Site:
 def _index(records) -> dict:
     """Records by id; `validate.collect` has already refused a second file with the same id."""
     return {record.id: record for record in records}
-
-
-def _at(where: Problem, message: str, hint: str) -> Problem:
-    return Problem(where.path, where.line, where.col, where.field, message, hint)
 
 
 def _build_site(config: SiteConfig, launches: list[Launch], sources: list[Source], actors: list[Actor]) -> Site:

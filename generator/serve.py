@@ -462,13 +462,19 @@ def keep_polling(loop: asyncio.AbstractEventLoop, watcher: ChangeWatcher, previe
                  browsers: Browsers) -> None:
     """Poll now, and schedule the next poll so that looking at files takes at most SCAN_SHARE of the time."""
     # Scheduled first, so a failing rebuild (a bug) cannot stop the polling.
-    loop.call_later(next_poll_in(watcher.scan_seconds), keep_polling, loop, watcher, preview, browsers)
+    loop.call_later(next_poll_in(watcher.scan_seconds, bool(watcher.debouncer.pending)),
+                    keep_polling, loop, watcher, preview, browsers)
     tick(watcher, preview, browsers)
 
 
-def next_poll_in(scan_seconds: float) -> float:
-    """Seconds until the next poll, given how long looking at the files took last time."""
-    return max(POLL_SECONDS, scan_seconds / SCAN_SHARE)
+def next_poll_in(scan_seconds: float, saving: bool = False) -> float:
+    """Seconds until the next poll, given how long looking at the files took last time.
+
+    While a burst of saves is pending, the look that finds it over comes soon, whatever
+    the site's size: at 10,000 launches, waiting the throttled 0.5 s was a third of
+    the time from save to page.
+    """
+    return POLL_SECONDS if saving else max(POLL_SECONDS, scan_seconds / SCAN_SHARE)
 
 
 def tick(watcher: ChangeWatcher, preview: Preview, browsers: Browsers) -> None:

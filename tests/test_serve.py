@@ -157,6 +157,7 @@ def test_polling_a_huge_tree_slows_down_instead_of_eating_the_cpu():
     assert next_poll_in(0.001) == POLL_SECONDS
     assert next_poll_in(0.5) == pytest.approx(0.5 / SCAN_SHARE)
     assert next_poll_in(0.5) > 0.5  # most of the time is left for everything else
+    assert next_poll_in(0.5, saving=True) == POLL_SECONDS  # but the end of a burst of saves is seen soon
 
 
 def test_css_only_edits_reload_just_the_stylesheets():
