@@ -10,7 +10,7 @@ import contextlib
 import gc
 import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import jinja2
@@ -80,6 +80,10 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
     with gc_paused():
         previous = None if not (write and incremental) else memory.last if memory else cache.load(store)
         content = read(options, previous, progress, started_ns)
+        read_files = cache.BuildCache(content.config_digest, content.files, content.read_at_ns)
+        if write and not memory:
+            cache.save_files(store, read_files)  # true whatever happens to the output
+        cache.drop_pickled(content.files)
         site = link(content.validated, include_drafts=options.drafts)
     pages = plan(site)
     pages += feeds.plan(site, pages)
@@ -87,7 +91,7 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
     renderer = Renderer(site, templates)
     with template_problems(options.content_dir):
         fingerprints = page_fingerprints(pages, content, renderer, options)
-    reuse = previous is not None and (options.out_dir / MARKER).is_file()
+    reuse = previous is not None and previous.outputs is not None and (options.out_dir / MARKER).is_file()
     if not write:
         rows = launch_rows(site, previous, fingerprints)
         files = render_all(renderer, pages, options.content_dir, progress) | extra_files(renderer, site, rows)
@@ -99,7 +103,7 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
         if options.search:
             files |= search.index(html_pages(pages, files, options.out_dir), options.out_dir)
         outputs = frozenset(p.path for p in pages) | frozenset(files)
-        forget(store, memory)
+        forget_output(store, memory, read_files)
         report = update_site(files, options.out_dir, outputs, previous.outputs)
     else:  # every page: streamed to disk as rendered, never all held in memory
         files, rows = {}, {}
@@ -112,15 +116,15 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
 
         html = [p.path for p in pages if p.path.endswith(".html")]
         index = (lambda staging: search.index_written(staging, html, options.out_dir)) if options.search else None
-        forget(store, memory)
+        forget_output(store, memory, read_files)
         with template_problems(options.content_dir):
             report = write_site(pages_then_extras(), options.out_dir, index)
-    kept = cache.BuildCache(content.config_digest, content.files, {p: f for p, f in fingerprints.items() if f},
-                            report.outputs, content.read_at_ns, rows)
+    kept = replace(read_files, outputs=report.outputs, pages={p: f for p, f in fingerprints.items() if f},
+                   launch_rows=rows)
     if memory:
         memory.last = kept
     else:
-        cache.save(store, kept)
+        cache.save_output(store, kept)
         snapshot.pages, snapshot.outputs = len(pages), cache.stat_files(options.out_dir, sorted(report.outputs))
         cache.save_snapshot(cache.snapshot_path(store), snapshot)
     return BuildReport(len(pages), files, report, time.perf_counter() - started)
@@ -138,13 +142,13 @@ def extra_files(renderer: Renderer, site: Site, rows: dict[str, data.LaunchRow])
     return static_files(renderer.template_dirs) | data.export(site, rows)
 
 
-def forget(store: Path, memory: Memory | None) -> None:
-    """Drop the last build's cache: the output is about to change, and a build
-    stopped halfway must not leave a cache that describes the old output."""
+def forget_output(store: Path, memory: Memory | None, read_files: cache.BuildCache) -> None:
+    """Drop what the last build's cache knows of the output: the output is about to
+    change, and a build stopped halfway must not leave a cache that describes it."""
     if memory:
-        memory.last = None
+        memory.last = read_files
     else:
-        cache.remove(store)
+        cache.forget_output(store)
 
 
 @contextlib.contextmanager

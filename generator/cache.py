@@ -1,10 +1,12 @@
 """The build cache: what each content file validated to, and what each page was made from.
 
-Kept in `.digest-cache/` beside the content directory, one file per output
-directory. A content file whose size and modification time are unchanged is
-not read again; a page whose fingerprint (its template, the records it shows,
-the derived values it prints) is unchanged is not rendered again. A missing
-or unreadable cache only makes the build slower, never different.
+Kept in `.digest-cache/` beside the content directory, per output directory
+in two files: what the content files validated to (true whatever the output),
+and what the output's pages were made from (deleted before the output changes,
+saved once it is complete). A content file whose size and modification time
+are unchanged is not read again; a page whose fingerprint (its template, the
+records it shows, the derived values it prints) is unchanged is not rendered
+again. A missing or unreadable cache only makes the build slower, never different.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import BinaryIO, Callable
 from .data import LaunchRow
 from .validate import DocResult
 
-FORMAT = 5  # bump when what is stored changes shape
+FORMAT = 6  # bump when what is stored changes shape
 
 
 @dataclass
@@ -32,8 +34,8 @@ class FileEntry:
     digest: str  # of the file's bytes
     result: DocResult
     # The result pickled, kept from when it was first pickled (in a worker that read
-    # the file, or by an earlier save), so that saving the cache re-pickles only
-    # what changed: pickling every record took seconds at 10,000 launches.
+    # the file, or by an earlier save) until the cache is saved, so that saving
+    # re-pickles only what changed: pickling every record took seconds at 10,000 launches.
     pickled: bytes | None = field(default=None, repr=False, compare=False)
 
     def __getstate__(self):
@@ -48,13 +50,15 @@ class FileEntry:
 
 @dataclass
 class BuildCache:
+    # What the content files validated to.
     config: str = ""  # digest of site.yaml and the options every record depends on
     files: dict[str, FileEntry] = field(default_factory=dict)  # content path -> entry
-    pages: dict[str, str] = field(default_factory=dict)  # output path -> page fingerprint
-    outputs: frozenset[str] = frozenset()  # every file the build wrote
     # When that build started reading, as the file system stamps times (see
     # file_system_time): files with this time or later are hashed, not trusted.
     read_at_ns: int = 0
+    # What the output is made of; None when not known (the output cannot be updated in place).
+    outputs: frozenset[str] | None = None  # every file the build wrote
+    pages: dict[str, str] = field(default_factory=dict)  # output path -> page fingerprint
     launch_rows: dict[str, LaunchRow] = field(default_factory=dict)  # launch id -> its exported row
 
 
@@ -156,25 +160,53 @@ def snapshot_path(store: Path) -> Path:
     return store.with_suffix(".inputs.json")
 
 
-def remove(store: Path) -> None:
-    """Delete the cache at `store` and its snapshot."""
-    store.unlink(missing_ok=True)
+def output_path(store: Path) -> Path:
+    """Where the part of the cache at `store` that describes the output lives."""
+    return store.with_suffix(".output.pickle")
+
+
+def forget_output(store: Path) -> None:
+    """Delete what the cache at `store` knows of the output: the output is about to change."""
+    output_path(store).unlink(missing_ok=True)
     snapshot_path(store).unlink(missing_ok=True)
 
 
-def load(path: Path) -> BuildCache | None:
-    """The cache at `path`, or None when absent, stale in format, or unreadable."""
+def load(store: Path) -> BuildCache | None:
+    """The cache at `store` (its output part if there is one), or None when absent, stale in format, or unreadable."""
+    files = _load(store)
+    if files is None:
+        return None
+    output = _load(output_path(store))
+    return BuildCache(*files, *(output or ()))
+
+
+def _load(path: Path) -> tuple | None:
     try:
         with path.open("rb") as stream:
-            stored_format, cache = pickle.load(stream)
+            stored_format, part = pickle.load(stream)
     except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, ImportError):
         return None
-    return cache if stored_format == FORMAT and isinstance(cache, BuildCache) else None
+    return part if stored_format == FORMAT and isinstance(part, tuple) else None
 
 
-def save(path: Path, cache: BuildCache) -> None:
+def save_files(store: Path, cache: BuildCache) -> None:
+    """Save what the content files validated to."""
+    _save(store, (cache.config, cache.files, cache.read_at_ns))
+
+
+def drop_pickled(files: dict[str, FileEntry]) -> None:
+    """Let go of the pickled copies, once saved or not to be saved (~40 MB at 10,000 launches)."""
+    for entry in files.values():
+        entry.pickled = None
+
+
+def save_output(store: Path, cache: BuildCache) -> None:
+    _save(output_path(store), (cache.outputs, cache.pages, cache.launch_rows))
+
+
+def _save(path: Path, part: tuple) -> None:
     # Streamed: pickled whole in memory first, the cache of 10,000 launches was 100 MB more at the build's end.
-    _write_atomically(path, lambda stream: pickle.dump((FORMAT, cache), stream, protocol=pickle.HIGHEST_PROTOCOL))
+    _write_atomically(path, lambda stream: pickle.dump((FORMAT, part), stream, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def _write_atomically(path: Path, write: Callable[[BinaryIO], object]) -> None:

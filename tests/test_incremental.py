@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from generator import cache
-from generator import read
+from generator import build as build_module
+from generator import cache, read
 from generator.build import BuildOptions, Memory, build
 from generator.errors import ContentError
 from generator.validate import validate_doc
@@ -146,6 +146,34 @@ def test_one_edit_rerenders_only_what_shows_it(site_dir):
     assert "sources/2030-03-01-daily-example/index.html" not in rendered  # does not cite it
     changed = {p.relative_to(site).as_posix() for p, mtime in before.items() if p.stat().st_mtime_ns != mtime}
     assert changed == {"launches/2030-04-10-second/index.html"}  # the only page whose bytes changed
+
+
+@pytest.mark.parametrize("kept", ["file", "memory"])
+def test_a_build_stopped_while_writing_leaves_no_cache_to_trust(site_dir, monkeypatch, kept):
+    options, memory = BuildOptions(site_dir / "content", site_dir / "site", search=False), Memory()
+    memory_or_none = memory if kept == "memory" else None
+    age_new_files(site_dir)
+    build(options, memory=memory_or_none)
+    launch = site_dir / "content/launches/2030-04-10-second.md"
+    original = launch.read_text()
+    launch.write_text(original.replace("Another one.", "Another two."))
+    age_new_files(site_dir)
+
+    def half_written(files, out_dir, *rest):  # the edited page is written, then the disk is full
+        page = "launches/2030-04-10-second/index.html"
+        (out_dir / page).write_bytes(files[page])
+        raise OSError("No space left on device")
+    monkeypatch.setattr(build_module, "update_site", half_written)
+    with pytest.raises(OSError):
+        build(options, memory=memory_or_none)
+    assert not list((site_dir / ".digest-cache").glob("build-*.output.pickle"))
+    assert memory.last is None or memory.last.outputs is None
+    monkeypatch.undo()
+    # Back to the first text: a cache from before would call the page unchanged and keep "Another two."
+    launch.write_text(original)
+    age_new_files(site_dir)
+    build(options, memory=memory_or_none)
+    assert "Another one." in (site_dir / "site/launches/2030-04-10-second/index.html").read_text()
 
 
 def test_a_cache_kept_in_memory_reads_only_what_changed(site_dir, monkeypatch):
