@@ -134,7 +134,7 @@ def content_files(content_dir: Path) -> tuple[list[tuple[Path, str]], list[Probl
     """Every record file with its kind, in a stable order; stray files are problems."""
     files, problems = [], []
     for folder, kind in KINDS.items():
-        try:  # scandir, names sorted as strings: globbing and sorting Paths took 0.5 s at 15,000 files
+        try:  # scandir, names sorted as strings: globbing, sorting Paths and a stat each cost ~0.15 s at 15,000 files
             entries = sorted(os.scandir(content_dir / folder), key=lambda entry: entry.name)
         except OSError:
             continue

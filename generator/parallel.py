@@ -76,8 +76,9 @@ def _fork_imap(function: Callable[[T], R], items: list[T]) -> Iterator[tuple[int
                 if chunks:  # this process from the front
                     chunk = chunks.popleft()
                     yield from zip(chunk, [function(items[i]) for i in chunk])
-                finished = [f for f in running if f.done()] if chunks else wait(running, return_when=FIRST_COMPLETED).done
-                for future in finished:
+                # While this process has chunks left, it only collects what is done; then it waits.
+                done = [f for f in running if f.done()] if chunks else wait(running, return_when=FIRST_COMPLETED).done
+                for future in done:
                     yield from zip(running.pop(future), future.result())
     except Exception:  # noqa: BLE001 - imap does the rest here, and raises it properly
         return
