@@ -22,11 +22,14 @@ import weakref
 import webbrowser
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import jinja2
 from livereload import Server
 from livereload.handlers import LiveReloadHandler, StaticFileHandler
 from markupsafe import Markup
+from watchdog.events import FileSystemEventHandler
+from watchdog.observers import Observer
 
 from .build import BuildOptions, Memory, build
 from .errors import ContentError, Problem, display_path
@@ -36,6 +39,7 @@ from .write import OutputError
 POLL_SECONDS = 0.1  # how often the watched folders are compared with the last snapshot...
 SCAN_SHARE = 0.1  # ...unless looking takes longer than this share of the time (a very large site)
 LONGEST_SECONDS = 2.0  # ...or once it has gone on this long (a long checkout still shows progress)
+WAKE_SECONDS = 0.02  # after the operating system reports a change, the next look comes this soon
 PORT_TRIES = 20
 BUILD_COOKIE = "digest-preview-build"
 
@@ -395,8 +399,10 @@ def serve(options: ServeOptions) -> int:
         # Not asyncio.run(): its Ctrl-C handler lets a running rebuild finish first, which on a
         # large site is a long wait; with the default handler Ctrl-C interrupts at once.
         loop = asyncio.new_event_loop()
+        poller = None
         try:
-            if not loop.run_until_complete(start(options, Preview(build_options))):
+            poller = loop.run_until_complete(start(options, Preview(build_options)))
+            if not poller:
                 return 2
             loop.run_forever()
             return 0
@@ -405,6 +411,8 @@ def serve(options: ServeOptions) -> int:
             say("Stopped.")
             return 0
         finally:
+            if poller:
+                poller.stop()
             close(loop)
 
 
@@ -417,8 +425,8 @@ def close(loop: asyncio.AbstractEventLoop) -> None:
     loop.close()
 
 
-async def start(options: ServeOptions, preview: Preview) -> bool:
-    """First build, listen, start polling for changes; False when no port could be had."""
+async def start(options: ServeOptions, preview: Preview) -> Poller | None:
+    """First build, listen, start looking for changes; None when no port could be had."""
     watcher = ChangeWatcher(watched_roots(preview.options))  # before building: no save is missed
     show_outcome(preview.rebuild(), (), was_ok=True)
     server = PreviewServer(preview)
@@ -427,7 +435,7 @@ async def start(options: ServeOptions, preview: Preview) -> bool:
     except OSError as exc:
         print(f"digest: error: cannot listen on {options.host}:{options.port}: {exc.strerror or exc}",
               file=sys.stderr)
-        return False
+        return None
     url = f"http://{url_host(options.host)}:{port}/"
     say(f"Serving {options.content_dir} at {url} "
         f"({'drafts shown' if options.drafts else 'drafts hidden'}; search {'on' if options.search else 'off'}; "
@@ -438,8 +446,9 @@ async def start(options: ServeOptions, preview: Preview) -> bool:
     if options.open_browser:
         # A daemon thread: some browsers keep webbrowser.open() waiting until they close.
         threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
-    keep_polling(asyncio.get_running_loop(), watcher, preview, Browsers())
-    return True
+    poller = Poller(asyncio.get_running_loop(), watcher, preview, Browsers())
+    poller.start()
+    return poller
 
 
 def listen(server: PreviewServer, host: str, first_port: int) -> int:
@@ -458,13 +467,62 @@ def listen(server: PreviewServer, host: str, first_port: int) -> int:
     raise OSError(errno.EADDRINUSE, "no free port")
 
 
-def keep_polling(loop: asyncio.AbstractEventLoop, watcher: ChangeWatcher, preview: Preview,
-                 browsers: Browsers) -> None:
-    """Poll now, and schedule the next poll so that looking at files takes at most SCAN_SHARE of the time."""
-    # Scheduled first, so a failing rebuild (a bug) cannot stop the polling.
-    loop.call_later(next_poll_in(watcher.scan_seconds, bool(watcher.debouncer.pending)),
-                    keep_polling, loop, watcher, preview, browsers)
-    tick(watcher, preview, browsers)
+class Poller:
+    """Looks at the files on a timer, and sooner when the operating system reports a change.
+
+    The reports (inotify and the like, through watchdog) only say when to look: what
+    changed is always what a look finds, so a missed or doubled report changes nothing,
+    and where there are none (some network file systems) the timer still sees every save.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, watcher: ChangeWatcher, preview: Preview,
+                 browsers: Browsers):
+        self.loop, self.watcher, self.preview, self.browsers = loop, watcher, preview, browsers
+        self.next_look: asyncio.TimerHandle | None = None
+        self.observer: Observer | None = None
+
+    def start(self) -> None:
+        self.observer = notify_changes(self.watcher.roots, lambda: self.loop.call_soon_threadsafe(self.wake))
+        self.look()
+
+    def stop(self) -> None:
+        if self.observer:
+            self.observer.stop()
+
+    def look(self) -> None:
+        """Poll now, and schedule the next poll so that looking at files takes at most SCAN_SHARE of the time."""
+        # Scheduled first, so a failing rebuild (a bug) cannot stop the polling.
+        self.look_in(next_poll_in(self.watcher.scan_seconds, bool(self.watcher.debouncer.pending)))
+        tick(self.watcher, self.preview, self.browsers)
+
+    def look_in(self, seconds: float) -> None:
+        if self.next_look:
+            self.next_look.cancel()
+        self.next_look = self.loop.call_later(seconds, self.look)
+
+    def wake(self) -> None:
+        """A change was reported: look soon, unless a look is due sooner (a burst of reports is one look)."""
+        if self.next_look is None or self.next_look.when() > self.loop.time() + WAKE_SECONDS:
+            self.look_in(WAKE_SECONDS)
+
+
+CHANGE_EVENTS = frozenset({"created", "modified", "deleted", "moved", "closed"})  # not "opened": builds read files
+
+
+def notify_changes(roots: list[Path], wake: Callable[[], object]) -> Observer | None:
+    """Have `wake` called (from another thread) when a file under the roots changes; None when
+    the operating system cannot tell (the timer alone then finds the changes)."""
+    handler = FileSystemEventHandler()
+    handler.on_any_event = lambda event: wake() if event.event_type in CHANGE_EVENTS else None
+    observer = Observer()
+    try:
+        for root in roots:
+            if root.is_dir():
+                observer.schedule(handler, str(root), recursive=True)
+        observer.start()
+    except OSError:  # e.g. the system's limit of inotify watches reached
+        return None
+    return observer
 
 
 def next_poll_in(scan_seconds: float, saving: bool = False) -> float:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import html
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -22,9 +23,10 @@ from generator.build import BuildOptions
 from generator.cli import main, parser
 from generator.errors import Problem
 from generator.render import default_templates_dir
-from generator.serve import (BUILD_COOKIE, POLL_SECONDS, SCAN_SHARE, Browsers, Change, ChangeWatcher, Debouncer,
-                             Outcome, Preview, PreviewServer, diff, error_page, is_noise, needs_rebuild,
-                             next_poll_in, quote, reload_path, snapshot, watched_roots)
+from generator.serve import (BUILD_COOKIE, POLL_SECONDS, SCAN_SHARE, WAKE_SECONDS, Browsers, Change, ChangeWatcher,
+                             Debouncer, Outcome, Poller, Preview, PreviewServer, diff, error_page, is_noise,
+                             needs_rebuild, next_poll_in, notify_changes, quote, reload_path, snapshot,
+                             watched_roots)
 
 LAUNCH = "content/launches/2030-03-01-first.md"
 
@@ -158,6 +160,37 @@ def test_polling_a_huge_tree_slows_down_instead_of_eating_the_cpu():
     assert next_poll_in(0.5) == pytest.approx(0.5 / SCAN_SHARE)
     assert next_poll_in(0.5) > 0.5  # most of the time is left for everything else
     assert next_poll_in(0.5, saving=True) == POLL_SECONDS  # but the end of a burst of saves is seen soon
+
+
+def test_a_reported_change_brings_the_next_look_forward_once():
+    loop = asyncio.new_event_loop()
+    try:
+        poller = Poller(loop, ChangeWatcher([]), preview=None, browsers=None)
+        poller.look_in(5.0)  # a very large site: the next look is far
+        poller.wake()
+        first = poller.next_look
+        assert first.when() <= loop.time() + WAKE_SECONDS
+        for _ in range(100):  # a burst of reports: still that one look
+            poller.wake()
+        assert poller.next_look is first and not first.cancelled()
+    finally:
+        loop.close()
+
+
+def test_the_operating_system_reports_writes_but_not_reads(tmp_path):
+    reported = threading.Event()
+    existing = tmp_path / "launches" / "a.md"
+    existing.parent.mkdir()
+    existing.write_text("first\n")
+    observer = notify_changes([tmp_path], reported.set)
+    assert observer is not None
+    try:
+        existing.read_text()  # a build reads every file: that is no change
+        assert not reported.wait(0.5)
+        existing.write_text("second\n")
+        assert reported.wait(5)
+    finally:
+        observer.stop()
 
 
 def test_css_only_edits_reload_just_the_stylesheets():
