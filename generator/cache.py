@@ -165,6 +165,13 @@ def output_path(store: Path) -> Path:
     return store.with_suffix(".output.pickle")
 
 
+def compiled_templates_dir(store: Path) -> Path:
+    """Where the templates compiled by Jinja are kept (Jinja checks their source before use)."""
+    folder = store.parent / "templates"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 def forget_output(store: Path) -> None:
     """Delete what the cache at `store` knows of the output: the output is about to change."""
     output_path(store).unlink(missing_ok=True)

@@ -192,6 +192,18 @@ def test_a_cache_kept_in_memory_reads_only_what_changed(site_dir, monkeypatch):
     assert not list((site_dir / ".digest-cache").glob("build-*"))  # no cache file, no snapshot
 
 
+def test_compiled_templates_are_kept_and_an_edited_one_is_compiled_again(site_dir):
+    options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
+    (site_dir / "templates").mkdir(exist_ok=True)
+    own = site_dir / "templates/404.html"
+    for text in ("Lost here", "Lost there"):
+        own.write_text("{% extends 'base.html' %}{% block main %}" + text + "{% endblock %}\n")
+        age_new_files(site_dir)
+        build(options)
+        assert text in (site_dir / "site/404.html").read_text()
+    assert list((site_dir / ".digest-cache/templates").iterdir())
+
+
 def test_nothing_changed_stops_before_reading(site_dir):
     options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
     age_new_files(site_dir)
