@@ -46,7 +46,11 @@ def plan(site: Site, pages: list[PageSpec]) -> list[PageSpec]:
     entry_of = functools.cache(lambda launch_id: feed_entry(site, site.launch_by_id[launch_id], moment_of(launch_id)))
     extra = [feed_page(site, None, latest, moment_of, entry_of)]
     extra += [feed_page(site, actor_id, latest, moment_of, entry_of) for actor_id in site.actors]
-    extra.append(PageSpec(routes.SITEMAP, "sitemap.xml", "Sitemap", {"entries": sitemap_entries(site, pages, latest)}))
+    entries = sitemap_entries(site, pages, latest)
+    # It shows no record, only each entry's path and date: those are its fingerprint (rendering it took 0.1 s
+    # of every rebuild at 10,000 launches).
+    extra.append(PageSpec(routes.SITEMAP, "sitemap.xml", "Sitemap", {"entries": entries}, depends_on=frozenset(),
+                          derived=tuple((e.path, e.lastmod.isoformat()) for e in entries)))
     extra.append(PageSpec(routes.ROBOTS, "robots.txt", "robots.txt", depends_on=frozenset()))
     return extra
 

@@ -144,6 +144,7 @@ def test_one_edit_rerenders_only_what_shows_it(site_dir):
     assert "launches/2030-04-10-second/index.html" in rendered
     assert "launches/2030-03-01-first/index.html" in rendered  # its "next launch" neighbour
     assert "sources/2030-03-01-daily-example/index.html" not in rendered  # does not cite it
+    assert "sitemap.xml" not in rendered  # no page's path or date changed
     changed = {p.relative_to(site).as_posix() for p, mtime in before.items() if p.stat().st_mtime_ns != mtime}
     assert changed == {"launches/2030-04-10-second/index.html"}  # the only page whose bytes changed
 
