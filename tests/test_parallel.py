@@ -16,17 +16,20 @@ def test_many_items_are_shared_with_other_processes_and_kept_in_order(monkeypatc
     assert os.getpid() in pids and len(pids) >= 2  # this process takes its share, workers the rest
 
 
-def test_a_failing_item_is_done_again_here_and_raises_with_nothing_done_twice(monkeypatch):
+# Chunks interleave the items (item i is in chunk i % 64); this process takes chunks from the
+# front, workers from the end: item 64 fails here, item 63 in a worker.
+@pytest.mark.parametrize("failing", [64, 63])
+def test_a_failing_item_is_done_again_here_and_raises_with_nothing_done_twice(monkeypatch, failing):
     monkeypatch.setattr(parallel, "MIN_ITEMS", 10)
     def work(i):
-        if i == 123:
-            raise ValueError("item 123")
+        if i == failing:
+            raise ValueError(f"item {i}")
         return i
     seen = []
-    with pytest.raises(ValueError, match="item 123"):
+    with pytest.raises(ValueError, match=f"item {failing}"):
         for index, _ in parallel.imap(work, list(range(300)), no_progress("test", 300)):
             seen.append(index)
-    assert len(seen) == len(set(seen)) and 123 not in seen
+    assert len(seen) == len(set(seen)) and failing not in seen
 
 
 def test_few_items_stay_in_this_process():
