@@ -93,11 +93,11 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
         fingerprints = page_fingerprints(pages, content, renderer, options)
     reuse = previous is not None and previous.outputs is not None and (options.out_dir / MARKER).is_file()
     if not write:
-        rows = launch_rows(site, previous, fingerprints)
+        rows = export_rows(site, previous, fingerprints)
         files = render_all(renderer, pages, options.content_dir, progress) | extra_files(renderer, site, rows)
         return BuildReport(len(pages), files, None, time.perf_counter() - started)
     if reuse:
-        rows = launch_rows(site, previous, fingerprints)
+        rows = export_rows(site, previous, fingerprints)
         files = render_all(renderer, stale_pages(pages, fingerprints, previous, options.out_dir),
                            options.content_dir, progress) | extra_files(renderer, site, rows)
         if options.search:
@@ -111,7 +111,7 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
         def pages_then_extras():
             yield from render_pages(renderer, pages, progress)
             # The data files after the pages: at 10,000 launches they hold ~90 MB, better not kept while rendering.
-            rows.update(launch_rows(site, previous, fingerprints))
+            rows.update(export_rows(site, previous, fingerprints))
             yield from extra_files(renderer, site, rows).items()
 
         html = [p.path for p in pages if p.path.endswith(".html")]
@@ -120,7 +120,7 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
         with template_problems(options.content_dir):
             report = write_site(pages_then_extras(), options.out_dir, index)
     kept = replace(read_files, outputs=report.outputs, pages={p: f for p, f in fingerprints.items() if f},
-                   launch_rows=rows)
+                   rows=rows)
     if memory:
         memory.last = kept
     else:
@@ -130,14 +130,13 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
     return BuildReport(len(pages), files, report, time.perf_counter() - started)
 
 
-def launch_rows(site: Site, previous: cache.BuildCache | None,
-                fingerprints: dict[str, str | None]) -> dict[str, data.LaunchRow]:
-    """The launches' exported rows, those of `previous` kept where the launch's page is unchanged."""
-    return data.launch_rows(site, previous.launch_rows if previous else None,
-                            lambda launch_id: fingerprints[path_of("launch", launch_id)])
+def export_rows(site: Site, previous: cache.BuildCache | None, fingerprints: dict[str, str | None]) -> data.Rows:
+    """The exported records' rows, those of `previous` kept where the record's page is unchanged."""
+    return data.export_rows(site, previous.rows if previous else None,
+                            lambda kind, ident: fingerprints[path_of(kind, ident)])
 
 
-def extra_files(renderer: Renderer, site: Site, rows: dict[str, data.LaunchRow]) -> dict[str, bytes]:
+def extra_files(renderer: Renderer, site: Site, rows: data.Rows) -> dict[str, bytes]:
     """The files besides the pages: static files and data exports."""
     return static_files(renderer.template_dirs) | data.export(site, rows)
 

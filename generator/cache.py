@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Callable
 
-from .data import LaunchRow
+from .data import Rows
 from .validate import DocResult
 
-FORMAT = 6  # bump when what is stored changes shape
+FORMAT = 7  # bump when what is stored changes shape
 
 
 @dataclass
@@ -59,7 +59,7 @@ class BuildCache:
     # What the output is made of; None when not known (the output cannot be updated in place).
     outputs: frozenset[str] | None = None  # every file the build wrote
     pages: dict[str, str] = field(default_factory=dict)  # output path -> page fingerprint
-    launch_rows: dict[str, LaunchRow] = field(default_factory=dict)  # launch id -> its exported row
+    rows: Rows = field(default_factory=dict)  # the exported records' rows
 
 
 def file_system_time(folder: Path) -> int:
@@ -208,7 +208,7 @@ def drop_pickled(files: dict[str, FileEntry]) -> None:
 
 
 def save_output(store: Path, cache: BuildCache) -> None:
-    _save(output_path(store), (cache.outputs, cache.pages, cache.launch_rows))
+    _save(output_path(store), (cache.outputs, cache.pages, cache.rows))
 
 
 def _save(path: Path, part: tuple) -> None:

@@ -24,55 +24,64 @@ FACT_PARTS = ("value", "min", "max", "approx", "reported_by", "source")  # a fac
 
 
 @record
-class LaunchRow:
-    """One launch as exported: its line in launches.json and its row in launches.csv."""
+class Row:
+    """One record as exported: its line in its JSON file (and a launch's row in launches.csv)."""
 
-    made_from: str  # what the row was made from (the fingerprint of the launch's page); "" when unknown
+    made_from: str  # what the row was made from (the fingerprint of the record's page); "" when unknown
     json: str
-    csv: str
+    csv: str = ""
 
 
-def launch_rows(site: Site, previous: dict[str, LaunchRow] | None = None,
-                made_from: Callable[[str], str | None] = lambda launch_id: None) -> dict[str, LaunchRow]:
-    """Every published launch's exported row, by launch id, in the site's order.
+Rows = dict[str, dict[str, Row]]  # kind -> id -> row, in the order of the files
 
-    A row of `previous` is used again when its launch's `made_from` is the same:
-    a launch's page shows everything its row does (its facts, its actors' names,
-    its sources, its number in the year), so the page's fingerprint will do.
+
+def export_rows(site: Site, previous: Rows | None = None,
+                made_from: Callable[[str, str], str | None] = lambda kind, ident: None) -> Rows:
+    """Every exported record's row: the published launches, the actors, the published sources.
+
+    A row of `previous` is used again when its record's `made_from` is the same: a
+    record's page shows everything its row does (a launch's facts, its actors' names,
+    its sources, its number in the year; an actor's launches; a source's quotes and
+    launches), so the page's fingerprint will do.
     """
-    previous = previous or {}
-    public_sources = set(published_sources(site))
+    public_sources = published_sources(site)
     columns = csv_columns(site)
-    rows = {}
-    for view in site.launches:
-        launch_id = view.launch.id
-        if view.launch.draft:
-            continue
-        key, old = made_from(launch_id), previous.get(launch_id)
-        if key and old and old.made_from == key:
-            rows[launch_id] = old
-            continue
-        record = launch_record(site, view, public_sources)
+
+    def launch_row(ident: str) -> tuple[str, str]:
+        launch = launch_record(site, site.launch_by_id[ident], set(public_sources))
         out = io.StringIO()
-        csv.DictWriter(out, fieldnames=columns, lineterminator="\r\n").writerow(csv_row(site, record))
-        rows[launch_id] = LaunchRow(key or "", _compact(record), out.getvalue())
+        csv.DictWriter(out, fieldnames=columns, lineterminator="\r\n").writerow(csv_row(site, launch))
+        return _compact(launch), out.getvalue()
+
+    makers = {
+        "launch": ([v.launch.id for v in site.launches if not v.launch.draft], launch_row),
+        "actor": (list(site.actors), lambda ident: (_compact(actor_record(site, ident)), "")),
+        "source": (public_sources, lambda ident: (_compact(source_record(site, ident)), "")),
+    }
+    rows: Rows = {}
+    for kind, (idents, make) in makers.items():
+        old_rows, rows[kind] = (previous or {}).get(kind, {}), {}
+        for ident in idents:
+            key, old = made_from(kind, ident), old_rows.get(ident)
+            rows[kind][ident] = old if key and old and old.made_from == key else Row(key or "", *make(ident))
     return rows
 
 
-def export(site: Site, rows: dict[str, LaunchRow] | None = None) -> dict[str, bytes]:
-    """Every data file, by output path (with the launches' `rows`, when already made)."""
-    rows = launch_rows(site) if rows is None else rows
+def export(site: Site, rows: Rows | None = None) -> dict[str, bytes]:
+    """Every data file, by output path (with the records' `rows`, when already made)."""
+    rows = export_rows(site) if rows is None else rows
     schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
     schema["$id"] = absolute(site, routes.DATA_DIR + "launches.schema.json")
+    lines = {kind: [Encoded(row.json) for row in of_kind.values()] for kind, of_kind in rows.items()}
     document = {"title": site.config.title, "url": site.config.base_url,
-                "schema": schema["$id"], "launches": [Encoded(row.json) for row in rows.values()]}
+                "schema": schema["$id"], "launches": lines["launch"]}
     header = io.StringIO()
     csv.writer(header, lineterminator="\r\n").writerow(csv_columns(site))
     return {
         routes.DATA_DIR + "launches.json": to_json(document),
-        routes.DATA_DIR + "launches.csv": (header.getvalue() + "".join(row.csv for row in rows.values())).encode(),
-        routes.DATA_DIR + "actors.json": to_json({"actors": [actor_record(site, a) for a in site.actors]}),
-        routes.DATA_DIR + "sources.json": to_json({"sources": [source_record(site, s) for s in published_sources(site)]}),
+        routes.DATA_DIR + "launches.csv": (header.getvalue() + "".join(r.csv for r in rows["launch"].values())).encode(),
+        routes.DATA_DIR + "actors.json": to_json({"actors": lines["actor"]}),
+        routes.DATA_DIR + "sources.json": to_json({"sources": lines["source"]}),
         routes.DATA_DIR + "launches.schema.json": to_json(schema),
     }
 

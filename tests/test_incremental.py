@@ -267,7 +267,7 @@ def test_a_file_saved_in_the_tick_a_build_started_is_not_trusted_by_size_and_tim
         assert "Another one." in page and report.files == {}
 
 
-def test_one_edit_exports_again_only_the_rows_of_launches_whose_pages_changed(site_dir, monkeypatch):
+def test_one_edit_exports_again_only_the_rows_of_records_whose_pages_changed(site_dir, monkeypatch):
     from generator import data
 
     for day in ("2030-06-01", "2030-07-01", "2030-08-01"):
@@ -276,15 +276,20 @@ def test_one_edit_exports_again_only_the_rows_of_launches_whose_pages_changed(si
     options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
     build(options)
     exported = []
-    real = data.launch_record
-    monkeypatch.setattr(data, "launch_record", lambda site, view, public: exported.append(view.launch.id)
-                        or real(site, view, public))
+    for maker in ("launch_record", "actor_record", "source_record"):
+        real = getattr(data, maker)
+        monkeypatch.setattr(data, maker, lambda site, record, *rest, real=real: exported.append(
+            getattr(record, "launch", record)) or real(site, record, *rest))
     path = site_dir / "content/launches/2030-08-01-later.md"
     path.write_text(path.read_text().replace("Text.", "Text, edited."))
     build(options)
-    # Its neighbour's page names it, so that row is made again too (it comes out the same).
-    assert exported == ["2030-07-01-later", "2030-08-01-later"]
+    # Its neighbour's page names it, so that row is made again too (it comes out the same); so is
+    # the row of the actor whose page lists it. No source cites it.
+    assert [getattr(made, "id", made) for made in exported] == ["2030-07-01-later", "2030-08-01-later", "northland"]
     assert "Text, edited." in (site_dir / "site/data/launches.json").read_text()
+    cold = build(BuildOptions(site_dir / "content", search=False), write=False).files
+    for name in ("launches.json", "launches.csv", "actors.json", "sources.json"):
+        assert (site_dir / "site/data" / name).read_bytes() == cold["data/" + name]
 
 
 def test_missing_output_file_is_rendered_again(site_dir):
