@@ -45,10 +45,10 @@ def export_rows(site: Site, previous: Rows | None = None,
     launches), so the page's fingerprint will do.
     """
     public_sources = published_sources(site)
-    columns = csv_columns(site)
+    public, columns = set(public_sources), csv_columns(site)
 
     def launch_row(ident: str) -> tuple[str, str]:
-        launch = launch_record(site, site.launch_by_id[ident], set(public_sources))
+        launch = launch_record(site, site.launch_by_id[ident], public)
         out = io.StringIO()
         csv.DictWriter(out, fieldnames=columns, lineterminator="\r\n").writerow(csv_row(site, launch))
         return _compact(launch), out.getvalue()
