@@ -168,7 +168,8 @@ def output_path(store: Path) -> Path:
 def compiled_templates_dir(store: Path) -> Path:
     """Where the templates compiled by Jinja are kept (Jinja checks their source before use)."""
     folder = store.parent / "templates"
-    folder.mkdir(parents=True, exist_ok=True)
+    _make_folder(store.parent)
+    folder.mkdir(exist_ok=True)
     return folder
 
 
@@ -218,10 +219,7 @@ def _save(path: Path, part: tuple) -> None:
 
 def _write_atomically(path: Path, write: Callable[[BinaryIO], object]) -> None:
     """Write the file with `write` so that a crash leaves the old one or none."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    ignore = path.parent / ".gitignore"
-    if not ignore.exists():
-        ignore.write_text("*\n")
+    _make_folder(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as stream:
@@ -230,6 +228,14 @@ def _write_atomically(path: Path, write: Callable[[BinaryIO], object]) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _make_folder(folder: Path) -> None:
+    """The cache's folder, which git is told to ignore (editors commit their projects)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    ignore = folder / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("*\n")
 
 
 def digest(data: bytes) -> str:

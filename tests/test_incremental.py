@@ -191,6 +191,7 @@ def test_a_cache_kept_in_memory_reads_only_what_changed(site_dir, monkeypatch):
     assert "Another two." in (site_dir / "site/launches/2030-04-10-second/index.html").read_text()
     assert report.pages == first.pages and report.written.written < 5
     assert not list((site_dir / ".digest-cache").glob("build-*"))  # no cache file, no snapshot
+    assert (site_dir / ".digest-cache/.gitignore").read_text() == "*\n"  # compiled templates: not for git
 
 
 def test_compiled_templates_are_kept_and_an_edited_one_is_compiled_again(site_dir):
