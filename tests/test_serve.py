@@ -19,6 +19,7 @@ from tornado.httputil import HTTPHeaders, HTTPServerRequest, RequestStartLine
 from tornado.testing import bind_unused_port
 from tornado.web import Application
 
+from generator import serve
 from generator.build import BuildOptions
 from generator.cli import main, parser
 from generator.errors import Problem
@@ -159,7 +160,6 @@ def test_polling_a_huge_tree_slows_down_instead_of_eating_the_cpu():
     assert next_poll_in(0.001) == POLL_SECONDS
     assert next_poll_in(0.5) == pytest.approx(0.5 / SCAN_SHARE)
     assert next_poll_in(0.5) > 0.5  # most of the time is left for everything else
-    assert next_poll_in(0.5, saving=True) == POLL_SECONDS  # but the end of a burst of saves is seen soon
 
 
 def test_a_reported_change_brings_the_next_look_forward_once():
@@ -173,6 +173,24 @@ def test_a_reported_change_brings_the_next_look_forward_once():
         for _ in range(100):  # a burst of reports: still that one look
             poller.wake()
         assert poller.next_look is first and not first.cancelled()
+    finally:
+        loop.close()
+
+
+def test_after_a_look_finds_a_save_the_next_look_comes_soon(site_dir, monkeypatch):
+    monkeypatch.setattr(serve, "SCAN_SHARE", 1e-9)  # a huge site: looks on the timer are far apart
+    loop = asyncio.new_event_loop()
+    try:
+        watcher = ChangeWatcher([site_dir / "content"])
+        poller = Poller(loop, watcher, preview_of(site_dir), Browsers())
+        launch = site_dir / LAUNCH
+        launch.write_text(launch.read_text() + "\nMore.\n")
+        poller.look()  # sees the save; the burst may not be over
+        assert watcher.debouncer.pending
+        settle = poller.next_look
+        assert settle.when() <= loop.time() + POLL_SECONDS
+        poller.wake()  # another report of the same burst: the quiet look keeps its time
+        assert poller.next_look is settle
     finally:
         loop.close()
 
