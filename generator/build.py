@@ -78,7 +78,9 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
             report = WriteReport(0, len(last.outputs), 0, frozenset(last.outputs))
             return BuildReport(last.pages, {}, report, time.perf_counter() - started)
     with gc_paused():
-        previous = None if not (write and incremental) else memory.last if memory else cache.load(store)
+        previous = None
+        if write and incremental:
+            previous = memory.last if memory else cache.load(store)
         content = read(options, previous, progress, started_ns)
         read_files = cache.BuildCache(content.config_digest, content.files, content.read_at_ns)
         if write and not memory:
