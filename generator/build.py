@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import os
 import time
 import traceback
 from dataclasses import dataclass, replace
@@ -21,7 +22,7 @@ from .link import Site, link
 from .read import ReadResult, read_content
 from .render import Renderer, default_templates_dir, render_pages
 from .routes import PageSpec, path_of, plan
-from .write import MARKER, WriteReport, check_output_dir, safe_relative, update_site, write_site
+from .write import MARKER, WriteReport, check_output_dir, check_relative, update_site, write_site
 
 
 @dataclass(frozen=True)
@@ -183,7 +184,7 @@ def stale_pages(pages: list[PageSpec], fingerprints: dict[str, str | None], prev
     """The pages to render again: new, changed, unfingerprinted, or missing from the output."""
     return [page for page in pages
             if fingerprints[page.path] is None or previous.pages.get(page.path) != fingerprints[page.path]
-            or not (out_dir / page.path).is_file()]
+            or not os.path.isfile(os.path.join(out_dir, page.path))]
 
 
 def html_pages(pages: list[PageSpec], files: dict[str, bytes], out_dir: Path) -> dict[str, bytes]:
@@ -257,7 +258,7 @@ def check_unique_paths(pages: list[PageSpec]) -> None:
     seen: dict[str, PageSpec] = {}
     problems = []
     for page in pages:
-        safe_relative(page.path)
+        check_relative(page.path)
         if page.path in seen:
             problems.append(Problem(page.origin or seen[page.path].origin or "content", 1, 1, "aliases",
                                     f"two pages would be written to {page.path}", "remove or change the alias"))

@@ -47,7 +47,7 @@ def test_unchanged_files_keep_their_time_and_gone_files_go(tmp_path):
     assert (report.written, report.unchanged, report.removed) == (2, 1, 1)
 
 
-@pytest.mark.parametrize("bad", ["../escape.html", "/etc/evil", "a/../../x", "a\\..\\x", ""])
+@pytest.mark.parametrize("bad", ["../escape.html", "/etc/evil", "a/../../x", "a\\..\\x", "", "a//b.html", "./x.html", "dir/"])
 def test_paths_outside_the_output_are_refused_and_the_old_site_stays(tmp_path, bad):
     out = tmp_path / "site"
     write_site({"index.html": b"home"}.items(), out)
