@@ -211,14 +211,14 @@ def page_fingerprints(pages: list[PageSpec], content: ReadResult, renderer: Rend
     """Each page's fingerprint: its template, the records it shows, what it derives; None: always render."""
     templates = {name: renderer.template_digest(name) for name in {p.template for p in pages}}
     setup = f"{content.config_digest}\0{options.drafts}"
-    records = content.record_digests
+    records = {key: f"{key}={value}" for key, value in content.record_digests.items()}  # made once, used by many pages
     fingerprints: dict[str, str | None] = {}
     for page in pages:
         if page.depends_on is None:
             fingerprints[page.path] = None
             continue
         inputs = [setup, templates[page.template], page.title, repr(page.derived)]
-        inputs += [f"{key}={records.get(key, '')}" for key in sorted(page.depends_on)]
+        inputs += [records.get(key) or f"{key}=" for key in sorted(page.depends_on)]
         fingerprints[page.path] = cache.digest("\0".join(inputs).encode())
     return fingerprints
 

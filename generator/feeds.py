@@ -40,13 +40,18 @@ class SitemapEntry:
 
 def plan(site: Site, pages: list[PageSpec]) -> list[PageSpec]:
     """The feeds (site and per actor), the sitemap of `pages` and robots.txt."""
-    latest = latest_date(site)
+    newest = newest_dates(site)
+    latest = max(newest.values(), default=EPOCH)
+    # Feeds list launches newest first, by the moment they happened, wherever that was.
+    moments = {v.launch.id: _moment(v) for v in site.launches if not v.launch.draft}
+    rank = {launch_id: n for n, launch_id in enumerate(sorted(moments, key=lambda i: (moments[i], i)))}
     # A launch is in up to one feed per actor, and its entry is the same in all of them.
-    moment_of = functools.cache(lambda launch_id: _moment(site.launch_by_id[launch_id]))
-    entry_of = functools.cache(lambda launch_id: feed_entry(site, site.launch_by_id[launch_id], moment_of(launch_id)))
-    extra = [feed_page(site, None, latest, moment_of, entry_of)]
-    extra += [feed_page(site, actor_id, latest, moment_of, entry_of) for actor_id in site.actors]
-    entries = sitemap_entries(site, pages, latest)
+    shows = {page.path: page.depends_on for page in pages}  # an entry shows what its launch's page shows
+    entry_of = functools.cache(lambda launch_id: feed_entry(site, site.launch_by_id[launch_id], moments[launch_id],
+                                                            shows[routes.path_of("launch", launch_id)]))
+    extra = [feed_page(site, None, latest, rank, entry_of)]
+    extra += [feed_page(site, actor_id, latest, rank, entry_of) for actor_id in site.actors]
+    entries = sitemap_entries(pages, latest, newest)
     # It shows no record, only each entry's path and date: those are its fingerprint (rendering it took 0.1 s
     # of every rebuild at 10,000 launches).
     extra.append(PageSpec(routes.SITEMAP, "sitemap.xml", "Sitemap", {"entries": entries}, depends_on=frozenset(),
@@ -55,7 +60,7 @@ def plan(site: Site, pages: list[PageSpec]) -> list[PageSpec]:
     return extra
 
 
-def feed_page(site: Site, actor_id: str | None, latest: dt.date, moment_of: Callable[[str], dt.datetime],
+def feed_page(site: Site, actor_id: str | None, latest: dt.date, rank: dict[str, int],
               entry_of: Callable[[str], FeedEntry]) -> PageSpec:
     """One Atom feed: the site's newest launches, or those naming one actor, newest first."""
     if actor_id is None:
@@ -64,7 +69,7 @@ def feed_page(site: Site, actor_id: str | None, latest: dt.date, moment_of: Call
         views = tuple(view for _, view in site.launches_of_actor.get(actor_id, ()))
         title = f"{site.config.title}: {site.actors[actor_id].name}"
     published = {v.launch.id for v in views if not v.launch.draft}
-    newest = heapq.nlargest(FEED_LIMIT, published, key=lambda launch_id: (moment_of(launch_id), launch_id))
+    newest = heapq.nlargest(FEED_LIMIT, published, key=rank.__getitem__)
     entries = [entry_of(launch_id) for launch_id in newest]
     updated = max((e.updated for e in entries), default=None) or _rfc3339(_midnight(latest, "UTC"))
     page = routes.path_of("actor", actor_id) if actor_id else "index.html"
@@ -77,11 +82,11 @@ def feed_page(site: Site, actor_id: str | None, latest: dt.date, moment_of: Call
                     absolute_links=True)
 
 
-def feed_entry(site: Site, view: LaunchView, moment: dt.datetime) -> FeedEntry:
+def feed_entry(site: Site, view: LaunchView, moment: dt.datetime, inputs: frozenset[str]) -> FeedEntry:
     launch = view.launch
     changed = max([moment] + [_midnight(d, launch.timezone) for d in launch_dates(site, view) if d > launch.date])
     return FeedEntry(view, tag_uri(site, "launch", launch.id, launch.date), _rfc3339(moment), _rfc3339(changed),
-                     routes.launch_inputs(site, view))
+                     inputs)
 
 
 def tag_uri(site: Site, kind: str, ident: str, minted: dt.date) -> str:
@@ -90,9 +95,8 @@ def tag_uri(site: Site, kind: str, ident: str, minted: dt.date) -> str:
     return f"tag:{host},{minted.isoformat()}:{kind}/{ident}"
 
 
-def sitemap_entries(site: Site, pages: list[PageSpec], latest: dt.date) -> list[SitemapEntry]:
+def sitemap_entries(pages: list[PageSpec], latest: dt.date, newest: dict[str, dt.date]) -> list[SitemapEntry]:
     """The public HTML pages (no 404, no redirect, no draft), each with its last content date."""
-    newest = functools.cache(lambda key: max(record_dates(site, key), default=None))  # many pages share records
     return [SitemapEntry(page.path, page_lastmod(page, latest, newest)) for page in pages if is_public(page)]
 
 
@@ -104,11 +108,11 @@ def is_public(page: PageSpec) -> bool:
     return not (record is not None and record.draft)
 
 
-def page_lastmod(page: PageSpec, latest: dt.date, newest: Callable[[str], dt.date | None]) -> dt.date:
+def page_lastmod(page: PageSpec, latest: dt.date, newest: dict[str, dt.date]) -> dt.date:
     """The newest content date among the records a page shows; `latest` when it may show any."""
     if page.depends_on is None:
         return latest
-    return max(filter(None, map(newest, page.depends_on)), default=latest)
+    return max(filter(None, map(newest.get, page.depends_on)), default=latest)
 
 
 def record_dates(site: Site, key: str) -> list[dt.date]:
@@ -129,10 +133,10 @@ def launch_dates(site: Site, view: LaunchView) -> list[dt.date]:
     return [d for key in keys for d in record_dates(site, key)]
 
 
-def latest_date(site: Site) -> dt.date:
-    """The newest date anywhere in the content."""
+def newest_dates(site: Site) -> dict[str, dt.date]:
+    """Each launch's and source's newest date, by 'launch:id' and 'source:id'."""
     keys = [f"launch:{i}" for i in site.launch_by_id] + [f"source:{i}" for i in site.sources]
-    return max((d for key in keys for d in record_dates(site, key)), default=EPOCH)
+    return {key: max(record_dates(site, key)) for key in keys}
 
 
 def _moment(view: LaunchView) -> dt.datetime:

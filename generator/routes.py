@@ -8,8 +8,9 @@ under any sub-path, and opened straight from disk.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from .link import LaunchView, Site
 
@@ -63,6 +64,8 @@ def pretty_url(path: str) -> str:
 
 def plan(site: Site) -> list[PageSpec]:
     """Every page of the site, in a stable order."""
+    # A source is cited by many launches, and its keys are the same each time.
+    source_keys = functools.cache(functools.partial(_source_and_names, site))
     all_launches = frozenset(f"launch:{view.launch.id}" for view in site.launches)
     all_actors = frozenset(f"actor:{actor_id}" for actor_id in site.actors)
     all_sources = frozenset(f"source:{source_id}" for source_id in site.sources)
@@ -81,7 +84,7 @@ def plan(site: Site) -> list[PageSpec]:
     for view in site.launches:
         launch = view.launch
         pages.append(PageSpec(path_of("launch", launch.id), "launch.html", launch.title,
-                              {"view": view, "launch": launch}, launch_inputs(site, view),
+                              {"view": view, "launch": launch}, launch_inputs(view, source_keys),
                               derived=(view.number_in_year, view.days_since_previous)))
         for alias in launch.aliases:
             pages.append(PageSpec(alias + "index.html", "redirect.html", launch.title,
@@ -89,34 +92,37 @@ def plan(site: Site) -> list[PageSpec]:
                                   origin=launch.path))
     for actor in site.actors.values():
         pages.append(PageSpec(path_of("actor", actor.id), "actor.html", actor.name, {"actor": actor},
-                              actor_inputs(site, actor.id)))
+                              actor_inputs(site, actor.id, source_keys)))
     for source in site.sources.values():
         pages.append(PageSpec(path_of("source", source.id), "source.html", source.title, {"source": source},
-                              source_inputs(site, source.id)))
+                              source_inputs(site, source.id, source_keys)))
     return pages
 
 
-def _source_and_names(site: Site, source_id: str) -> set[str]:
+SourceKeys = Callable[[str], frozenset[str]]  # source id -> the keys of what showing it shows
+
+
+def _source_and_names(site: Site, source_id: str) -> frozenset[str]:
     """A source, and the actors whose names its citation and quotes show."""
     source = site.sources.get(source_id)
     names = {f"actor:{a}" for a in source.contributors} | {f"actor:{q.speaker}" for q in source.quotes} if source else set()
-    return {f"source:{source_id}"} | names
+    return frozenset({f"source:{source_id}"} | names)
 
 
-def launch_inputs(site: Site, view: LaunchView) -> frozenset[str]:
+def launch_inputs(view: LaunchView, source_keys: SourceKeys) -> frozenset[str]:
     launch = view.launch
     keys = {f"launch:{launch.id}"} | {f"actor:{r.actor}" for r in launch.actors}
     keys |= {f"launch:{n.id}" for n in (view.previous, view.next) if n}
     for _, reports in launch.facts:
         keys |= {f"actor:{f.per}" for f in reports if f.per}
         for fact in reports:
-            keys |= _source_and_names(site, fact.source) if fact.source else set()
+            keys |= source_keys(fact.source) if fact.source else set()
     for source_id in launch.sources:
-        keys |= _source_and_names(site, source_id)
+        keys |= source_keys(source_id)
     return frozenset(keys)
 
 
-def actor_inputs(site: Site, actor_id: str) -> frozenset[str]:
+def actor_inputs(site: Site, actor_id: str, source_keys: SourceKeys) -> frozenset[str]:
     actor = site.actors[actor_id]
     keys = {f"actor:{actor_id}"} | ({f"actor:{actor.country}"} if actor.country else set())
     keys |= {f"launch:{view.launch.id}" for _, view in site.launches_of_actor.get(actor_id, ())}
@@ -124,11 +130,11 @@ def actor_inputs(site: Site, actor_id: str) -> frozenset[str]:
     for statement in site.statements_of_actor.get(actor_id, ()):
         keys.add(f"source:{statement.source.id}")
     for source in site.contributions_of.get(actor_id, ()):
-        keys |= _source_and_names(site, source.id)
+        keys |= source_keys(source.id)
     return frozenset(keys)
 
 
-def source_inputs(site: Site, source_id: str) -> frozenset[str]:
-    keys = _source_and_names(site, source_id)
+def source_inputs(site: Site, source_id: str, source_keys: SourceKeys) -> frozenset[str]:
+    keys = set(source_keys(source_id))
     keys |= {f"launch:{view.launch.id}" for view in site.launches_of_source.get(source_id, ())}
     return frozenset(keys)
