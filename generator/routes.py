@@ -52,6 +52,11 @@ DATA_DIR = "data/"
 SEARCH_BUNDLE = "pagefind/"  # written by the search step
 
 
+def sitemap_part(number: int) -> str:
+    """One of the sitemaps that a sitemap index at SITEMAP lists, on a site with very many pages."""
+    return f"sitemap-{number}.xml"
+
+
 def feed_path(actor_id: str | None = None) -> str:
     """The Atom feed of the whole site, or of one actor's launches."""
     return f"actors/{actor_id}/feed.xml" if actor_id else FEED

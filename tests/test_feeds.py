@@ -9,6 +9,7 @@ from pathlib import Path
 import feedparser
 import pytest
 
+from generator import feeds
 from generator.build import BuildOptions, build
 
 BASE = "https://example.test/digest/"
@@ -149,6 +150,33 @@ def test_sitemap_lists_exactly_the_public_pages(built):
     assert entries[BASE + "sources/2030-03-01-daily-example/"] == "2030-03-01"  # it and the launch it reports
     assert entries[BASE] == "2030-05-20"  # the index shows everything: the newest date anywhere
     assert all(len(d) == 10 for d in entries.values())
+
+
+def test_past_the_protocol_limit_the_sitemap_becomes_an_index_of_sitemaps(site_dir, built, monkeypatch):
+    whole = ET.fromstring((built / "sitemap.xml").read_bytes())
+    expected = {u.findtext("s:loc", namespaces=SITEMAP_NS): u.findtext("s:lastmod", namespaces=SITEMAP_NS)
+                for u in whole.findall("s:url", SITEMAP_NS)}
+    monkeypatch.setattr(feeds, "SITEMAP_LIMIT", 3)  # the protocol allows 50,000 URLs in one sitemap file
+    build(BuildOptions(site_dir / "content", site_dir / "site", base_url=BASE, search=False))
+    index = ET.fromstring((built / "sitemap.xml").read_bytes())
+    assert index.tag == "{http://www.sitemaps.org/schemas/sitemap/0.9}sitemapindex"
+    parts = [(s.findtext("s:loc", namespaces=SITEMAP_NS), s.findtext("s:lastmod", namespaces=SITEMAP_NS))
+             for s in index.findall("s:sitemap", SITEMAP_NS)]
+    assert [loc for loc, _ in parts] == [f"{BASE}sitemap-{n}.xml" for n in range(1, len(parts) + 1)]
+    found = {}
+    for loc, lastmod in parts:
+        urls = ET.fromstring((built / loc.removeprefix(BASE)).read_bytes()).findall("s:url", SITEMAP_NS)
+        dates = {u.findtext("s:loc", namespaces=SITEMAP_NS): u.findtext("s:lastmod", namespaces=SITEMAP_NS)
+                 for u in urls}
+        assert 1 <= len(dates) <= 3 and lastmod == max(dates.values())
+        found |= dates
+    assert found == expected  # every page once, with the same date as in one sitemap
+    monkeypatch.setattr(feeds, "SITEMAP_LIMIT", 50_000)
+    edited = site_dir / "content/launches/2030-03-01-first.md"  # a change, or the build would have nothing to do
+    edited.write_text(edited.read_text() + "\nOne more line.\n")
+    build(BuildOptions(site_dir / "content", site_dir / "site", base_url=BASE, search=False))
+    assert ET.fromstring((built / "sitemap.xml").read_bytes()).tag.endswith("}urlset")
+    assert not list(built.glob("sitemap-*.xml"))  # back to one sitemap: the parts are gone
 
 
 def test_robots_points_to_the_sitemap(built):
