@@ -91,7 +91,8 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
     pages = plan(site)
     pages += feeds.plan(site, pages)
     check_unique_paths(pages)
-    renderer = Renderer(site, templates, cache.compiled_templates_dir(store) if write else None)
+    renderer = Renderer(site, templates, cache.compiled_templates_dir(store) if write else None,
+                        feeds.bodies_in_feeds(pages))
     with template_problems(options.content_dir):
         fingerprints = page_fingerprints(pages, content, renderer, options)
     reuse = previous is not None and previous.outputs is not None and (options.out_dir / MARKER).is_file()

@@ -96,6 +96,12 @@ def feed_page(site: Site, actor_id: str | None, latest: dt.date, rank: dict[str,
                     absolute_links=True)
 
 
+def bodies_in_feeds(pages: list[PageSpec]) -> frozenset[tuple[str, str]]:
+    """The launches that feed entries show, as (class name, id): their bodies are shown on their pages too."""
+    return frozenset(("Launch", entry.view.launch.id) for page in pages if page.template == "feed.xml"
+                     for entry in page.context["entries"])
+
+
 def feed_entry(site: Site, view: LaunchView, moment: dt.datetime, inputs: frozenset[str]) -> FeedEntry:
     launch = view.launch
     changed = max([moment] + [_midnight(d, launch.timezone) for d in launch_dates(site, view) if d > launch.date])

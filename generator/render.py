@@ -52,13 +52,16 @@ def default_templates_dir() -> Path:
 class Renderer:
     """One Jinja2 environment and Markdown converter for a whole build."""
 
-    def __init__(self, site: Site, template_dirs: list[Path], compiled_dir: Path | None = None):
+    def __init__(self, site: Site, template_dirs: list[Path], compiled_dir: Path | None = None,
+                 shown_twice: frozenset[tuple[str, str]] = frozenset()):
         """`compiled_dir`: where compiled templates are kept between builds (each build
-        has its own environment; compiling the templates anew took 0.1 s of each)."""
+        has its own environment; compiling the templates anew took 0.1 s of each).
+        `shown_twice`: the records, as (class name, id), whose body more than one page shows."""
         self.site = site
         self.template_dirs = template_dirs
         self.markdown = MarkdownRenderer()
-        self._bodies: dict[tuple, str] = {}  # memo for body(); one build's worth
+        self.shown_twice = shown_twice
+        self._bodies: dict[tuple, str] = {}  # memo for body(), of the records shown twice
         self._entries: dict[tuple, Markup] = {}  # memo for feed_entry()
         self._sources: dict[str, tuple[str, tuple[str, ...]]] = {}  # memo for template_digest()
         self.env = jinja2.Environment(
@@ -130,12 +133,15 @@ class Renderer:
     @jinja2.pass_context
     def body(self, context, record) -> Markup:
         """A record's Markdown body as HTML, its record links made relative to this page."""
-        # Markdown runs once per record (it is the costliest step of a build); record
-        # links come out as markers, and each page puts in its own relative URLs.
+        # Markdown is the costliest step of a build: a body shown twice is converted once,
+        # its record links coming out as markers for each page to put in its own relative URLs.
+        # Other bodies are not kept: all of them took 20 MB per process at 10,000 launches.
         key = (type(record).__name__, record.id)
-        if key not in self._bodies:
-            self._bodies[key] = self.markdown.render(record.body.text, link_marker)
-        html = self._bodies[key]
+        html = self._bodies.get(key)
+        if html is None:
+            html = self.markdown.render(record.body.text, link_marker)
+            if key in self.shown_twice:
+                self._bodies[key] = html
         if LINK_MARKER_START in html:
             html = LINK_MARKER_RE.sub(lambda match: match[1] + str(escape(url(context, match[2]))), html)
         return Markup(html)

@@ -235,3 +235,16 @@ def test_relative_url_agrees_with_relpath():
     for start in ["", "launches", "launches/a", "actors/b", "search", "x/y/z"]:
         for target in targets:
             assert relative_url(start, target) == posixpath.relpath(target, start or ".")
+
+
+def test_each_body_is_converted_once_per_build(tmp_path, monkeypatch):
+    """A launch's body shows on its page and in feeds, and Markdown (the costliest step) runs once for it."""
+    converted = []
+    convert = render.MarkdownRenderer.render
+    monkeypatch.setattr(render.MarkdownRenderer, "render",
+                        lambda self, text, resolve: converted.append(text) or convert(self, text, resolve))
+    files = rendered(tmp_path, monkeypatch)
+    assert b"fired a rocket." in files["feed.xml"] and b"fired a rocket." in files[FIRST]
+    assert b"Another one." in files["actors/northland/feed.xml"]  # shown in two feeds and on its page
+    assert sorted(converted) == sorted({text for text in converted})
+    assert len(converted) == 3  # both launches' bodies and the source's
