@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import os
 import re
 import zoneinfo
 from dataclasses import dataclass, field, replace
-from pathlib import PurePosixPath
 from typing import Any, Callable
 
 from . import model
@@ -401,7 +401,7 @@ def collect(config: model.SiteConfig | None, results: list[DocResult], problems:
         validated.problems.extend(result.problems)
         validated.refs.extend(result.refs)
         shown = _file_of(result)
-        ident_ = PurePosixPath(shown).stem
+        ident_ = os.path.splitext(os.path.basename(shown))[0]  # its stem, without a pathlib object per file
         taken = validated.known.setdefault(result.kind, {})
         if ident_ in taken:
             validated.problems.append(Problem(shown, 1, 1, "", f"duplicate id '{ident_}'",
