@@ -241,10 +241,14 @@ def rebuilds(tool: Tool, reps: int, logs: Path, timeout: float | None) -> list[t
     try:
         for rep in range(reps):
             results["no-change"].append(measure(tool, logs / "digest-no-change.log", timeout))
-            target.write_bytes(original + f"\nA correction was added to this report ({rep + 1}).\n".encode())
+            edited = original + f"\nA correction was added to this report ({rep + 1}).\n".encode()
+            target.write_bytes(edited)
             results["edit-body"].append(measure(tool, logs / "digest-edit-body.log", timeout))
-            target.write_bytes(original.replace(b"\ntitle: \"", f"\ntitle: \"(Revised {rep + 1}) ".encode(), 1))
+            target.write_bytes(edited.replace(b"\ntitle: \"", f"\ntitle: \"(Revised {rep + 1}) ".encode(), 1))
             results["edit-title"].append(measure(tool, logs / "digest-edit-title.log", timeout))
+            # Back to the original, unmeasured, so that the next body edit changes the body alone.
+            target.write_bytes(original)
+            measure(tool, logs / "digest-warm.log", timeout)
     finally:
         target.write_bytes(original)
     return list(results.items())
