@@ -130,6 +130,11 @@ def load_site_file(content_dir: Path, problems: list[Problem]) -> RawDoc | None:
     return None
 
 
+def file_id(path: str) -> str:
+    """A record's id, from its file's path: the name without its suffix (os.path, not a pathlib object per file)."""
+    return os.path.splitext(os.path.basename(path))[0]
+
+
 def content_files(content_dir: Path) -> tuple[list[tuple[Path, str]], list[Problem]]:
     """Every record file with its kind, in a stable order; stray files are problems."""
     files, problems = [], []

@@ -14,7 +14,7 @@ from pathlib import Path
 from . import parallel
 from .cache import BuildCache, FileEntry, digest
 from .errors import Problem, Progress, no_progress
-from .load import content_files, load_file, load_site_file
+from .load import content_files, file_id, load_file, load_site_file
 from .validate import DocResult, Validated, collect, validate_doc, validate_site
 
 
@@ -59,8 +59,7 @@ def read_content(content_dir: Path, base_url: str | None, previous: BuildCache |
         entries[str(path)] = entry
     bar.close()
     results = [entry.result for entry in entries.values()]
-    record_digests = {f"{e.result.kind}:{os.path.splitext(os.path.basename(p))[0]}": e.digest
-                      for p, e in entries.items()}
+    record_digests = {f"{e.result.kind}:{file_id(p)}": e.digest for p, e in entries.items()}
     return ReadResult(collect(config, results, problems), entries, config_digest, record_digests, started_ns)
 
 

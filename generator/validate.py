@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import os
 import re
 import zoneinfo
 from dataclasses import dataclass, field, replace
@@ -18,7 +17,7 @@ from typing import Any, Callable
 
 from . import model
 from .errors import Problem, closest
-from .load import Loaded, Mark, RawDoc, field_name
+from .load import Loaded, Mark, RawDoc, field_name, file_id
 
 ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 YEARS = (1900, 2100)  # the dates a digest of news can hold
@@ -401,7 +400,7 @@ def collect(config: model.SiteConfig | None, results: list[DocResult], problems:
         validated.problems.extend(result.problems)
         validated.refs.extend(result.refs)
         shown = _file_of(result)
-        ident_ = os.path.splitext(os.path.basename(shown))[0]  # its stem, without a pathlib object per file
+        ident_ = file_id(shown)
         taken = validated.known.setdefault(result.kind, {})
         if ident_ in taken:
             validated.problems.append(Problem(shown, 1, 1, "", f"duplicate id '{ident_}'",
