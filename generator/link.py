@@ -13,9 +13,9 @@ import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass
 
-from .errors import ContentError, closest
+from .errors import ContentError, Problem, closest
 from .model import Actor, Launch, Quote, SiteConfig, Source, record
-from .validate import Validated
+from .validate import Ref, Validated
 
 
 @record
@@ -62,28 +62,50 @@ def link(validated: Validated, include_drafts: bool = False) -> Site:
         "source": _index(validated.sources),
         "actor": _index(validated.actors),
     }
-    drafts = {(kind, r.id) for kind, table in tables.items() for r in table.values() if getattr(r, "draft", False)}
     draft_paths = {r.path for table in tables.values() for r in table.values() if getattr(r, "draft", False)}
-    for ref in validated.refs:
-        table = tables[ref.kind]
-        known = validated.known.get(ref.kind, {}) or table
-        if ref.id not in known:
-            hint = closest(ref.id, known)
-            problems.append(ref.problem(f"unknown {ref.kind} '{ref.id}'", hint))
-        elif ref.id not in table:
-            continue  # its file failed to validate, and that problem is reported already
-        elif ref.field == "country" and table[ref.id].kind != "state":
-            problems.append(ref.problem(f"'{ref.id}' is a {table[ref.id].kind}, not a state",
-                                        "a country names an actor of kind 'state'"))
-        elif (ref.kind, ref.id) in drafts and not include_drafts and ref.path not in draft_paths:
-            problems.append(ref.problem(f"{ref.kind} '{ref.id}' is a draft",
-                                        "publish it by removing 'draft: true', or build with --drafts"))
+    fine = _fine_targets(tables, include_drafts)
+    for refs in validated.refs:
+        if refs.targets <= fine:
+            continue  # the common case, checked as sets: each reference only where one is wrong
+        drafts_allowed = include_drafts or refs.path in draft_paths
+        found = (_ref_problem(ref, tables, validated.known, drafts_allowed) for ref in refs.each())
+        problems.extend(problem for problem in found if problem)
     if problems or validated.config is None:
         raise ContentError(problems)
 
     launches = [r for r in tables["launch"].values() if include_drafts or not r.draft]
     sources = [r for r in tables["source"].values() if include_drafts or not r.draft]
     return _build_site(validated.config, launches, sources, list(tables["actor"].values()))
+
+
+def _fine_targets(tables: dict[str, dict], include_drafts: bool) -> set[tuple[str, str, bool]]:
+    """The targets (kind, id, named as a country) that any file may name without a problem."""
+    fine = set()
+    for kind, table in tables.items():
+        for record_ in table.values():
+            if include_drafts or not getattr(record_, "draft", False):
+                fine.add((kind, record_.id, False))
+                if kind == "actor" and record_.kind == "state":
+                    fine.add((kind, record_.id, True))
+    return fine
+
+
+def _ref_problem(ref: Ref, tables: dict[str, dict], known: dict[str, dict[str, str]],
+                 drafts_allowed: bool) -> Problem | None:
+    """What is wrong with one reference, if anything."""
+    table = tables[ref.kind]
+    known_ids = known.get(ref.kind, {}) or table
+    if ref.id not in known_ids:
+        return ref.problem(f"unknown {ref.kind} '{ref.id}'", closest(ref.id, known_ids))
+    if ref.id not in table:
+        return None  # its file failed to validate, and that problem is reported already
+    if ref.field == "country" and table[ref.id].kind != "state":
+        return ref.problem(f"'{ref.id}' is a {table[ref.id].kind}, not a state",
+                           "a country names an actor of kind 'state'")
+    if getattr(table[ref.id], "draft", False) and not drafts_allowed:
+        return ref.problem(f"{ref.kind} '{ref.id}' is a draft",
+                           "publish it by removing 'draft: true', or build with --drafts")
+    return None
 
 
 def _index(records) -> dict:

@@ -81,7 +81,7 @@ def _entry(path: Path, kind: str, content_dir: Path, config, old: FileEntry | No
     problems: list[Problem] = []
     doc = load_file(path, kind, content_dir, problems)
     if doc is None:
-        return FileEntry(stat.st_size, stat.st_mtime_ns, data_digest, DocResult(kind, None, (), tuple(problems)))
+        return FileEntry(stat.st_size, stat.st_mtime_ns, data_digest, DocResult(kind, None, None, tuple(problems)))
     result = validate_doc(doc, config)
     if problems:  # problems found while parsing, such as a key given twice
         result = DocResult(kind, None, result.refs, tuple(problems) + result.problems)

@@ -133,3 +133,20 @@ def test_a_country_must_be_a_state(tmp_path, monkeypatch):
                            monkeypatch)
     assert problems == ["content/actors/officer.yaml:3:10: error: country: 'south-staff' is a military, not a state "
                         "(a country names an actor of kind 'state')"]
+
+
+def test_each_place_of_a_wrong_reference_is_reported(tmp_path, monkeypatch):
+    """Files whose targets are all fine are passed as sets; one that is not has each of its references checked."""
+    body = "See [one](actor:nobody), [two](actor:northland) and [three](actor:nobody).\n"
+    problems = problems_of(tmp_path, {"content/launches/2030-04-10-second.md": launch("2030-04-10") + body},
+                           monkeypatch)
+    assert problems == [f"content/launches/2030-04-10-second.md:6:{col}: error: body: unknown actor 'nobody'"
+                        for col in (11, 61)]
+
+
+def test_a_draft_may_link_to_a_draft(tmp_path, monkeypatch):
+    files = {
+        "content/launches/2030-06-01-draft.md": launch("2030-06-01", "draft: true\n"),
+        "content/launches/2030-06-02-draft.md": launch("2030-06-02", "draft: true\n") + "See [it](launch:2030-06-01-draft).\n",
+    }
+    assert "2030-06-01-draft" not in site_of(tmp_path, files, monkeypatch).launch_by_id

@@ -82,7 +82,7 @@ flight_time_min:
 def test_references_are_collected_for_link_with_their_places(tmp_path, monkeypatch):
     result = run(tmp_path, launch_file("actors: [{id: northland, role: launcher}]\n",
                                        "See [the first](launch:2030-03-01-first#facts).\n"), monkeypatch)
-    mine = [r for r in result.refs if r.path.endswith("2030-05-01-third.md")]
+    mine = next(refs for refs in result.refs if refs.path.endswith("2030-05-01-third.md")).each()
     assert [(r.kind, r.id, r.line, r.col, r.field) for r in mine] == [
         ("actor", "northland", 4, 15, "actors[0].id"),
         ("launch", "2030-03-01-first", 6, 17, "body"),
@@ -97,7 +97,7 @@ def test_body_links_in_a_yaml_block_point_at_the_file(tmp_path, monkeypatch):
           A made-up state.
           Next to [Northland](actor:northland).
         """}, monkeypatch)
-    ref = next(r for r in result.refs if r.path.endswith("westland.yaml"))
+    ref, = next(refs for refs in result.refs if refs.path.endswith("westland.yaml")).each()
     assert (ref.line, ref.col, ref.field) == (5, 23, "description")
 
 
