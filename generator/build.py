@@ -209,16 +209,24 @@ def read(options: BuildOptions, previous: cache.BuildCache | None, progress: Pro
 
 def page_fingerprints(pages: list[PageSpec], content: ReadResult, renderer: Renderer,
                       options: BuildOptions) -> dict[str, str | None]:
-    """Each page's fingerprint: its template, the records it shows, what it derives; None: always render."""
-    templates = {name: renderer.template_digest(name) for name in {p.template for p in pages}}
+    """Each page's fingerprint: its template, the records it shows, what it derives; None: always render.
+
+    A page whose template shows no body is made of the records without their
+    bodies: editing a body renders the record's own pages again, not the listings.
+    """
+    templates = {name: (renderer.template_digest(name), renderer.shows_bodies(name)) for name in {p.template for p in pages}}
     setup = f"{content.config_digest}\0{options.drafts}"
-    records = {key: f"{key}={value}" for key, value in content.record_digests.items()}  # made once, used by many pages
+    # made once, used by many pages
+    whole = {key: f"{key}={value}" for key, value in content.record_digests.items()}
+    heads = {key: f"{key}~{value}" for key, value in content.head_digests.items()}
     fingerprints: dict[str, str | None] = {}
     for page in pages:
         if page.depends_on is None:
             fingerprints[page.path] = None
             continue
-        inputs = [setup, templates[page.template], page.title, repr(page.derived)]
+        template_digest, shows_bodies = templates[page.template]
+        records = whole if shows_bodies else heads
+        inputs = [setup, template_digest, page.title, repr(page.derived)]
         inputs += [records.get(key) or f"{key}=" for key in sorted(page.depends_on)]
         fingerprints[page.path] = cache.digest("\0".join(inputs).encode())
     return fingerprints

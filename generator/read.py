@@ -14,8 +14,8 @@ from pathlib import Path
 from . import parallel
 from .cache import BuildCache, FileEntry, digest
 from .errors import Problem, Progress, no_progress
-from .load import content_files, file_id, load_file, load_site_file
-from .validate import DocResult, Validated, collect, validate_doc, validate_site
+from .load import RawDoc, content_files, file_id, load_file, load_site_file
+from .validate import DocResult, Validated, body_origin, collect, validate_doc, validate_site
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,7 @@ class ReadResult:
     files: dict[str, FileEntry]  # content path -> entry, for the next build's cache
     config_digest: str
     record_digests: dict[str, str]  # "kind:id" -> digest of the record's file
+    head_digests: dict[str, str]  # "kind:id" -> digest of the record without its body
     read_at_ns: int
 
 
@@ -59,8 +60,11 @@ def read_content(content_dir: Path, base_url: str | None, previous: BuildCache |
         entries[str(path)] = entry
     bar.close()
     results = [entry.result for entry in entries.values()]
-    record_digests = {f"{e.result.kind}:{file_id(p)}": e.digest for p, e in entries.items()}
-    return ReadResult(collect(config, results, problems), entries, config_digest, record_digests, started_ns)
+    keys = {p: f"{e.result.kind}:{file_id(p)}" for p, e in entries.items()}
+    record_digests = {keys[p]: e.digest for p, e in entries.items()}
+    head_digests = {keys[p]: e.head for p, e in entries.items()}
+    return ReadResult(collect(config, results, problems), entries, config_digest, record_digests, head_digests,
+                      started_ns)
 
 
 def _unchanged(path: str, old: FileEntry | None, trusted_before: int) -> FileEntry | None:
@@ -77,12 +81,21 @@ def _entry(path: Path, kind: str, content_dir: Path, config, old: FileEntry | No
     stat = path.stat()
     data_digest = digest(path.read_bytes())
     if old and old.digest == data_digest:
-        return FileEntry(stat.st_size, stat.st_mtime_ns, data_digest, old.result, old.pickled)
+        return FileEntry(stat.st_size, stat.st_mtime_ns, data_digest, old.head, old.result, old.pickled)
     problems: list[Problem] = []
     doc = load_file(path, kind, content_dir, problems)
     if doc is None:
-        return FileEntry(stat.st_size, stat.st_mtime_ns, data_digest, DocResult(kind, None, None, tuple(problems)))
+        result = DocResult(kind, None, None, tuple(problems))
+        return FileEntry(stat.st_size, stat.st_mtime_ns, data_digest, data_digest, result)
     result = validate_doc(doc, config)
     if problems:  # problems found while parsing, such as a key given twice
         result = DocResult(kind, None, result.refs, tuple(problems) + result.problems)
-    return FileEntry(stat.st_size, stat.st_mtime_ns, data_digest, result)
+    head = head_digest(doc) if result.record else data_digest
+    return FileEntry(stat.st_size, stat.st_mtime_ns, data_digest, head, result)
+
+
+def head_digest(doc: RawDoc) -> str:
+    """A digest of what a file says besides its body: the record without its body is made of that alone."""
+    body_key, _ = body_origin(doc)
+    fields = {key: value for key, value in doc.data.items() if key != body_key}
+    return digest(f"{doc.shown}\0{fields!r}".encode())

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import posixpath
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -30,6 +31,16 @@ MONTHS = ("January", "February", "March", "April", "May", "June", "July",
 
 # Templates that helpers such as feed_entry() render, which any template may use.
 HELPER_TEMPLATES = ("_feed_entry.xml",)
+# What a template names to show a record's body: the attribute, and the helpers that render one.
+BODY_NAMES = frozenset({"body", "feed_entry"})
+NAMING_NODES = ((jinja2.nodes.Name, "name"), (jinja2.nodes.Getattr, "attr"), (jinja2.nodes.Const, "value"))
+
+
+@dataclass(frozen=True)
+class TemplateSource:
+    source: str
+    references: tuple[str, ...]  # the templates it extends, includes or imports by name
+    shows_bodies: bool
 
 
 def render_pages(renderer: "Renderer", pages: list[routes.PageSpec],
@@ -63,7 +74,7 @@ class Renderer:
         self.shown_twice = shown_twice
         self._bodies: dict[tuple, str] = {}  # memo for body(), of the records shown twice
         self._entries: dict[tuple, Markup] = {}  # memo for feed_entry()
-        self._sources: dict[str, tuple[str, tuple[str, ...]]] = {}  # memo for template_digest()
+        self._sources: dict[str, TemplateSource] = {}  # memo for _template()
         self.env = jinja2.Environment(
             loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(d)) for d in template_dirs]),
             autoescape=True,
@@ -84,26 +95,40 @@ class Renderer:
 
     def template_digest(self, name: str) -> str:
         """A digest of a template's source and of every template it extends, includes or imports."""
-        seen, todo, parts = set(), [name, *HELPER_TEMPLATES], []
-        while todo:
-            current = todo.pop()
-            if current in seen:
-                continue
-            seen.add(current)
-            source, references = self._template_source(current)
-            parts.append(f"{current}\0{source}")
-            todo.extend(references)
+        parts = [f"{current}\0{self._template(current).source}" for current in self._closure(name, *HELPER_TEMPLATES)]
         return digest("\0".join(sorted(parts)).encode())
 
-    def _template_source(self, name: str) -> tuple[str, tuple[str, ...]]:
-        """A template's source and the templates it names, parsed once per build."""
+    def shows_bodies(self, name: str) -> bool:
+        """Whether a template may show a record's body (and so depends on more than the rest of the record).
+
+        True when it or a template it uses names a body (the attribute, the `body()`
+        or `feed_entry()` helper, or the string), or includes a template named at render time.
+        """
+        return any(self._template(current).shows_bodies for current in self._closure(name))
+
+    def _closure(self, *names: str) -> set[str]:
+        """The templates named and every template they extend, include or import."""
+        seen, todo = set(), list(names)
+        while todo:
+            current = todo.pop()
+            if current not in seen:
+                seen.add(current)
+                todo.extend(self._template(current).references)
+        return seen
+
+    def _template(self, name: str) -> TemplateSource:
+        """A template's source and what it uses, parsed once per build."""
         if name not in self._sources:
             try:
                 source, filename, _ = self.env.loader.get_source(self.env, name)
             except jinja2.TemplateNotFound:
                 source, filename = "", None  # rendering reports the missing template properly
             parsed = self.env.parse(source, name, filename)  # named, so a syntax error shows where
-            self._sources[name] = (source, tuple(t for t in jinja2.meta.find_referenced_templates(parsed) if t))
+            references = tuple(jinja2.meta.find_referenced_templates(parsed))
+            names = {getattr(node, attribute) for node_type, attribute in NAMING_NODES
+                     for node in parsed.find_all(node_type)}
+            shows_bodies = None in references or not names.isdisjoint(BODY_NAMES)
+            self._sources[name] = TemplateSource(source, tuple(t for t in references if t), shows_bodies)
         return self._sources[name]
 
     def render(self, page: routes.PageSpec) -> bytes:

@@ -84,6 +84,7 @@ def apply(project: Path, operation: str, n: int) -> None:
         templates = project / "templates"
         templates.mkdir(exist_ok=True)
         (templates / "redirect.html").write_text("moved {{ page.title }}\n")
+        (templates / "launches.html").write_text("{% for v in site.launches %}{{ body(v.launch) }}{% endfor %}\n")
         source = Path(__file__).resolve().parents[1] / "templates" / "year.html"
         (templates / "year.html").write_text(source.read_text().replace("recorded in", f"recorded ({n}) in"))
 
@@ -148,6 +149,23 @@ def test_one_edit_rerenders_only_what_shows_it(site_dir):
     assert "sitemap.xml" not in rendered  # no page's path or date changed
     changed = {p.relative_to(site).as_posix() for p, mtime in before.items() if p.stat().st_mtime_ns != mtime}
     assert changed == {"launches/2030-04-10-second/index.html"}  # the only page whose bytes changed
+
+
+def test_a_body_edit_renders_the_listings_again_only_if_their_templates_show_bodies(site_dir):
+    options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
+    build(options)
+    path = site_dir / "content/launches/2030-04-10-second.md"
+    path.write_text(path.read_text().replace("Another one.", "Another one, edited."))
+    rendered = set(build(options).files)
+    assert {"launches/2030-04-10-second/index.html", "feed.xml", "actors/northland/index.html"} <= rendered
+    assert not {"index.html", "launches/index.html", "launches/2030/index.html", "actors/index.html"} & rendered
+    # A site's own listing that shows bodies is made of them.
+    write_tree(site_dir, {"templates/launches.html": "{% for v in site.launches %}{{ body(v.launch) }}{% endfor %}\n"})
+    build(options)
+    path.write_text(path.read_text().replace("Another one, edited.", "Another one, edited twice."))
+    report = build(options)
+    assert b"edited twice" in report.files["launches/index.html"]
+    assert "index.html" not in report.files
 
 
 @pytest.mark.parametrize("kept", ["file", "memory"])

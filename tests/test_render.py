@@ -247,3 +247,29 @@ def test_each_body_is_converted_once_per_build(tmp_path, monkeypatch):
     assert b"fired a rocket." in files["feed.xml"] and b"fired a rocket." in files[FIRST]
     assert b"Another one." in files["actors/northland/feed.xml"]  # shown in two feeds and on its page
     assert len(converted) == len(set(converted)) == 3  # both launches' bodies and the source's, once each
+
+
+@pytest.mark.parametrize("source, shows", [
+    ("{% for v in site.launches %}{{ v.launch.title }}{% endfor %}", False),
+    ("{{ launch.body.text }}", True),
+    ("{{ body(launch) }}", True),
+    ("{{ launch['body'] }}", True),
+    ("{{ launch | attr('body') }}", True),
+    ("{{ feed_entry(entry) }}", True),  # a feed entry shows its launch's body
+    ("{% import '_mine.html' as mine %}{{ mine.show(launch) }}", True),  # the macro does
+    ("{% include name %}", True),  # chosen while rendering: may be anything
+    ("<body>{{ page.title }}</body>", False),  # the word in the markup is no use of a body
+])
+def test_a_template_is_known_to_show_bodies_or_not(tmp_path, monkeypatch, source, shows):
+    """Pages whose templates show no body do not depend on bodies (see build.page_fingerprints)."""
+    write_tree(tmp_path, {"templates/page.html": source, "templates/_mine.html":
+                          "{% macro show(record) %}{{ record.body.text }}{% endmacro %}"})
+    renderer = render.Renderer(None, [tmp_path / "templates", render.default_templates_dir()])
+    assert renderer.shows_bodies("page.html") is shows
+
+
+def test_the_shipped_listings_show_no_bodies_and_the_record_pages_do():
+    renderer = render.Renderer(None, [render.default_templates_dir()])
+    shows = {name for name in ("home.html", "launches.html", "year.html", "actors.html", "sources.html",
+                               "launch.html", "actor.html", "source.html", "feed.xml") if renderer.shows_bodies(name)}
+    assert shows == {"launch.html", "actor.html", "source.html", "feed.xml"}
