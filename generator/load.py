@@ -7,6 +7,7 @@ text, which validation needs to point editors at the exact spot.
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -110,7 +111,7 @@ def load_content(content_dir: Path) -> Loaded:
     docs, unreadable = [], []
     for path, kind in files:
         found: list[Problem] = []
-        doc = load_file(path, kind, content_dir, found)
+        doc = load_file(Path(path), kind, content_dir, found)
         if doc is None:
             unreadable.append(Unreadable(kind, tuple(found)))
         else:
@@ -130,13 +131,14 @@ def load_site_file(content_dir: Path, problems: list[Problem]) -> RawDoc | None:
     return None
 
 
+@functools.cache  # asked for every record of every build: 0.04 s per 15,000 paths
 def file_id(path: str) -> str:
     """A record's id, from its file's path: the name without its suffix (os.path, not a pathlib object per file)."""
     return os.path.splitext(os.path.basename(path))[0]
 
 
-def content_files(content_dir: Path) -> tuple[list[tuple[Path, str]], list[Problem]]:
-    """Every record file with its kind, in a stable order; stray files are problems."""
+def content_files(content_dir: Path) -> tuple[list[tuple[str, str]], list[Problem]]:
+    """Every record file (its path as a string) with its kind, in a stable order; stray files are problems."""
     files, problems = [], []
     for folder, kind in KINDS.items():
         try:  # scandir, names sorted as strings: globbing, sorting Paths and a stat each cost ~0.15 s at 15,000 files
@@ -146,13 +148,12 @@ def content_files(content_dir: Path) -> tuple[list[tuple[Path, str]], list[Probl
         for entry in entries:
             if entry.name.startswith(".") or entry.is_dir():
                 continue
-            path = Path(entry.path)
-            if path.suffix not in SUFFIXES:
-                shown = display_path(path, content_dir)
+            if os.path.splitext(entry.name)[1] not in SUFFIXES:
+                shown = display_path(Path(entry.path), content_dir)
                 problems.append(Problem(shown, 1, 1, "", f"unexpected file in {folder}/",
                                         "records are .md or .yaml files; move or rename it"))
                 continue
-            files.append((path, kind))
+            files.append((entry.path, kind))
     return files, problems
 
 

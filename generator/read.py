@@ -49,15 +49,14 @@ def read_content(content_dir: Path, base_url: str | None, previous: BuildCache |
     bar = progress("Reading", len(paths))
     changed = []
     for path, kind in paths:
-        key = str(path)
-        entries[key] = _unchanged(key, reusable.get(key), trusted_before)
-        if entries[key] is None:
+        entries[path] = _unchanged(path, reusable.get(path), trusted_before)
+        if entries[path] is None:
             changed.append((path, kind))
         else:
             bar.update(1)
-    read_one = lambda item: _entry(*item, content_dir, config, reusable.get(str(item[0])))  # noqa: E731
+    read_one = lambda item: _entry(Path(item[0]), item[1], content_dir, config, reusable.get(item[0]))  # noqa: E731
     for (path, _), entry in zip(changed, parallel.map_all(read_one, changed, bar)):
-        entries[str(path)] = entry
+        entries[path] = entry
     bar.close()
     results = [entry.result for entry in entries.values()]
     keys = {p: f"{e.result.kind}:{file_id(p)}" for p, e in entries.items()}
