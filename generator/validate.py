@@ -63,7 +63,7 @@ class FileRefs:
     `link` checks the set of targets; the places are kept pickled and made into
     `Ref`s only where a target is wrong. A `Ref` object for each of the 209,000
     references at 10,000 launches took a third of loading the build cache (0.33
-    of 0.94 s), and as tuples they still took 0.13 s and some 30 MB.
+    of 0.94 s); as tuples they still took 49 MB, against 11.5 MB pickled.
     """
 
     path: str
