@@ -214,10 +214,10 @@ def page_fingerprints(pages: list[PageSpec], content: ReadResult, renderer: Rend
     A page whose template shows no body is made of the records without their
     bodies: editing a body renders the record's own pages again, not the listings.
     """
-    templates = {name: (renderer.template_digest(name), renderer.shows_bodies(name)) for name in {p.template for p in pages}}
+    names = {page.template for page in pages}
+    templates = {name: (renderer.template_digest(name), renderer.shows_bodies(name)) for name in names}
     setup = f"{content.config_digest}\0{options.drafts}"
-    # made once, used by many pages
-    whole = {key: f"{key}={value}" for key, value in content.record_digests.items()}
+    whole = {key: f"{key}={value}" for key, value in content.record_digests.items()}  # made once, used by many pages
     heads = {key: f"{key}~{value}" for key, value in content.head_digests.items()}
     fingerprints: dict[str, str | None] = {}
     for page in pages:

@@ -58,9 +58,17 @@ def inspect_template(source: str, name: str, filename: str | None) -> TemplateSo
     """
     parsed = _parser.parse(source, name, filename)  # named, so a syntax error shows where
     references = tuple(jinja2.meta.find_referenced_templates(parsed))
-    names = {getattr(node, attribute) for node_type, attribute in NAMING_NODES for node in parsed.find_all(node_type)}
-    shows_bodies = None in references or not names.isdisjoint(BODY_NAMES)
+    shows_bodies = None in references or not BODY_NAMES.isdisjoint(_names(parsed))
     return TemplateSource(source, tuple(t for t in references if t), shows_bodies)
+
+
+def _names(parsed: jinja2.nodes.Template) -> Iterator[str]:
+    """Every variable name, attribute name and string constant in a parsed template."""
+    for node_type, attribute in NAMING_NODES:
+        for node in parsed.find_all(node_type):
+            value = getattr(node, attribute)
+            if isinstance(value, str):
+                yield value
 
 
 def render_pages(renderer: "Renderer", pages: list[routes.PageSpec],

@@ -259,6 +259,7 @@ def test_each_body_is_converted_once_per_build(tmp_path, monkeypatch):
     ("{% import '_mine.html' as mine %}{{ mine.show(launch) }}", True),  # the macro does
     ("{% include name %}", True),  # chosen while rendering: may be anything
     ("<body>{{ page.title }}</body>", False),  # the word in the markup is no use of a body
+    ("{{ page.title ~ 42 }}{{ 1.5 }}", False),  # constants that are not strings are no names
 ])
 def test_a_template_is_known_to_show_bodies_or_not(tmp_path, monkeypatch, source, shows):
     """Pages whose templates show no body do not depend on bodies (see build.page_fingerprints)."""
