@@ -400,6 +400,7 @@ def serve(options: ServeOptions) -> int:
         # large site is a long wait; with the default handler Ctrl-C interrupts at once.
         loop = asyncio.new_event_loop()
         poller = None
+        sys.unraisablehook = interrupt_again
         try:
             poller = loop.run_until_complete(start(options, Preview(build_options)))
             if not poller:
@@ -411,9 +412,22 @@ def serve(options: ServeOptions) -> int:
             say("Stopped.")
             return 0
         finally:
+            sys.unraisablehook = sys.__unraisablehook__
             if poller:
                 poller.stop()
             close(loop)
+
+
+def interrupt_again(unraisable) -> None:
+    """Send Ctrl-C again when it landed where Python ignores exceptions.
+
+    A Ctrl-C that arrives while a weak reference's callback runs (during garbage
+    collection) is printed as ignored and would leave the server running.
+    """
+    if issubclass(unraisable.exc_type, KeyboardInterrupt):
+        os.kill(os.getpid(), signal.SIGINT)
+    else:
+        sys.__unraisablehook__(unraisable)
 
 
 def close(loop: asyncio.AbstractEventLoop) -> None:

@@ -8,9 +8,11 @@ from __future__ import annotations
 import asyncio
 import html
 import os
+import signal
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from tornado.httpclient import AsyncHTTPClient
@@ -397,3 +399,16 @@ def test_usage_errors_stop_before_serving(site_dir, monkeypatch, capsys, argv, m
     monkeypatch.chdir(site_dir)
     assert main(["serve", *argv]) == 2
     assert capsys.readouterr().err.splitlines() == [message]
+
+
+def test_a_ctrl_c_that_python_would_ignore_is_sent_again(monkeypatch):
+    """Ctrl-C inside a weakref callback is 'ignored' by Python; serve sends it again so that it stops."""
+    sent, printed = [], []
+    monkeypatch.setattr(serve.os, "kill", lambda pid, signum: sent.append((pid, signum)))
+    monkeypatch.setattr(serve.sys, "__unraisablehook__", printed.append)
+    interrupted = SimpleNamespace(exc_type=KeyboardInterrupt)
+    serve.interrupt_again(interrupted)
+    assert sent == [(os.getpid(), signal.SIGINT)] and printed == []
+    other = SimpleNamespace(exc_type=ValueError)
+    serve.interrupt_again(other)
+    assert printed == [other] and len(sent) == 1
