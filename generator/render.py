@@ -54,7 +54,7 @@ _parser = jinja2.Environment(**SYNTAX)
 def inspect_template(source: str, name: str, filename: str | None) -> TemplateSource:
     """What a template extends, includes or imports, and whether it shows bodies.
 
-    Kept across builds: parsing took 0.15 s of each rebuild in `digest serve`.
+    Kept across builds: parsing took 0.15 s of a `digest serve` rebuild at 10,000 launches (under cProfile).
     """
     parsed = _parser.parse(source, name, filename)  # named, so a syntax error shows where
     references = tuple(jinja2.meta.find_referenced_templates(parsed))
