@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from . import routes
 from .link import LaunchView, Site
-from .model import record
+from .model import record, record_key
 from .routes import PageSpec
 
 EPOCH = dt.date(1970, 1, 1)  # the date of a site with no dated content at all
@@ -30,7 +30,6 @@ class FeedEntry:
     id: str  # a tag: URI that stays the same whatever else changes
     published: str  # RFC 3339
     updated: str
-    inputs: frozenset[str]  # the records the entry shows, as PageSpec.depends_on names them
 
 
 @record
@@ -48,10 +47,9 @@ def plan(site: Site, pages: list[PageSpec]) -> list[PageSpec]:
     rank = {launch_id: n for n, launch_id in enumerate(sorted(moments, key=lambda i: (moments[i], i)))}
     # A launch is in up to one feed per actor, and its entry is the same in all of them.
     shows = {page.path: page.depends_on for page in pages}  # an entry shows what its launch's page shows
-    entry_of = functools.cache(lambda launch_id: feed_entry(site, site.launch_by_id[launch_id], moments[launch_id],
-                                                            shows[routes.path_of("launch", launch_id)]))
-    extra = [feed_page(site, None, latest, rank, entry_of)]
-    extra += [feed_page(site, actor_id, latest, rank, entry_of) for actor_id in site.actors]
+    entry_of = functools.cache(lambda launch_id: feed_entry(site, site.launch_by_id[launch_id], moments[launch_id]))
+    extra = [feed_page(site, None, latest, rank, entry_of, shows)]
+    extra += [feed_page(site, actor_id, latest, rank, entry_of, shows) for actor_id in site.actors]
     extra += sitemap_pages(sitemap_entries(pages, latest, newest))
     extra.append(PageSpec(routes.ROBOTS, "robots.txt", "robots.txt", depends_on=frozenset()))
     return extra
@@ -75,7 +73,7 @@ def sitemap_page(path: str, template: str, entries: list[SitemapEntry]) -> PageS
 
 
 def feed_page(site: Site, actor_id: str | None, latest: dt.date, rank: dict[str, int],
-              entry_of: Callable[[str], FeedEntry]) -> PageSpec:
+              entry_of: Callable[[str], FeedEntry], shows: dict[str, frozenset[str] | None]) -> PageSpec:
     """One Atom feed: the site's newest launches, or those naming one actor, newest first."""
     if actor_id is None:
         views, title = site.launches, site.config.title
@@ -88,8 +86,8 @@ def feed_page(site: Site, actor_id: str | None, latest: dt.date, rank: dict[str,
     updated = max((e.updated for e in entries), default=None) or _rfc3339(_midnight(latest, "UTC"))
     page = routes.path_of("actor", actor_id) if actor_id else "index.html"
     # What the entries show is what their launch pages show; incremental builds reuse an unchanged feed.
-    inputs = frozenset().union(*(e.inputs for e in entries))
-    inputs |= {f"actor:{actor_id}"} if actor_id else set()
+    inputs = frozenset().union(*(shows[routes.path_of("launch", launch_id)] for launch_id in newest))
+    inputs |= {record_key("actor", actor_id)} if actor_id else set()
     return PageSpec(routes.feed_path(actor_id), "feed.xml", title,
                     {"entries": entries, "updated": updated, "alternate": page, "actor_id": actor_id},
                     depends_on=inputs, derived=(updated, tuple((e.id, e.published, e.updated) for e in entries)),
@@ -102,11 +100,10 @@ def bodies_in_feeds(pages: list[PageSpec]) -> frozenset[tuple[str, str]]:
                      for entry in page.context["entries"])
 
 
-def feed_entry(site: Site, view: LaunchView, moment: dt.datetime, inputs: frozenset[str]) -> FeedEntry:
+def feed_entry(site: Site, view: LaunchView, moment: dt.datetime) -> FeedEntry:
     launch = view.launch
     changed = max([moment] + [_midnight(d, launch.timezone) for d in launch_dates(site, view) if d > launch.date])
-    return FeedEntry(view, tag_uri(site, "launch", launch.id, launch.date), _rfc3339(moment), _rfc3339(changed),
-                     inputs)
+    return FeedEntry(view, tag_uri(site, "launch", launch.id, launch.date), _rfc3339(moment), _rfc3339(changed))
 
 
 def tag_uri(site: Site, kind: str, ident: str, minted: dt.date) -> str:
@@ -149,13 +146,13 @@ def record_dates(site: Site, key: str) -> list[dt.date]:
 
 def launch_dates(site: Site, view: LaunchView) -> list[dt.date]:
     """A launch's own dates and those of the sources it cites."""
-    keys = [f"launch:{view.launch.id}"] + [f"source:{s}" for s in view.launch.sources]
+    keys = [record_key("launch", view.launch.id)] + [record_key("source", s) for s in view.launch.sources]
     return [d for key in keys for d in record_dates(site, key)]
 
 
 def newest_dates(site: Site) -> dict[str, dt.date]:
     """Each launch's and source's newest date, by 'launch:id' and 'source:id'."""
-    keys = [f"launch:{i}" for i in site.launch_by_id] + [f"source:{i}" for i in site.sources]
+    keys = [record_key("launch", i) for i in site.launch_by_id] + [record_key("source", i) for i in site.sources]
     return {key: max(record_dates(site, key)) for key in keys}
 
 

@@ -15,6 +15,7 @@ from . import parallel
 from .cache import BuildCache, FileEntry, digest
 from .errors import Problem, Progress, no_progress
 from .load import RawDoc, content_files, file_id, load_file, load_site_file
+from .model import record_key
 from .validate import DocResult, Validated, body_origin, collect, validate_doc, validate_site
 
 
@@ -59,7 +60,7 @@ def read_content(content_dir: Path, base_url: str | None, previous: BuildCache |
         entries[path] = entry
     bar.close()
     results = [entry.result for entry in entries.values()]
-    keys = {p: f"{e.result.kind}:{file_id(p)}" for p, e in entries.items()}
+    keys = {p: record_key(e.result.kind, file_id(p)) for p, e in entries.items()}
     record_digests = {keys[p]: e.digest for p, e in entries.items()}
     head_digests = {keys[p]: e.head for p, e in entries.items()}
     return ReadResult(collect(config, results, problems), entries, config_digest, record_digests, head_digests,

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .link import LaunchView, Site
+from .model import record_key
 
 
 @dataclass(frozen=True)
@@ -71,9 +72,9 @@ def plan(site: Site) -> list[PageSpec]:
     """Every page of the site, in a stable order."""
     # A source is cited by many launches, and its keys are the same each time.
     source_keys = functools.cache(functools.partial(_source_and_names, site))
-    all_launches = frozenset(f"launch:{view.launch.id}" for view in site.launches)
-    all_actors = frozenset(f"actor:{actor_id}" for actor_id in site.actors)
-    all_sources = frozenset(f"source:{source_id}" for source_id in site.sources)
+    all_launches = frozenset(record_key("launch", view.launch.id) for view in site.launches)
+    all_actors = frozenset(record_key("actor", actor_id) for actor_id in site.actors)
+    all_sources = frozenset(record_key("source", source_id) for source_id in site.sources)
     pages = [
         PageSpec("index.html", "home.html", site.config.title, depends_on=all_launches | all_actors | all_sources),
         PageSpec("launches/index.html", "launches.html", "All launches", depends_on=all_launches),
@@ -85,7 +86,7 @@ def plan(site: Site) -> list[PageSpec]:
     years = tuple(site.years)
     for year, launches in site.years.items():
         pages.append(PageSpec(year_path(year), "year.html", f"Launches in {year}", {"year": year, "launches": launches},
-                              frozenset(f"launch:{v.launch.id}" for v in launches), derived=years))
+                              frozenset(record_key("launch", v.launch.id) for v in launches), derived=years))
     for view in site.launches:
         launch = view.launch
         pages.append(PageSpec(path_of("launch", launch.id), "launch.html", launch.title,
@@ -93,7 +94,7 @@ def plan(site: Site) -> list[PageSpec]:
                               derived=(view.number_in_year, view.days_since_previous)))
         for alias in launch.aliases:
             pages.append(PageSpec(alias + "index.html", "redirect.html", launch.title,
-                                  {"target": path_of("launch", launch.id)}, frozenset({f"launch:{launch.id}"}),
+                                  {"target": path_of("launch", launch.id)}, frozenset({record_key("launch", launch.id)}),
                                   origin=launch.path))
     for actor in site.actors.values():
         pages.append(PageSpec(path_of("actor", actor.id), "actor.html", actor.name, {"actor": actor},
@@ -110,16 +111,16 @@ SourceKeys = Callable[[str], frozenset[str]]  # source id -> the keys of what sh
 def _source_and_names(site: Site, source_id: str) -> frozenset[str]:
     """A source, and the actors whose names its citation and quotes show."""
     source = site.sources.get(source_id)
-    names = {f"actor:{a}" for a in source.contributors} | {f"actor:{q.speaker}" for q in source.quotes} if source else set()
-    return frozenset({f"source:{source_id}"} | names)
+    actor_ids = [*source.contributors, *(q.speaker for q in source.quotes)] if source else []
+    return frozenset({record_key("source", source_id)} | {record_key("actor", a) for a in actor_ids})
 
 
 def launch_inputs(view: LaunchView, source_keys: SourceKeys) -> frozenset[str]:
     launch = view.launch
-    keys = {f"launch:{launch.id}"} | {f"actor:{r.actor}" for r in launch.actors}
-    keys |= {f"launch:{n.id}" for n in (view.previous, view.next) if n}
+    keys = {record_key("launch", launch.id)} | {record_key("actor", r.actor) for r in launch.actors}
+    keys |= {record_key("launch", n.id) for n in (view.previous, view.next) if n}
     for _, reports in launch.facts:
-        keys |= {f"actor:{f.per}" for f in reports if f.per}
+        keys |= {record_key("actor", f.per) for f in reports if f.per}
         for fact in reports:
             keys |= source_keys(fact.source) if fact.source else set()
     for source_id in launch.sources:
@@ -129,11 +130,11 @@ def launch_inputs(view: LaunchView, source_keys: SourceKeys) -> frozenset[str]:
 
 def actor_inputs(site: Site, actor_id: str, source_keys: SourceKeys) -> frozenset[str]:
     actor = site.actors[actor_id]
-    keys = {f"actor:{actor_id}"} | ({f"actor:{actor.country}"} if actor.country else set())
-    keys |= {f"launch:{view.launch.id}" for _, view in site.launches_of_actor.get(actor_id, ())}
-    keys |= {f"actor:{member.id}" for member in site.members_of.get(actor_id, ())}
+    keys = {record_key("actor", actor_id)} | ({record_key("actor", actor.country)} if actor.country else set())
+    keys |= {record_key("launch", view.launch.id) for _, view in site.launches_of_actor.get(actor_id, ())}
+    keys |= {record_key("actor", member.id) for member in site.members_of.get(actor_id, ())}
     for statement in site.statements_of_actor.get(actor_id, ()):
-        keys.add(f"source:{statement.source.id}")
+        keys.add(record_key("source", statement.source.id))
     for source in site.contributions_of.get(actor_id, ()):
         keys |= source_keys(source.id)
     return frozenset(keys)
@@ -141,5 +142,5 @@ def actor_inputs(site: Site, actor_id: str, source_keys: SourceKeys) -> frozense
 
 def source_inputs(site: Site, source_id: str, source_keys: SourceKeys) -> frozenset[str]:
     keys = set(source_keys(source_id))
-    keys |= {f"launch:{view.launch.id}" for view in site.launches_of_source.get(source_id, ())}
+    keys |= {record_key("launch", view.launch.id) for view in site.launches_of_source.get(source_id, ())}
     return frozenset(keys)
