@@ -212,11 +212,14 @@ def page_fingerprints(pages: list[PageSpec], content: ReadResult, renderer: Rend
                       options: BuildOptions) -> dict[str, str | None]:
     """Each page's fingerprint: its template, the records it shows, what it derives; None: always render.
 
-    A page whose template shows no body is made of the records without their
-    bodies: editing a body renders the record's own pages again, not the listings.
+    A page is made of the records it shows without their bodies, but for those
+    whose bodies it shows: editing a body renders the record's own pages and
+    feeds again, not the listings. Only digest's own templates are known to show
+    just the bodies the page names (PageSpec.bodies); a site's own may show any.
     """
     names = {page.template for page in pages}
-    templates = {name: (renderer.template_digest(name), renderer.shows_bodies(name)) for name in names}
+    templates = {name: (renderer.template_digest(name), renderer.shows_bodies(name), renderer.is_shipped(name))
+                 for name in names}
     setup = f"{content.config_digest}\0{options.drafts}"
     whole = {key: f"{key}={value}" for key, value in content.record_digests.items()}  # made once, used by many pages
     heads = {key: f"{key}~{value}" for key, value in content.head_digests.items()}
@@ -225,10 +228,10 @@ def page_fingerprints(pages: list[PageSpec], content: ReadResult, renderer: Rend
         if page.depends_on is None:
             fingerprints[page.path] = None
             continue
-        template_digest, shows_bodies = templates[page.template]
-        records = whole if shows_bodies else heads
+        template_digest, shows_bodies, shipped = templates[page.template]
+        bodies = () if not shows_bodies else page.bodies if shipped and page.bodies is not None else page.depends_on
         inputs = [setup, template_digest, page.title, repr(page.derived)]
-        inputs += [records.get(key) or f"{key}=" for key in sorted(page.depends_on)]
+        inputs += [(whole if key in bodies else heads).get(key) or f"{key}=" for key in sorted(page.depends_on)]
         fingerprints[page.path] = cache.digest("\0".join(inputs).encode())
     return fingerprints
 
@@ -240,7 +243,7 @@ def without_inputs(pages: list[PageSpec]) -> list[PageSpec]:
     of the memory that rendering every page grows into (measured). Copying
     the pages takes a few hundredths of a second: not worth it for a few pages.
     """
-    return [replace(page, depends_on=None) for page in pages]
+    return [replace(page, depends_on=None, bodies=None) for page in pages]
 
 
 def template_dirs(options: BuildOptions) -> list[Path]:

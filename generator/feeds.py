@@ -90,7 +90,8 @@ def feed_page(site: Site, actor_id: str | None, latest: dt.date, rank: dict[str,
     inputs |= {record_key("actor", actor_id)} if actor_id else set()
     return PageSpec(routes.feed_path(actor_id), "feed.xml", title,
                     {"entries": entries, "updated": updated, "alternate": page, "actor_id": actor_id},
-                    depends_on=inputs, derived=(updated, tuple((e.id, e.published, e.updated) for e in entries)),
+                    depends_on=inputs, bodies=frozenset(record_key("launch", launch_id) for launch_id in newest),
+                    derived=(updated, tuple((e.id, e.published, e.updated) for e in entries)),
                     absolute_links=True)
 
 

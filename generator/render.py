@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import os
 import posixpath
 import re
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ NAMING_NODES = ((jinja2.nodes.Name, "name"), (jinja2.nodes.Getattr, "attr"), (ji
 @dataclass(frozen=True)
 class TemplateSource:
     source: str
+    filename: str | None  # None: not found
     references: tuple[str, ...]  # the templates it extends, includes or imports by name
     shows_bodies: bool
 
@@ -59,7 +61,7 @@ def inspect_template(source: str, name: str, filename: str | None) -> TemplateSo
     parsed = _parser.parse(source, name, filename)  # named, so a syntax error shows where
     references = tuple(jinja2.meta.find_referenced_templates(parsed))
     shows_bodies = None in references or not BODY_NAMES.isdisjoint(_names(parsed))
-    return TemplateSource(source, tuple(t for t in references if t), shows_bodies)
+    return TemplateSource(source, filename, tuple(t for t in references if t), shows_bodies)
 
 
 def _names(parsed: jinja2.nodes.Template) -> Iterator[str]:
@@ -129,6 +131,12 @@ class Renderer:
         or `feed_entry()` helper, or the string), or includes a template named at render time.
         """
         return any(self._template(current).shows_bodies for current in self._closure(name))
+
+    def is_shipped(self, name: str) -> bool:
+        """Whether a template, every template it uses and the helpers' templates are digest's own."""
+        shipped = os.path.join(default_templates_dir(), "")
+        return all((self._template(current).filename or "").startswith(shipped)
+                   for current in self._closure(name, *HELPER_TEMPLATES))
 
     def _closure(self, *names: str) -> set[str]:
         """The templates named and every template they extend, include or import."""

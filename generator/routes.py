@@ -26,6 +26,9 @@ class PageSpec:
     # "kind:id", and the derived values it prints. None: it may show anything,
     # so it is rendered every time.
     depends_on: frozenset[str] | None = None
+    # Whose bodies the page shows, when its template is digest's own; None: those of
+    # any record it shows. Editing another record's body leaves the page as it is.
+    bodies: frozenset[str] | None = None
     derived: tuple = ()
     absolute_links: bool = False  # for pages a host serves at any URL (404)
     origin: str = ""  # the content file a page comes from, for errors about it
@@ -91,6 +94,7 @@ def plan(site: Site) -> list[PageSpec]:
         launch = view.launch
         pages.append(PageSpec(path_of("launch", launch.id), "launch.html", launch.title,
                               {"view": view, "launch": launch}, launch_inputs(view, source_keys),
+                              bodies=frozenset({record_key("launch", launch.id)}),
                               derived=(view.number_in_year, view.days_since_previous)))
         for alias in launch.aliases:
             pages.append(PageSpec(alias + "index.html", "redirect.html", launch.title,
@@ -98,10 +102,12 @@ def plan(site: Site) -> list[PageSpec]:
                                   origin=launch.path))
     for actor in site.actors.values():
         pages.append(PageSpec(path_of("actor", actor.id), "actor.html", actor.name, {"actor": actor},
-                              actor_inputs(site, actor.id, source_keys)))
+                              actor_inputs(site, actor.id, source_keys),
+                              bodies=frozenset({record_key("actor", actor.id)})))
     for source in site.sources.values():
         pages.append(PageSpec(path_of("source", source.id), "source.html", source.title, {"source": source},
-                              source_inputs(site, source.id, source_keys)))
+                              source_inputs(site, source.id, source_keys),
+                              bodies=frozenset({record_key("source", source.id)})))
     return pages
 
 

@@ -85,6 +85,8 @@ def apply(project: Path, operation: str, n: int) -> None:
         templates.mkdir(exist_ok=True)
         (templates / "redirect.html").write_text("moved {{ page.title }}\n")
         (templates / "launches.html").write_text("{% for v in site.launches %}{{ body(v.launch) }}{% endfor %}\n")
+        (templates / "actor.html").write_text(
+            "{% for role, v in site.launches_of_actor.get(actor.id, ()) %}{{ body(v.launch) }}{% endfor %}\n")
         source = Path(__file__).resolve().parents[1] / "templates" / "year.html"
         (templates / "year.html").write_text(source.read_text().replace("recorded in", f"recorded ({n}) in"))
 
@@ -144,7 +146,7 @@ def test_one_edit_rerenders_only_what_shows_it(site_dir):
     report = build(options)
     rendered = set(report.files)
     assert "launches/2030-04-10-second/index.html" in rendered
-    assert "launches/2030-03-01-first/index.html" in rendered  # its "next launch" neighbour
+    assert "launches/2030-03-01-first/index.html" not in rendered  # its neighbour shows its title, not its body
     assert "sources/2030-03-01-daily-example/index.html" not in rendered  # does not cite it
     assert "sitemap.xml" not in rendered  # no page's path or date changed
     changed = {p.relative_to(site).as_posix() for p, mtime in before.items() if p.stat().st_mtime_ns != mtime}
@@ -157,14 +159,20 @@ def test_a_body_edit_renders_the_listings_again_only_if_their_templates_show_bod
     path = site_dir / "content/launches/2030-04-10-second.md"
     path.write_text(path.read_text().replace("Another one.", "Another one, edited."))
     rendered = set(build(options).files)
-    assert {"launches/2030-04-10-second/index.html", "feed.xml", "actors/northland/index.html"} <= rendered
+    assert {"launches/2030-04-10-second/index.html", "feed.xml", "actors/northland/feed.xml"} <= rendered
     assert not {"index.html", "launches/index.html", "launches/2030/index.html", "actors/index.html"} & rendered
-    # A site's own listing that shows bodies is made of them.
-    write_tree(site_dir, {"templates/launches.html": "{% for v in site.launches %}{{ body(v.launch) }}{% endfor %}\n"})
+    # Digest's own actor and launch pages show only their own record's body.
+    assert not {"actors/northland/index.html", "launches/2030-03-01-first/index.html"} & rendered
+    # A site's own templates that show bodies are made of them.
+    write_tree(site_dir, {
+        "templates/launches.html": "{% for v in site.launches %}{{ body(v.launch) }}{% endfor %}\n",
+        "templates/actor.html": "{% for role, v in site.launches_of_actor.get(actor.id, ()) %}{{ body(v.launch) }}"
+                                "{% endfor %}\n"})
     build(options)
     path.write_text(path.read_text().replace("Another one, edited.", "Another one, edited twice."))
     report = build(options)
     assert b"edited twice" in report.files["launches/index.html"]
+    assert b"edited twice" in report.files["actors/northland/index.html"]
     assert "index.html" not in report.files
 
 
@@ -305,8 +313,12 @@ def test_one_edit_exports_again_only_the_rows_of_records_whose_pages_changed(sit
     path = site_dir / "content/launches/2030-08-01-later.md"
     path.write_text(path.read_text().replace("Text.", "Text, edited."))
     build(options)
-    # Its neighbour's page names it, so that row is made again too (it comes out the same); so is
-    # the row of the actor whose page lists it. No source cites it.
+    # Only its own row is made again: its neighbour's page and its actor's page show its title, not its body.
+    assert [getattr(made, "id", made) for made in exported] == ["2030-08-01-later"]
+    exported.clear()
+    path.write_text(path.read_text().replace("title: Later", "title: Retitled"))
+    build(options)
+    # A new title is on those pages too, so their rows are made again (they come out the same). No source cites it.
     assert [getattr(made, "id", made) for made in exported] == ["2030-07-01-later", "2030-08-01-later", "northland"]
     assert "Text, edited." in (site_dir / "site/data/launches.json").read_text()
     cold = build(BuildOptions(site_dir / "content", search=False), write=False).files

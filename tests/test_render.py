@@ -274,3 +274,15 @@ def test_the_shipped_listings_show_no_bodies_and_the_record_pages_do():
     shows = {name for name in ("home.html", "launches.html", "year.html", "actors.html", "sources.html",
                                "launch.html", "actor.html", "source.html", "feed.xml") if renderer.shows_bodies(name)}
     assert shows == {"launch.html", "actor.html", "source.html", "feed.xml"}
+
+
+def test_a_template_is_shipped_only_if_all_it_uses_is_digests_own(tmp_path):
+    """Only digest's own templates are trusted to show just the bodies a page names (PageSpec.bodies)."""
+    write_tree(tmp_path, {"templates/base.html": "{% block main %}{% endblock %}\n",
+                          "templates/_feed_entry.xml": "<entry/>\n"})
+    default = render.default_templates_dir()
+    assert render.Renderer(None, [default]).is_shipped("actor.html")
+    assert render.Renderer(None, [tmp_path / "empty", default]).is_shipped("actor.html")
+    own_base = render.Renderer(None, [tmp_path / "templates", default])
+    assert not own_base.is_shipped("actor.html")  # it extends the site's own base.html
+    assert not own_base.is_shipped("robots.txt")  # the site's own feed entry helper is used by any page
