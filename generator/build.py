@@ -13,6 +13,7 @@ import time
 import traceback
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Collection
 
 import jinja2
 
@@ -229,11 +230,20 @@ def page_fingerprints(pages: list[PageSpec], content: ReadResult, renderer: Rend
             fingerprints[page.path] = None
             continue
         template_digest, shows_bodies, shipped = templates[page.template]
-        bodies = () if not shows_bodies else page.bodies if shipped and page.bodies is not None else page.depends_on
+        bodies = shown_bodies(page, shows_bodies, shipped)
         inputs = [setup, template_digest, page.title, repr(page.derived)]
         inputs += [(whole if key in bodies else heads).get(key) or f"{key}=" for key in sorted(page.depends_on)]
         fingerprints[page.path] = cache.digest("\0".join(inputs).encode())
     return fingerprints
+
+
+def shown_bodies(page: PageSpec, shows_bodies: bool, shipped: bool) -> Collection[str]:
+    """The records whose bodies a page may show: none, those it names (digest's own templates), or any it shows."""
+    if not shows_bodies:
+        return ()
+    if shipped and page.bodies is not None:
+        return page.bodies
+    return page.depends_on
 
 
 def without_inputs(pages: list[PageSpec]) -> list[PageSpec]:

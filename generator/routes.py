@@ -26,8 +26,9 @@ class PageSpec:
     # "kind:id", and the derived values it prints. None: it may show anything,
     # so it is rendered every time.
     depends_on: frozenset[str] | None = None
-    # Whose bodies the page shows, when its template is digest's own; None: those of
-    # any record it shows. Editing another record's body leaves the page as it is.
+    # Whose bodies the page shows, when its template is digest's own (which must show
+    # no other); None: those of any record it shows. Editing another record's body
+    # leaves the page as it is.
     bodies: frozenset[str] | None = None
     derived: tuple = ()
     absolute_links: bool = False  # for pages a host serves at any URL (404)
