@@ -99,8 +99,8 @@ def plan(site: Site) -> list[PageSpec]:
                               derived=(view.number_in_year, view.days_since_previous)))
         for alias in launch.aliases:
             pages.append(PageSpec(alias + "index.html", "redirect.html", launch.title,
-                                  {"target": path_of("launch", launch.id)}, frozenset({record_key("launch", launch.id)}),
-                                  origin=launch.path))
+                                  {"target": path_of("launch", launch.id)},
+                                  frozenset({record_key("launch", launch.id)}), origin=launch.path))
     for actor in site.actors.values():
         pages.append(PageSpec(path_of("actor", actor.id), "actor.html", actor.name, {"actor": actor},
                               actor_inputs(site, actor.id, source_keys),
