@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
 
     cwd = run.prepare(args.n, args.work.resolve()) / "digest"
     out = "../timeline-site"
-    command = [str(args.digest), "build", "--content", "content", "--out", out, "--no-search", "--quiet"]
+    command = [str(args.digest.absolute()), "build", "--content", "content", "--out", out, "--no-search", "--quiet"]
     shutil.rmtree(cwd / out, ignore_errors=True)
     shutil.rmtree(cwd / ".digest-cache", ignore_errors=True)
     launches = sorted((cwd / "content" / "launches").glob("*.md"))
