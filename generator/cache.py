@@ -24,7 +24,7 @@ from typing import BinaryIO, Callable
 from .data import Rows
 from .validate import DocResult
 
-FORMAT = 10  # bump when what is stored changes shape
+FORMAT = 11  # bump when what is stored changes shape
 
 
 @dataclass

@@ -12,7 +12,7 @@ import csv
 import io
 import json
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from . import routes
 from .link import LaunchView, Site
@@ -28,8 +28,8 @@ class Row:
     """One record as exported: its line in its JSON file (and a launch's row in launches.csv)."""
 
     made_from: str  # what the row was made from (the fingerprint of the record's page); "" when unknown
-    json: str
-    csv: str = ""
+    json: bytes  # UTF-8, as in the file
+    csv: bytes = b""
 
 
 Rows = dict[str, dict[str, Row]]  # kind -> id -> row, in the order of the files
@@ -47,16 +47,16 @@ def export_rows(site: Site, previous: Rows | None = None,
     public_sources = published_sources(site)
     public, columns = set(public_sources), csv_columns(site)
 
-    def launch_row(ident: str) -> tuple[str, str]:
+    def launch_row(ident: str) -> tuple[bytes, bytes]:
         launch = launch_record(site, site.launch_by_id[ident], public)
         out = io.StringIO()
         csv.DictWriter(out, fieldnames=columns, lineterminator="\r\n").writerow(csv_row(site, launch))
-        return _compact(launch), out.getvalue()
+        return _compact(launch), out.getvalue().encode("utf-8")
 
     makers = {
         "launch": ([v.launch.id for v in site.launches if not v.launch.draft], launch_row),
-        "actor": (list(site.actors), lambda ident: (_compact(actor_record(site, ident)), "")),
-        "source": (public_sources, lambda ident: (_compact(source_record(site, ident)), "")),
+        "actor": (list(site.actors), lambda ident: (_compact(actor_record(site, ident)), b"")),
+        "source": (public_sources, lambda ident: (_compact(source_record(site, ident)), b"")),
     }
     rows: Rows = {}
     for kind, (idents, make) in makers.items():
@@ -79,7 +79,8 @@ def export(site: Site, rows: Rows | None = None) -> dict[str, bytes]:
     csv.writer(header, lineterminator="\r\n").writerow(csv_columns(site))
     return {
         routes.DATA_DIR + "launches.json": to_json(document),
-        routes.DATA_DIR + "launches.csv": (header.getvalue() + "".join(r.csv for r in rows["launch"].values())).encode(),
+        routes.DATA_DIR + "launches.csv": b"".join([header.getvalue().encode("utf-8"),
+                                                     *(r.csv for r in rows["launch"].values())]),
         routes.DATA_DIR + "actors.json": to_json({"actors": lines["actor"]}),
         routes.DATA_DIR + "sources.json": to_json({"sources": lines["source"]}),
         routes.DATA_DIR + "launches.schema.json": to_json(schema),
@@ -87,29 +88,50 @@ def export(site: Site, rows: Rows | None = None) -> dict[str, bytes]:
 
 
 class EncodedRecords(list):
-    """Records already encoded as JSON texts, which to_json writes as they are (a str subclass
-    for each would copy them, and they are 42 MB at 10,000 launches)."""
+    """Records already encoded as JSON (UTF-8 bytes), which to_json writes as they are."""
 
 
 def to_json(value: Any) -> bytes:
     """JSON text with one record per line: json's C encoder only writes unindented JSON
-    (indent= makes it fall back to pure Python, many times slower on thousands of records)."""
+    (indent= makes it fall back to pure Python, many times slower on thousands of records).
+
+    The file is joined once from its pieces: joining the records into a text, then
+    that into the file, then encoding it made three copies of a file that is
+    31 MB at 10,000 launches (launches.json).
+    """
     if isinstance(value, list):
-        return (_record_lines(value) + "\n").encode("utf-8")
+        return b"".join([*_array_pieces(value), b"\n"])
     if isinstance(value, dict) and any(isinstance(v, list) for v in value.values()):
-        fields = [f"{json.dumps(key)}: " + (_record_lines(v) if isinstance(v, list) else _compact(v))
-                  for key, v in value.items()]
-        return ("{\n" + ",\n".join(fields) + "\n}\n").encode("utf-8")
+        return b"".join(_object_pieces(value))
     return (json.dumps(value, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
-def _record_lines(items: list) -> str:
-    texts = items if isinstance(items, EncodedRecords) else map(_compact, items)
-    return "[\n" + ",\n".join(texts) + "\n]" if items else "[]"
+def _object_pieces(value: dict[str, Any]) -> Iterator[bytes]:
+    """A JSON object whose lists have one record per line, in pieces."""
+    yield b"{\n"
+    for n, (key, item) in enumerate(value.items()):
+        if n:
+            yield b",\n"
+        yield json.dumps(key).encode("utf-8") + b": "
+        yield from _array_pieces(item) if isinstance(item, list) else [_compact(item)]
+    yield b"\n}\n"
 
 
-def _compact(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
+def _array_pieces(items: list) -> Iterator[bytes]:
+    """A JSON array with one record per line, in pieces."""
+    if not items:
+        yield b"[]"
+        return
+    yield b"[\n"
+    for n, text in enumerate(items if isinstance(items, EncodedRecords) else map(_compact, items)):
+        if n:
+            yield b",\n"
+        yield text
+    yield b"\n]"
+
+
+def _compact(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False).encode("utf-8")
 
 
 def absolute(site: Site, path: str) -> str:
