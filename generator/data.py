@@ -99,8 +99,6 @@ def to_json(value: Any) -> bytes:
     that into the file, then encoding it made three copies of a file that is
     31 MB at 10,000 launches (launches.json).
     """
-    if isinstance(value, list):
-        return b"".join([*_array_pieces(value), b"\n"])
     if isinstance(value, dict) and any(isinstance(v, list) for v in value.values()):
         return b"".join(_object_pieces(value))
     return (json.dumps(value, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
