@@ -78,6 +78,23 @@ def link(validated: Validated, include_drafts: bool = False) -> Site:
     return _build_site(validated.config, launches, sources, list(tables["actor"].values()))
 
 
+def swap_bodies(site: Site, records: list[Launch | Source | Actor]) -> None:
+    """Give the site's records the bodies of `records`, their edited versions, in place.
+
+    The one change made to a linked site, for `digest serve` after an edit to
+    bodies alone. Every launch view, index, page and feed entry holds the same
+    record objects, and nothing linking or planning derives reads a body: with
+    the bodies swapped, the site is the one that linking the edited records
+    would give, without linking and planning all of it again.
+    """
+    in_site = {Launch: lambda i: site.launch_by_id[i].launch if i in site.launch_by_id else None,
+               Source: site.sources.get, Actor: site.actors.get}
+    for edited in records:
+        shown = in_site[type(edited)](edited.id)
+        if shown is not None:  # else a draft, which the site leaves out
+            object.__setattr__(shown, "body", edited.body)  # frozen against mistakes, not against this
+
+
 def _fine_targets(tables: dict[str, dict], include_drafts: bool) -> set[tuple[str, str, bool]]:
     """The targets (kind, id, named as a country) that any file may name without a problem."""
     fine = set()

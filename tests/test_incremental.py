@@ -30,7 +30,8 @@ def launch_text(title: str, date: str, actor: str, body: str, source: str | None
 
 # One edit to the content: (operation, a number that picks what and how).
 edits = st.lists(st.tuples(st.sampled_from(
-    ["add", "delete", "rename", "retitle", "redate", "rebody", "actor", "source", "site", "template", "nothing"]),
+    ["add", "delete", "rename", "retitle", "redate", "rebody", "retext", "actor", "source", "site", "template",
+     "nothing"]),
     st.integers(0, 50)), min_size=1, max_size=6)
 
 
@@ -70,6 +71,10 @@ def apply(project: Path, operation: str, n: int) -> None:
     elif operation == "rebody":
         path = launches[n % len(launches)]
         path.write_text(path.read_text() + f"\nMore text {n}, see [Southland](actor:southland).\n")
+    elif operation == "retext":  # a body alone, naming no new record: the preview's quickest rebuild
+        path = content / "sources/2030-03-01-daily-example.md" if n % 4 == 3 else launches[n % len(launches)]
+        front_matter, _, _ = path.read_text().rpartition("---\n")
+        path.write_text(front_matter + "---\n" + ("" if n % 5 == 0 else f"Text {n}, *rewritten*.\n"))
     elif operation == "actor":
         (content / "actors/northland.yaml").write_text(f"name: Northland {n}\nkind: state\n")
     elif operation == "source":
@@ -91,7 +96,7 @@ def apply(project: Path, operation: str, n: int) -> None:
         (templates / "year.html").write_text(source.read_text().replace("recorded in", f"recorded ({n}) in"))
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(sequence=edits)
 def test_incremental_equals_cold(tmp_path_factory, monkeypatch, sequence):
     monkeypatch.setattr(feeds, "SITEMAP_LIMIT", 6)  # a sitemap in parts, which edits add and take away
@@ -221,6 +226,95 @@ def test_a_cache_kept_in_memory_reads_only_what_changed(site_dir, monkeypatch):
     assert report.pages == first.pages and report.written.written < 5
     assert not list((site_dir / ".digest-cache").glob("build-*"))  # no cache file, no snapshot
     assert (site_dir / ".digest-cache/.gitignore").read_text() == "*\n"  # compiled templates: not for git
+
+
+def count_calls(monkeypatch, module, name: str) -> list:
+    """Replace module.name with a wrapper that records each call; return the record."""
+    calls, wrapped = [], getattr(module, name)
+    monkeypatch.setattr(module, name, lambda *args, **kwargs: calls.append(name) or wrapped(*args, **kwargs))
+    return calls
+
+
+def test_the_preview_rebuilds_after_a_body_edit_without_linking_or_planning(site_dir, monkeypatch):
+    options, memory = BuildOptions(site_dir / "content", site_dir / "site", search=False), Memory()
+    age_new_files(site_dir)
+    build(options, memory=memory)
+    linked, planned = count_calls(monkeypatch, build_module, "link"), count_calls(monkeypatch, build_module, "plan")
+    edits = {  # path -> (old text, new text): a launch's, a source's and an actor's bodies
+        "launches/2030-04-10-second.md": ("Another one.", "Another one, told at length."),
+        "sources/2030-03-01-daily-example.md": ("A made-up report", "An invented report"),
+        "actors/southland.yaml": ("kind: state\n", "kind: state\nbody: A state of *our* invention.\n"),
+    }
+    for name, (old, new) in edits.items():
+        path = site_dir / "content" / name
+        path.write_text(path.read_text().replace(old, new))
+    age_new_files(site_dir)
+    report = build(options, memory=memory)
+    assert not linked and not planned
+    assert {"launches/2030-04-10-second/index.html", "sources/2030-03-01-daily-example/index.html",
+            "actors/southland/index.html", "feed.xml", "data/launches.json"} <= set(report.files)
+    assert "launches/2030-03-01-first/index.html" not in report.files
+    build(BuildOptions(site_dir / "content", site_dir / "cold", search=False), incremental=False)
+    assert tree(site_dir / "site") == tree(site_dir / "cold")
+    assert b"told at length" in (site_dir / "site/feed.xml").read_bytes()
+
+
+@pytest.mark.parametrize("edit", ["title", "new link", "template"])
+def test_the_preview_links_and_plans_again_after_any_other_edit(site_dir, monkeypatch, edit):
+    options, memory = BuildOptions(site_dir / "content", site_dir / "site", search=False), Memory()
+    age_new_files(site_dir)
+    build(options, memory=memory)
+    linked = count_calls(monkeypatch, build_module, "link")
+    path = site_dir / "content/launches/2030-04-10-second.md"
+    if edit == "title":
+        path.write_text(path.read_text().replace("title: Second", "title: The second"))
+    elif edit == "new link":  # a body's links are checked when linking
+        path.write_text(path.read_text().replace("Another one.", "Another [one](launch:2030-03-01-first)."))
+    else:
+        write_tree(site_dir, {"templates/launch.html": "{{ body(launch) }} (our own)\n"})
+    age_new_files(site_dir)
+    build(options, memory=memory)
+    assert linked == ["link"]
+    build(BuildOptions(site_dir / "content", site_dir / "cold", search=False), incremental=False)
+    assert tree(site_dir / "site") == tree(site_dir / "cold")
+
+
+def test_the_preview_checks_a_broken_link_again_on_every_build(site_dir):
+    options, memory = BuildOptions(site_dir / "content", site_dir / "site", search=False), Memory()
+    age_new_files(site_dir)
+    build(options, memory=memory)
+    path = site_dir / "content/launches/2030-04-10-second.md"
+    for text in ("Another [one](launch:no-such-launch).", "Another [one](launch:no-such-launch), edited."):
+        path.write_text(path.read_text().rsplit("---\n", 1)[0] + "---\n" + text + "\n")
+        age_new_files(site_dir)
+        with pytest.raises(ContentError) as error:
+            build(options, memory=memory)
+        assert "unknown launch 'no-such-launch'" in str(error.value.problems)
+
+
+def test_a_preview_build_that_fails_after_a_body_edit_leaves_no_body_behind(site_dir):
+    # A site's own launch page that fails on one body: the edited body reached the site before the failure.
+    fails = (Path(__file__).resolve().parents[1] / "templates/launch.html").read_text()
+    write_tree(site_dir, {"templates/launch.html": '{% if "FAIL" in launch.body.text %}{{ no_such_name }}{% endif %}'
+                                                   + fails})
+    options, memory = BuildOptions(site_dir / "content", site_dir / "site", search=False), Memory()
+    age_new_files(site_dir)
+    build(options, memory=memory)
+    first, second = site_dir / "content/launches/2030-03-01-first.md", site_dir / "content/launches/2030-04-10-second.md"
+    original = first.read_text()
+    first.write_text(original.replace("fired a rocket.", "fired a rocket. FAIL"))
+    age_new_files(site_dir)
+    with pytest.raises(ContentError):
+        build(options, memory=memory)
+    first.write_text(original)  # taken back
+    age_new_files(site_dir)
+    build(options, memory=memory)
+    second.write_text(second.read_text().replace("Another one.", "Another two."))  # the feeds show both
+    age_new_files(site_dir)
+    build(options, memory=memory)
+    build(BuildOptions(site_dir / "content", site_dir / "cold", search=False), incremental=False)
+    assert b"FAIL" not in (site_dir / "site/feed.xml").read_bytes()
+    assert tree(site_dir / "site") == tree(site_dir / "cold")
 
 
 def test_compiled_templates_are_kept_and_an_edited_one_is_compiled_again(site_dir):
