@@ -22,7 +22,7 @@ from .errors import ContentError, Problem, Progress, display_path, no_progress
 from .link import Site, link, swap_bodies
 from .model import Actor, Launch, Source, record_key
 from .read import ReadResult, read_content
-from .render import Renderer, default_templates_dir, render_pages
+from .render import Memo, Renderer, default_templates_dir, render_pages
 from .routes import PageSpec, path_of, plan
 from .write import MARKER, WriteReport, check_output_dir, check_relative, update_site, write_site
 
@@ -74,6 +74,7 @@ class Planned:
     config_digest: str
     files: dict[str, cache.FileEntry]  # content path -> what it validated to
     template_digests: dict[str, str]  # template name -> Renderer.template_digest()
+    memo: Memo  # the bodies and feed entries the renderer made
 
 
 def build(options: BuildOptions, write: bool = True, incremental: bool = True,
@@ -123,12 +124,14 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
         check_unique_paths(pages)
         candidates = pages
     else:
-        site, pages, candidates = plan_edited_bodies(memory, edited)
+        planned, candidates = plan_edited_bodies(memory, edited)
+        site, pages = planned.site, planned.pages
     renderer = Renderer(site, templates, cache.compiled_templates_dir(store) if write else None,
                         feeds.bodies_in_feeds(pages))
     with template_problems(options.content_dir):
         fingerprints = page_fingerprints(candidates, content, renderer, options)
     if edited is not None:
+        renderer.reuse(planned.memo, edited)
         fingerprints = previous.pages | fingerprints
     if not write:
         rows = export_rows(site, previous, fingerprints)
@@ -163,7 +166,8 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
     if memory:
         memory.last = kept
         memory.plan = Planned(site, pages, build_setup(options), content.config_digest, content.files,
-                              {name: renderer.template_digest(name) for name in {page.template for page in pages}})
+                              {name: renderer.template_digest(name) for name in {page.template for page in pages}},
+                              renderer.memo)
     else:
         cache.save_output(store, kept)
         snapshot.pages, snapshot.outputs = len(pages), cache.stat_files(options.out_dir, sorted(report.outputs))
@@ -195,14 +199,12 @@ def edited_bodies(planned: Planned, content: ReadResult, options: BuildOptions,
     return edited
 
 
-def plan_edited_bodies(memory: Memory,
-                       edited: list[Launch | Source | Actor]) -> tuple[Site, list[PageSpec], list[PageSpec]]:
-    """The last build's site and pages, given the edited bodies, and the pages that show those records."""
+def plan_edited_bodies(memory: Memory, edited: list[Launch | Source | Actor]) -> tuple[Planned, list[PageSpec]]:
+    """The last build's plan, its site given the edited bodies, and the pages that show those records."""
     planned, memory.plan = memory.plan, None  # its site changes now, and may not make it to the output
     swap_bodies(planned.site, edited)
     keys = {record_key(type(record).__name__.lower(), record.id) for record in edited}
-    shows = [page for page in planned.pages if page.depends_on is None or not page.depends_on.isdisjoint(keys)]
-    return planned.site, planned.pages, shows
+    return planned, [page for page in planned.pages if page.depends_on is None or not page.depends_on.isdisjoint(keys)]
 
 
 def export_rows(site: Site, previous: cache.BuildCache | None, fingerprints: dict[str, str | None]) -> data.Rows:

@@ -15,6 +15,7 @@ from generator import build as build_module
 from generator import cache, feeds, read
 from generator.build import BuildOptions, Memory, build
 from generator.errors import ContentError
+from generator.markup import MarkdownRenderer
 from generator.validate import validate_doc
 from tests.conftest import minimal_site, write_tree
 
@@ -72,9 +73,15 @@ def apply(project: Path, operation: str, n: int) -> None:
         path = launches[n % len(launches)]
         path.write_text(path.read_text() + f"\nMore text {n}, see [Southland](actor:southland).\n")
     elif operation == "retext":  # a body alone, naming no new record: the preview's quickest rebuild
+        text = "" if n % 5 == 0 else f"Text {n}, *rewritten*."
+        if n % 4 == 2:
+            path = content / "actors/northland.yaml"
+            fields = [line for line in path.read_text().splitlines() if not line.startswith("body:")]
+            path.write_text("\n".join(fields + [f"body: '{text}'"]) + "\n")
+            return
         path = content / "sources/2030-03-01-daily-example.md" if n % 4 == 3 else launches[n % len(launches)]
         front_matter, _, _ = path.read_text().rpartition("---\n")
-        path.write_text(front_matter + "---\n" + ("" if n % 5 == 0 else f"Text {n}, *rewritten*.\n"))
+        path.write_text(front_matter + "---\n" + text + "\n")
     elif operation == "actor":
         (content / "actors/northland.yaml").write_text(f"name: Northland {n}\nkind: state\n")
     elif operation == "source":
@@ -92,6 +99,8 @@ def apply(project: Path, operation: str, n: int) -> None:
         (templates / "launches.html").write_text("{% for v in site.launches %}{{ body(v.launch) }}{% endfor %}\n")
         (templates / "actor.html").write_text(
             "{% for role, v in site.launches_of_actor.get(actor.id, ()) %}{{ body(v.launch) }}{% endfor %}\n")
+        (templates / "_feed_entry.xml").write_text(  # shows a body besides its own launch's
+            "<entry>{{ entry.id }} {{ body(site.actors['northland']) }}</entry>\n")
         source = Path(__file__).resolve().parents[1] / "templates" / "year.html"
         (templates / "year.html").write_text(source.read_text().replace("recorded in", f"recorded ({n}) in"))
 
@@ -257,6 +266,40 @@ def test_the_preview_rebuilds_after_a_body_edit_without_linking_or_planning(site
     build(BuildOptions(site_dir / "content", site_dir / "cold", search=False), incremental=False)
     assert tree(site_dir / "site") == tree(site_dir / "cold")
     assert b"told at length" in (site_dir / "site/feed.xml").read_bytes()
+
+
+def test_the_preview_converts_again_only_the_edited_bodies(site_dir, monkeypatch):
+    options, memory = BuildOptions(site_dir / "content", site_dir / "site", search=False), Memory()
+    age_new_files(site_dir)
+    build(options, memory=memory)
+    path = site_dir / "content/launches/2030-04-10-second.md"
+    converted = []
+    convert = MarkdownRenderer.render
+    monkeypatch.setattr(MarkdownRenderer, "render", lambda self, text, resolve: converted.append(text) or
+                        convert(self, text, resolve))
+    for n in range(3):  # the first rebuild converts what the feeds show; the next ones, the edited body alone
+        converted.clear()
+        path.write_text(path.read_text().rpartition("---\n")[0] + f"---\nEdit {n}.\n")
+        age_new_files(site_dir)
+        build(options, memory=memory)
+    assert [text.strip() for text in converted] == ["Edit 2."]
+    build(BuildOptions(site_dir / "content", site_dir / "cold", search=False), incremental=False)
+    assert tree(site_dir / "site") == tree(site_dir / "cold")
+
+
+def test_the_preview_renders_again_a_site_s_own_feed_entries_that_show_an_edited_body(site_dir):
+    entry = "<entry>{{ entry.id }} {{ body(site.actors['northland']) }}</entry>\n"  # not only its launch's body
+    write_tree(site_dir, {"templates/_feed_entry.xml": entry})
+    options, memory = BuildOptions(site_dir / "content", site_dir / "site", search=False), Memory()
+    age_new_files(site_dir)
+    build(options, memory=memory)
+    for n in range(2):
+        (site_dir / "content/actors/northland.yaml").write_text(f"name: Northland\nkind: state\nbody: Told {n}.\n")
+        age_new_files(site_dir)
+        build(options, memory=memory)
+    assert b"Told 1." in (site_dir / "site/feed.xml").read_bytes()
+    build(BuildOptions(site_dir / "content", site_dir / "cold", search=False), incremental=False)
+    assert tree(site_dir / "site") == tree(site_dir / "cold")
 
 
 @pytest.mark.parametrize("edit", ["title", "new link", "template"])
