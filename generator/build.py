@@ -148,10 +148,11 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
         report = update_site(files, options.out_dir, outputs, previous.outputs)
     else:  # every page: streamed to disk as rendered, never all held in memory
         files, rows = {}, {}
-        rendered = pages if memory else without_inputs(pages)
+        if not memory:  # the preview keeps them whole for its next build
+            pages = candidates = without_inputs(pages)
 
         def pages_then_extras():
-            yield from render_pages(renderer, rendered, progress)
+            yield from render_pages(renderer, pages, progress)
             # The data files after the pages: at 10,000 launches they hold ~90 MB, better not kept while rendering.
             rows.update(export_rows(site, previous, fingerprints))
             yield from extra_files(renderer, site, rows).items()
