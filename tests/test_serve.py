@@ -197,6 +197,28 @@ def test_after_a_look_finds_a_save_the_next_look_comes_soon(site_dir, monkeypatc
         loop.close()
 
 
+@pytest.mark.parametrize("reported", [False, True])
+def test_with_the_systems_reports_no_report_after_a_save_means_the_burst_is_over(site_dir, monkeypatch, reported):
+    loop = asyncio.new_event_loop()
+    try:
+        watcher = ChangeWatcher([site_dir / "content"])
+        poller = Poller(loop, watcher, preview_of(site_dir), Browsers())
+        poller.observer = SimpleNamespace()  # the operating system reports changes
+        launch = site_dir / LAUNCH
+        launch.write_text(launch.read_text() + "\nMore.\n")
+        poller.look()  # sees the save
+        looks = []
+        monkeypatch.setattr(serve, "snapshot", lambda roots: looks.append(roots) or {**watcher.seen})
+        if reported:  # a report in the quiet: the files are looked at again
+            poller.wake()
+        poller.look()
+        assert len(looks) == reported and not watcher.debouncer.pending
+        page = poller.preview.root / "launches/2030-03-01-first/index.html"
+        assert poller.preview.builds == 1 and "More." in page.read_text()
+    finally:
+        loop.close()
+
+
 def test_the_operating_system_reports_writes_but_not_reads(tmp_path):
     reported = threading.Event()
     existing = tmp_path / "launches" / "a.md"
