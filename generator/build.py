@@ -83,7 +83,8 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
 
     With `incremental`, unchanged files are not parsed again and unchanged pages
     are not rendered again; the result is byte-identical to a full build. The
-    cache is kept in `memory` when given, else in a file beside the content.
+    cache is kept in `memory` when given, else in a file beside the content;
+    `memory` also keeps the linked site and pages for an edit to bodies alone.
     """
     started = time.perf_counter()
     if write:
