@@ -302,6 +302,26 @@ def test_the_preview_renders_again_a_site_s_own_feed_entries_that_show_an_edited
     assert tree(site_dir / "site") == tree(site_dir / "cold")
 
 
+@pytest.mark.parametrize("drafts", [False, True])
+def test_the_preview_rebuilds_after_a_draft_s_body_edit_as_a_cold_build_would(site_dir, monkeypatch, drafts):
+    draft = site_dir / "content/launches/2030-06-01-draft.md"
+    draft.write_text("---\ntitle: Not yet\ndate: 2030-06-01\ndraft: true\nactors: [{id: northland, role: launcher}]\n"
+                     "---\nA first text.\n")
+    options = BuildOptions(site_dir / "content", site_dir / "site", drafts=drafts, search=False)
+    memory = Memory()
+    age_new_files(site_dir)
+    build(options, memory=memory)
+    linked = count_calls(monkeypatch, build_module, "link")
+    draft.write_text(draft.read_text().replace("A first text.", "A second text."))
+    age_new_files(site_dir)
+    build(options, memory=memory)
+    assert not linked
+    build(BuildOptions(site_dir / "content", site_dir / "cold", drafts=drafts, search=False), incremental=False)
+    assert tree(site_dir / "site") == tree(site_dir / "cold")
+    assert (b"A second text." in (site_dir / "site/launches/2030-06-01-draft/index.html").read_bytes()
+            if drafts else not (site_dir / "site/launches/2030-06-01-draft").exists())
+
+
 @pytest.mark.parametrize("edit", ["title", "new link", "template"])
 def test_the_preview_links_and_plans_again_after_any_other_edit(site_dir, monkeypatch, edit):
     options, memory = BuildOptions(site_dir / "content", site_dir / "site", search=False), Memory()
