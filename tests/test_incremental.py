@@ -363,7 +363,8 @@ def test_a_preview_build_that_fails_after_a_body_edit_leaves_no_body_behind(site
     options, memory = BuildOptions(site_dir / "content", site_dir / "site", search=False), Memory()
     age_new_files(site_dir)
     build(options, memory=memory)
-    first, second = site_dir / "content/launches/2030-03-01-first.md", site_dir / "content/launches/2030-04-10-second.md"
+    launches = site_dir / "content/launches"
+    first, second = launches / "2030-03-01-first.md", launches / "2030-04-10-second.md"
     original = first.read_text()
     first.write_text(original.replace("fired a rocket.", "fired a rocket. FAIL"))
     age_new_files(site_dir)
