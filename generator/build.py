@@ -185,8 +185,8 @@ def edited_bodies(planned: Planned, content: ReadResult, options: BuildOptions,
     name is checked against the others when linking.
     """
     if (planned.setup != build_setup(options) or planned.config_digest != content.config_digest
-            or planned.files.keys() != content.files.keys() or content.validated.problems):
-        return None
+            or planned.files.keys() != content.files.keys() or content.any_file_problems()):
+        return None  # the same files as a build that succeeded: no two with one id
     edited = []
     for path, entry in content.files.items():
         before = planned.files[path]

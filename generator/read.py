@@ -7,6 +7,7 @@ checked again. Without a cache this is simply load + validate.
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,18 +16,29 @@ from . import parallel
 from .cache import BuildCache, FileEntry, digest
 from .errors import Problem, Progress, no_progress
 from .load import RawDoc, content_files, file_id, load_file, load_site_file
-from .model import record_key
+from .model import SiteConfig, record_key
 from .validate import DocResult, Validated, body_origin, collect, validate_doc, validate_site
 
 
 @dataclass(frozen=True)
 class ReadResult:
-    validated: Validated
+    config: SiteConfig | None
+    problems: list[Problem]  # those of no one record file: site.yaml's, stray files'
     files: dict[str, FileEntry]  # content path -> entry, for the next build's cache
     config_digest: str
     record_digests: dict[str, str]  # "kind:id" -> digest of the record's file
     head_digests: dict[str, str]  # "kind:id" -> digest of the record without its body
     read_at_ns: int
+
+    @functools.cached_property
+    def validated(self) -> Validated:
+        """Every record and every problem, for linking (gathered when asked: the preview, after an edit
+        to bodies alone, does not link)."""
+        return collect(self.config, [entry.result for entry in self.files.values()], self.problems)
+
+    def any_file_problems(self) -> bool:
+        """Whether a file has a problem of its own (a second file with an id already taken is not one)."""
+        return bool(self.problems) or any(entry.result.problems for entry in self.files.values())
 
 
 def read_content(content_dir: Path, base_url: str | None, previous: BuildCache | None,
@@ -59,12 +71,10 @@ def read_content(content_dir: Path, base_url: str | None, previous: BuildCache |
     for (path, _), entry in zip(changed, parallel.map_all(read_one, changed, bar)):
         entries[path] = entry
     bar.close()
-    results = [entry.result for entry in entries.values()]
     keys = {p: record_key(e.result.kind, file_id(p)) for p, e in entries.items()}
     record_digests = {keys[p]: e.digest for p, e in entries.items()}
     head_digests = {keys[p]: e.head for p, e in entries.items()}
-    return ReadResult(collect(config, results, problems), entries, config_digest, record_digests, head_digests,
-                      started_ns)
+    return ReadResult(config, problems, entries, config_digest, record_digests, head_digests, started_ns)
 
 
 def _unchanged(path: str, old: FileEntry | None, trusted_before: int) -> FileEntry | None:
