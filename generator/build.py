@@ -220,7 +220,7 @@ def extra_files(renderer: Renderer, site: Site, rows: data.Rows) -> dict[str, by
     return static_files(renderer.template_dirs) | data.export(site, rows)
 
 
-def forget_output(store: Path, memory: Memory | None, read_files: cache.BuildCache) -> None:
+def forget_output(store: Path, memory: Memory | None, read_files: cache.BuildCache | None) -> None:
     """Drop what the last build's cache knows of the output: the output is about to
     change, and a build stopped halfway must not leave a cache that describes it."""
     if memory:
