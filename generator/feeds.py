@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import heapq
 import zoneinfo
+from collections import defaultdict
 from typing import Callable
 from urllib.parse import urlsplit
 
@@ -44,12 +44,12 @@ def plan(site: Site, pages: list[PageSpec]) -> list[PageSpec]:
     latest = max(newest.values(), default=EPOCH)
     # Feeds list launches newest first, by the moment they happened, wherever that was.
     moments = {v.launch.id: _moment(v) for v in site.launches if not v.launch.draft}
-    rank = {launch_id: n for n, launch_id in enumerate(sorted(moments, key=lambda i: (moments[i], i)))}
+    listed = feed_launches(site, sorted(moments, key=lambda i: (moments[i], i), reverse=True))
     # A launch is in up to one feed per actor, and its entry is the same in all of them.
     shows = {page.path: page.depends_on for page in pages}  # an entry shows what its launch's page shows
     entry_of = functools.cache(lambda launch_id: feed_entry(site, site.launch_by_id[launch_id], moments[launch_id]))
-    extra = [feed_page(site, None, latest, rank, entry_of, shows)]
-    extra += [feed_page(site, actor_id, latest, rank, entry_of, shows) for actor_id in site.actors]
+    extra = [feed_page(site, None, latest, listed[None], entry_of, shows)]
+    extra += [feed_page(site, actor_id, latest, listed[actor_id], entry_of, shows) for actor_id in site.actors]
     extra += sitemap_pages(sitemap_entries(pages, latest, newest))
     extra.append(PageSpec(routes.ROBOTS, "robots.txt", "robots.txt", depends_on=frozenset()))
     return extra
@@ -72,16 +72,24 @@ def sitemap_page(path: str, template: str, entries: list[SitemapEntry]) -> PageS
                     derived=tuple((e.path, e.lastmod.isoformat()) for e in entries))
 
 
-def feed_page(site: Site, actor_id: str | None, latest: dt.date, rank: dict[str, int],
+def feed_launches(site: Site, newest_first: list[str]) -> defaultdict[str | None, list[str]]:
+    """The launches each feed lists, newest first: the site's (None) and each actor's, FEED_LIMIT at most.
+
+    One pass over the launches for all the feeds: a set and a sort of each actor's
+    launches took 0.1 s at 10,000 launches.
+    """
+    listed: defaultdict[str | None, list[str]] = defaultdict(list)
+    for launch_id in newest_first:
+        for feed in (None, *dict.fromkeys(role.actor for role in site.launch_by_id[launch_id].launch.actors)):
+            if len(listed[feed]) < FEED_LIMIT:
+                listed[feed].append(launch_id)
+    return listed
+
+
+def feed_page(site: Site, actor_id: str | None, latest: dt.date, newest: list[str],
               entry_of: Callable[[str], FeedEntry], shows: dict[str, frozenset[str] | None]) -> PageSpec:
     """One Atom feed: the site's newest launches, or those naming one actor, newest first."""
-    if actor_id is None:
-        views, title = site.launches, site.config.title
-    else:
-        views = tuple(view for _, view in site.launches_of_actor.get(actor_id, ()))
-        title = f"{site.config.title}: {site.actors[actor_id].name}"
-    published = {v.launch.id for v in views if not v.launch.draft}
-    newest = heapq.nlargest(FEED_LIMIT, published, key=rank.__getitem__)
+    title = f"{site.config.title}: {site.actors[actor_id].name}" if actor_id else site.config.title
     entries = [entry_of(launch_id) for launch_id in newest]
     updated = max((e.updated for e in entries), default=None) or _rfc3339(_midnight(latest, "UTC"))
     page = routes.path_of("actor", actor_id) if actor_id else "index.html"
