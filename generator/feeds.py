@@ -75,8 +75,9 @@ def sitemap_page(path: str, template: str, entries: list[SitemapEntry]) -> PageS
 def feed_launches(site: Site, newest_first: list[str]) -> defaultdict[str | None, list[str]]:
     """The launches each feed lists, newest first: the site's (None) and each actor's, FEED_LIMIT at most.
 
-    One pass over the launches for all the feeds: a set and a sort of each actor's
-    launches took 0.1 s at 10,000 launches.
+    One pass over the launches for all the feeds, instead of a set and a partial sort
+    of each feed's launches: 0.09 s instead of 0.11-0.14 s at 10,000 launches
+    (the sort of all launches by moment included in both).
     """
     listed: defaultdict[str | None, list[str]] = defaultdict(list)
     for launch_id in newest_first:

@@ -79,7 +79,7 @@ class Memo:
 
     `digest serve` hands it from one build to the next after an edit to bodies
     alone (see Renderer.reuse): a feed lists 50 launches, and converting their
-    bodies again took a third of such a rebuild at 10,000 launches (measured).
+    bodies again took 0.27 of 0.93 s of such a rebuild at 10,000 launches (cProfile).
     """
 
     bodies: dict[tuple[str, str], str] = field(default_factory=dict)  # (class name, id) -> HTML with link markers
