@@ -24,6 +24,12 @@ def tree(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
+def cold_tree(site_dir: Path, drafts: bool = False) -> dict[str, bytes]:
+    """What a cold build of the site's content gives."""
+    build(BuildOptions(site_dir / "content", site_dir / "cold", drafts=drafts, search=False), incremental=False)
+    return tree(site_dir / "cold")
+
+
 def launch_text(title: str, date: str, actor: str, body: str, source: str | None) -> str:
     sources = f"sources: [{source}]\n" if source else ""
     return (f"---\ntitle: {title}\ndate: {date}\nactors: [{{id: {actor}, role: launcher}}]\n{sources}---\n{body}\n")
@@ -263,8 +269,7 @@ def test_the_preview_rebuilds_after_a_body_edit_without_linking_or_planning(site
     assert {"launches/2030-04-10-second/index.html", "sources/2030-03-01-daily-example/index.html",
             "actors/southland/index.html", "feed.xml", "data/launches.json"} <= set(report.files)
     assert "launches/2030-03-01-first/index.html" not in report.files
-    build(BuildOptions(site_dir / "content", site_dir / "cold", search=False), incremental=False)
-    assert tree(site_dir / "site") == tree(site_dir / "cold")
+    assert tree(site_dir / "site") == cold_tree(site_dir)
     assert b"told at length" in (site_dir / "site/feed.xml").read_bytes()
 
 
@@ -283,8 +288,7 @@ def test_the_preview_converts_again_only_the_edited_bodies(site_dir, monkeypatch
         age_new_files(site_dir)
         build(options, memory=memory)
     assert [text.strip() for text in converted] == ["Edit 2."]
-    build(BuildOptions(site_dir / "content", site_dir / "cold", search=False), incremental=False)
-    assert tree(site_dir / "site") == tree(site_dir / "cold")
+    assert tree(site_dir / "site") == cold_tree(site_dir)
 
 
 def test_the_preview_renders_again_a_site_s_own_feed_entries_that_show_an_edited_body(site_dir):
@@ -298,8 +302,7 @@ def test_the_preview_renders_again_a_site_s_own_feed_entries_that_show_an_edited
         age_new_files(site_dir)
         build(options, memory=memory)
     assert b"Told 1." in (site_dir / "site/feed.xml").read_bytes()
-    build(BuildOptions(site_dir / "content", site_dir / "cold", search=False), incremental=False)
-    assert tree(site_dir / "site") == tree(site_dir / "cold")
+    assert tree(site_dir / "site") == cold_tree(site_dir)
 
 
 @pytest.mark.parametrize("drafts", [False, True])
@@ -316,8 +319,7 @@ def test_the_preview_rebuilds_after_a_draft_s_body_edit_as_a_cold_build_would(si
     age_new_files(site_dir)
     build(options, memory=memory)
     assert not linked
-    build(BuildOptions(site_dir / "content", site_dir / "cold", drafts=drafts, search=False), incremental=False)
-    assert tree(site_dir / "site") == tree(site_dir / "cold")
+    assert tree(site_dir / "site") == cold_tree(site_dir, drafts)
     assert (b"A second text." in (site_dir / "site/launches/2030-06-01-draft/index.html").read_bytes()
             if drafts else not (site_dir / "site/launches/2030-06-01-draft").exists())
 
@@ -338,8 +340,7 @@ def test_the_preview_links_and_plans_again_after_any_other_edit(site_dir, monkey
     age_new_files(site_dir)
     build(options, memory=memory)
     assert linked == ["link"]
-    build(BuildOptions(site_dir / "content", site_dir / "cold", search=False), incremental=False)
-    assert tree(site_dir / "site") == tree(site_dir / "cold")
+    assert tree(site_dir / "site") == cold_tree(site_dir)
 
 
 def test_the_preview_checks_a_broken_link_again_on_every_build(site_dir):
@@ -376,9 +377,8 @@ def test_a_preview_build_that_fails_after_a_body_edit_leaves_no_body_behind(site
     second.write_text(second.read_text().replace("Another one.", "Another two."))  # the feeds show both
     age_new_files(site_dir)
     build(options, memory=memory)
-    build(BuildOptions(site_dir / "content", site_dir / "cold", search=False), incremental=False)
     assert b"FAIL" not in (site_dir / "site/feed.xml").read_bytes()
-    assert tree(site_dir / "site") == tree(site_dir / "cold")
+    assert tree(site_dir / "site") == cold_tree(site_dir)
 
 
 def test_compiled_templates_are_kept_and_an_edited_one_is_compiled_again(site_dir):
