@@ -21,7 +21,7 @@ from . import cache, data, feeds, search
 from .errors import ContentError, Problem, Progress, display_path, no_progress
 from .link import Site, link, swap_bodies
 from .model import Actor, Launch, Source, record_key
-from .read import ReadResult, read_content
+from .read import ReadResult, read_again, read_content
 from .render import Memo, Renderer, default_templates_dir, render_pages
 from .routes import PageSpec, path_of, plan
 from .write import MARKER, WriteReport, check_output_dir, check_relative, update_site, write_site
@@ -56,6 +56,7 @@ class Memory:
     """
 
     last: cache.BuildCache | None = None
+    read: ReadResult | None = None  # the last build's read of the content, if it got that far
     plan: Planned | None = None  # the last build's site and pages, if it succeeded
 
 
@@ -78,13 +79,16 @@ class Planned:
 
 
 def build(options: BuildOptions, write: bool = True, incremental: bool = True,
-          progress: Progress = no_progress, memory: Memory | None = None) -> BuildReport:
+          progress: Progress = no_progress, memory: Memory | None = None,
+          touched: Collection[str] | None = None) -> BuildReport:
     """Build the site; raise ContentError (bad content) or OutputError (bad --out).
 
     With `incremental`, unchanged files are not parsed again and unchanged pages
     are not rendered again; the result is byte-identical to a full build. The
     cache is kept in `memory` when given, else in a file beside the content;
     `memory` also keeps the linked site and pages for an edit to bodies alone.
+    `touched`: every file added, changed or removed since the build before, when
+    the caller watches the files (the preview); only those are looked at again.
     """
     started = time.perf_counter()
     if write:
@@ -104,12 +108,19 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
         previous = None
         if write and incremental:
             previous = memory.last if memory else cache.load(store)
-        content = read(options, previous, progress, started_ns)
+        last_read = memory.read if memory and previous else None
+        if memory:  # until this build's read is done: a build failing before it leaves no read to go on from
+            memory.read = None
+        content = None
+        if last_read and touched is not None:
+            content = read_again(options.content_dir, options.base_url, last_read, touched, started_ns)
+        content = content or read(options, previous, progress, started_ns)
         read_files = cache.BuildCache(content.config_digest, content.files, content.read_at_ns)
         # What the content files validated to is true whatever happens to the output.
         if memory:
             memory.last = read_files if previous is None else replace(
                 read_files, outputs=previous.outputs, pages=previous.pages, rows=previous.rows)
+            memory.read = content
         elif write:
             cache.save_files(store, read_files)
         cache.drop_pickled(content.files)

@@ -157,6 +157,14 @@ def content_files(content_dir: Path) -> tuple[list[tuple[str, str]], list[Proble
     return files, problems
 
 
+def listed_as(content_dir: Path, path: str) -> tuple[str, str] | tuple[None, None]:
+    """The path content_files() would give a file, and its kind; (None, None) for a file it never looks at."""
+    folder, _, name = os.path.relpath(path, content_dir).partition(os.sep)
+    if folder not in KINDS or not name or os.sep in name or name.startswith("."):
+        return None, None
+    return os.path.join(content_dir / folder, name), KINDS[folder]
+
+
 def load_file(path: Path, kind: str, content_dir: Path, problems: list[Problem]) -> RawDoc | None:
     """Parse one file; on failure add a problem and return None."""
     shown = display_path(path, content_dir)

@@ -11,11 +11,12 @@ import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Collection
 
 from . import parallel
 from .cache import BuildCache, FileEntry, digest
 from .errors import Problem, Progress, no_progress
-from .load import RawDoc, content_files, file_id, load_file, load_site_file
+from .load import RawDoc, content_files, listed_as, file_id, load_file, load_site_file
 from .model import SiteConfig, record_key
 from .validate import DocResult, Validated, body_origin, collect, validate_doc, validate_site
 
@@ -48,11 +49,7 @@ def read_content(content_dir: Path, base_url: str | None, previous: BuildCache |
     `started_ns`: when this build started, as the file system tells time (cache.file_system_time).
     """
     problems: list[Problem] = []
-    site_doc = load_site_file(content_dir, problems)
-    config = validate_site(site_doc, base_url, problems) if site_doc else None
-    site_bytes = (content_dir / "site.yaml").read_bytes() if site_doc else b""
-    # Cached problems name files relative to the working directory, hence cwd.
-    config_digest = digest(site_bytes + f"\0{base_url}\0{Path.cwd()}".encode())
+    config, config_digest = read_config(content_dir, base_url, problems)
     reusable = previous.files if previous and previous.config == config_digest else {}
     trusted_before = previous.read_at_ns if previous else 0
 
@@ -75,6 +72,50 @@ def read_content(content_dir: Path, base_url: str | None, previous: BuildCache |
     record_digests = {keys[p]: e.digest for p, e in entries.items()}
     head_digests = {keys[p]: e.head for p, e in entries.items()}
     return ReadResult(config, problems, entries, config_digest, record_digests, head_digests, started_ns)
+
+
+def read_again(content_dir: Path, base_url: str | None, last: ReadResult, touched: Collection[str],
+               started_ns: int) -> ReadResult | None:
+    """`last` with the record files among `touched` read again; None when the whole read is needed.
+
+    For the preview, whose watcher names every file added, changed or removed
+    since `last` was read: listing and checking every file took 0.13-0.2 s of a
+    0.35 s rebuild at 10,000 launches. None when the settings changed, or a file
+    the whole read would list (or call a stray) came or went.
+    """
+    problems: list[Problem] = []
+    config, config_digest = read_config(content_dir, base_url, problems)
+    if problems or last.problems or config_digest != last.config_digest:
+        return None
+    again = {}  # path, as content_files() names it -> kind
+    for touched_path in touched:
+        path, kind = listed_as(content_dir, touched_path)
+        if not path:
+            continue  # not a file content_files() looks at
+        if path in last.files and os.path.isfile(path):
+            again[path] = kind
+        elif path in last.files or os.path.lexists(path):
+            return None  # a record file removed, or a new file (a record or a stray)
+        # else a file that came and went, such as vim's "4913"
+    # A file saved in the clock tick the last read began in may have changed since, its time the same.
+    again |= {path: entry.result.kind for path, entry in last.files.items() if entry.mtime_ns >= last.read_at_ns}
+    files = dict(last.files)
+    record_digests, head_digests = dict(last.record_digests), dict(last.head_digests)
+    for path, kind in again.items():
+        entry = _unchanged(path, last.files[path], last.read_at_ns)
+        files[path] = entry or _entry(Path(path), kind, content_dir, config, last.files[path])
+        record_digests[key_of(kind, path)] = files[path].digest
+        head_digests[key_of(kind, path)] = files[path].head
+    return ReadResult(config, problems, files, config_digest, record_digests, head_digests, started_ns)
+
+
+def read_config(content_dir: Path, base_url: str | None, problems: list[Problem]) -> tuple[SiteConfig | None, str]:
+    """The site's settings (None if site.yaml is missing or invalid), and a digest of all records depend on."""
+    site_doc = load_site_file(content_dir, problems)
+    config = validate_site(site_doc, base_url, problems) if site_doc else None
+    site_bytes = (content_dir / "site.yaml").read_bytes() if site_doc else b""
+    # Cached problems name files relative to the working directory, hence cwd.
+    return config, digest(site_bytes + f"\0{base_url}\0{Path.cwd()}".encode())
 
 
 @functools.cache  # asked for every file of every build: 0.024 s at 15,000 files, 0.007 s remembered

@@ -167,15 +167,23 @@ class ChangeWatcher:
         self.seen = snapshot(roots)
         self.debouncer = debouncer or Debouncer()
         self.scan_seconds = 0.0  # how long the last look took
+        self.touched: set[str] = set()  # every file that changed since the last take_touched(), noise too
 
     def poll(self, now: float) -> tuple[Change, ...]:
         """Look at the folders once; return a batch to rebuild for, or ()."""
         started = time.perf_counter()
         current = snapshot(self.roots)
         self.scan_seconds = time.perf_counter() - started
-        self.debouncer.add(needs_rebuild(diff(self.seen, current)), now)
+        changes = diff(self.seen, current)
+        self.touched.update(change.path for change in changes)
+        self.debouncer.add(needs_rebuild(changes), now)
         self.seen = current
         return self.debouncer.take(now)
+
+    def take_touched(self) -> set[str]:
+        """The files that changed since the last call (or since the watcher began): a build's reading needs no more."""
+        touched, self.touched = self.touched, set()
+        return touched
 
     def settle(self, now: float) -> tuple[Change, ...]:
         """Take the folders to be as the last look found them; return a batch to rebuild for, or ()."""
@@ -221,12 +229,15 @@ class Preview:
         """Names what is being served now; pages carry it in a cookie (see Browsers)."""
         return f"{self.session}-{self.builds}"
 
-    def rebuild(self) -> Outcome:
-        """Build into the preview directory; on problems keep the last build and set the error page."""
+    def rebuild(self, touched: set[str] | None = None) -> Outcome:
+        """Build into the preview directory; on problems keep the last build and set the error page.
+
+        `touched`: every file changed since the last rebuild (see build()); None: not known.
+        """
         started = time.perf_counter()
         self.builds += 1
         try:
-            report = build(self.options, memory=self.memory)
+            report = build(self.options, memory=self.memory, touched=touched)
         except ContentError as exc:
             problems = tuple(exc.problems)
         except OutputError as exc:
@@ -575,7 +586,7 @@ def tick(watcher: ChangeWatcher, preview: Preview, browsers: Browsers, quiet: bo
     path = "*"
     if changes:
         was_ok = preview.error_page is None
-        outcome = preview.rebuild()
+        outcome = preview.rebuild(watcher.take_touched())
         show_outcome(outcome, changes, was_ok)
         path = reload_path(changes, was_ok, outcome)
     browsers.reload_stale(LiveReloadHandler.waiters, preview.stamp, path, rebuilt=bool(changes))

@@ -16,6 +16,7 @@ from generator import cache, feeds, read
 from generator.build import BuildOptions, Memory, build
 from generator.errors import ContentError
 from generator.markup import MarkdownRenderer
+from generator.serve import ChangeWatcher, watched_roots
 from generator.validate import validate_doc
 from tests.conftest import minimal_site, write_tree
 
@@ -120,9 +121,11 @@ def test_incremental_equals_cold(tmp_path_factory, monkeypatch, sequence):
     (project / "content/launches/2030-05-05-third.md").write_text(
         "---\ntitle: Third\ndate: 2030-05-05\naliases: [launches/old-third/]\n"
         "actors: [{id: south-staff, role: reporter}]\nsources: [2030-03-01-daily-example]\n---\nText.\n")
-    # Two incremental builds side by side: the command line's (cache in a file) and the preview's (in memory).
+    # Two incremental builds side by side: the command line's (cache in a file) and the preview's (in
+    # memory, reading again what its watcher saw change).
     incremental_out, preview_out, memory = project / "site", project / "preview", Memory()
     age_new_files(project)
+    watcher = ChangeWatcher(watched_roots(BuildOptions(project / "content", preview_out)))
     build(BuildOptions(project / "content", incremental_out, search=False))
     build(BuildOptions(project / "content", preview_out, search=False), memory=memory)
     for operation, n in sequence:
@@ -136,14 +139,21 @@ def test_incremental_equals_cold(tmp_path_factory, monkeypatch, sequence):
         except ContentError as cold_error:  # e.g. a deleted launch that a body still links to
             for out, kept in [(incremental_out, None), (preview_out, memory)]:
                 with pytest.raises(ContentError) as incremental_error:
-                    build(BuildOptions(project / "content", out, search=False), memory=kept)
+                    build(BuildOptions(project / "content", out, search=False), memory=kept,
+                          touched=seen_by(watcher) if kept else None)
                 assert incremental_error.value.problems == cold_error.problems
             assert (tree(incremental_out), tree(preview_out)) == before
             continue
         build(BuildOptions(project / "content", incremental_out, search=False))
-        build(BuildOptions(project / "content", preview_out, search=False), memory=memory)
+        build(BuildOptions(project / "content", preview_out, search=False), memory=memory, touched=seen_by(watcher))
         assert tree(incremental_out) == tree(cold_out), f"after {operation} {n}"
         assert tree(preview_out) == tree(cold_out), f"in memory, after {operation} {n}"
+
+
+def seen_by(watcher: ChangeWatcher) -> set[str]:
+    """What the preview's watcher tells a build: every file changed since the last build."""
+    watcher.poll(time.monotonic())
+    return watcher.take_touched()
 
 
 def test_unchanged_build_writes_nothing(site_dir):
@@ -381,6 +391,73 @@ def test_a_preview_build_that_fails_after_a_body_edit_leaves_no_body_behind(site
     assert tree(site_dir / "site") == cold_tree(site_dir)
 
 
+def watched_preview(site_dir: Path) -> tuple[BuildOptions, ChangeWatcher, Memory]:
+    """The preview's first build, with the watcher looking at the content since just before it."""
+    options, memory = BuildOptions(site_dir / "content", site_dir / "site", search=False), Memory()
+    age_new_files(site_dir)
+    watcher = ChangeWatcher(watched_roots(options))
+    build(options, memory=memory)
+    return options, watcher, memory
+
+
+def test_the_preview_reads_again_only_the_files_its_watcher_saw_change(site_dir, monkeypatch):
+    options, watcher, memory = watched_preview(site_dir)
+    listed = count_calls(monkeypatch, read, "content_files")
+    validated = []
+    monkeypatch.setattr(read, "validate_doc", lambda doc, config: validated.append(doc.path) or validate_doc(doc, config))
+    launch = site_dir / "content/launches/2030-04-10-second.md"
+    launch.write_text(launch.read_text().replace("Another one.", "Another two."))
+    (site_dir / "content/launches/.2030-04-10-second.md.swp").write_text("swap")  # never a record
+    (site_dir / "content/launches/4913").write_text("")  # vim's probe...
+    watcher.poll(time.monotonic())
+    (site_dir / "content/launches/4913").unlink()  # ...gone before the build
+    age_new_files(site_dir)
+    build(options, memory=memory, touched=seen_by(watcher))
+    assert not listed and [Path(p).name for p in validated] == [launch.name]
+    assert tree(site_dir / "site") == cold_tree(site_dir)
+
+
+@pytest.mark.parametrize("change", ["added", "deleted", "renamed", "stray", "site.yaml"])
+def test_the_preview_reads_everything_again_when_a_file_comes_or_goes(site_dir, monkeypatch, change):
+    options, watcher, memory = watched_preview(site_dir)
+    listed = count_calls(monkeypatch, read, "content_files")
+    content = site_dir / "content"
+    launch = content / "launches/2030-04-10-second.md"
+    if change == "added":
+        (content / "launches/2030-06-01-third.md").write_text(
+            launch_text("Third", "2030-06-01", "northland", "A third one.", None))
+    elif change == "deleted":
+        launch.unlink()
+    elif change == "renamed":
+        launch.rename(launch.with_name("2030-04-11-second.md"))
+    elif change == "stray":
+        (content / "actors/notes.txt").write_text("a stray file\n")
+    else:
+        (content / "site.yaml").write_text((content / "site.yaml").read_text().replace("Test Digest", "Other"))
+    age_new_files(site_dir)
+    try:
+        build(options, memory=memory, touched=seen_by(watcher))
+    except ContentError as error:
+        assert change == "stray" and "unexpected file in actors/" in error.problems[0].message
+    else:
+        assert change != "stray" and tree(site_dir / "site") == cold_tree(site_dir)
+    assert listed
+
+
+def test_a_preview_build_that_stops_while_reading_leaves_no_read_to_go_on_from(site_dir, monkeypatch):
+    options, watcher, memory = watched_preview(site_dir)
+    launch = site_dir / "content/launches/2030-04-10-second.md"
+    launch.write_text(launch.read_text().replace("Another one.", "Another two."))
+    age_new_files(site_dir)
+    read_again = build_module.read_again
+    monkeypatch.setattr(build_module, "read_again", lambda *args: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        build(options, memory=memory, touched=seen_by(watcher))  # the watcher's news is gone with it
+    monkeypatch.setattr(build_module, "read_again", read_again)
+    build(options, memory=memory, touched=seen_by(watcher))
+    assert "Another two." in (site_dir / "site/launches/2030-04-10-second/index.html").read_text()
+
+
 def test_compiled_templates_are_kept_and_an_edited_one_is_compiled_again(site_dir):
     options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
     (site_dir / "templates").mkdir(exist_ok=True)
@@ -434,25 +511,28 @@ def test_any_change_takes_the_full_path(site_dir, change):
 
 
 @pytest.mark.parametrize("saved", ["in the tick the build started", "the tick before"])
-def test_a_file_saved_in_the_tick_a_build_started_is_not_trusted_by_size_and_time(site_dir, monkeypatch, saved):
+@pytest.mark.parametrize("cached", ["in a file", "in memory, with a watcher that saw nothing"])
+def test_a_file_saved_in_the_tick_a_build_started_is_not_trusted_by_size_and_time(site_dir, monkeypatch, saved,
+                                                                                 cached):
     options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
+    memory, touched = (None, None) if cached == "in a file" else (Memory(), set())
     age_new_files(site_dir)
     launch = site_dir / "content/launches/2030-04-10-second.md"
     tick = time.time_ns() + 3_600_000_000_000  # after every file of the project, digest's own included
     saved_at = tick if saved == "in the tick the build started" else tick - 1
     os.utime(launch, ns=(saved_at, saved_at))
     monkeypatch.setattr(cache, "file_system_time", lambda folder: tick)  # the file system's clock
-    build(options)
+    build(options, memory=memory)
     # Edited again within the same tick: same size, same time.
     launch.write_text(launch.read_text().replace("Another one.", "Another two."))
     os.utime(launch, ns=(saved_at, saved_at))
     monkeypatch.setattr(cache, "file_system_time", lambda folder: tick + 10_000_000_000)
-    report = build(options)
+    report = build(options, memory=memory, touched=touched)
     page = (site_dir / "site/launches/2030-04-10-second/index.html").read_text()
     if saved == "in the tick the build started":
         assert "Another two." in page  # read again, so the edit shows
     else:  # trusted: the rule costs no needless reading (an edit that keeps size and time is not seen)
-        assert "Another one." in page and report.files == {}
+        assert "Another one." in page and report.written.written == 0
 
 
 def test_one_edit_exports_again_only_the_rows_of_records_whose_pages_changed(site_dir, monkeypatch):

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
-from generator.load import load_content
+from generator.load import content_files, listed_as, load_content
 from tests.conftest import SITE_YAML, write_tree
 
 
@@ -159,3 +160,17 @@ def test_files_that_fail_to_parse_are_listed_with_their_problems(tmp_path, monke
     assert loaded.problems == []
     assert [(f.kind, [p.path for p in f.problems]) for f in loaded.unreadable] == [
         ("actor", ["content/actors/a.yaml"])]
+
+
+@pytest.mark.parametrize("content_dir", ["content", "./content", "content/../content"])
+def test_a_watched_files_path_names_the_file_as_the_listing_does(tmp_path, monkeypatch, content_dir):
+    write_tree(tmp_path, {name: "x" for name in [
+        "content/site.yaml", "content/README.md", "content/launches/l.md", "content/launches/notes.txt",
+        "content/launches/.l.md.swp", "content/launches/sub/inner.md", "content/actors/a.yaml", "content/other/o.md"]})
+    monkeypatch.chdir(tmp_path)
+    listing, strays = content_files(Path(content_dir))
+    watched = [str(path.relative_to(tmp_path)) for path in (tmp_path / "content").rglob("*") if path.is_file()]
+    # How the preview's watcher names them: the content folder as given, then the names found in it.
+    named = {listed_as(Path(content_dir), os.path.join(content_dir, path.partition("/")[2])) for path in watched}
+    assert named - {(None, None)} == set(listing) | {(str(Path(content_dir) / "launches/notes.txt"), "launch")}
+    assert len(strays) == 1 and len(listing) == 2
