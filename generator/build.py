@@ -136,10 +136,12 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
         check_unique_paths(pages)
         candidates = pages
     else:
-        planned, candidates = plan_edited_bodies(memory, edited)
+        planned = plan_edited_bodies(memory, edited)
         site, pages = planned.site, planned.pages
     renderer = Renderer(site, templates, cache.compiled_templates_dir(store) if write else None,
                         feeds.bodies_in_feeds(pages))
+    if edited is not None:
+        candidates = pages_showing(pages, edited, renderer)
     with template_problems(options.content_dir):
         fingerprints = page_fingerprints(candidates, content, renderer, options)
     if edited is not None:
@@ -196,11 +198,14 @@ def edited_bodies(planned: Planned, content: ReadResult, options: BuildOptions,
     name is checked against the others when linking.
     """
     if (planned.setup != build_setup(options) or planned.config_digest != content.config_digest
-            or planned.files.keys() != content.files.keys() or content.any_file_problems()):
+            or planned.files.keys() != content.files.keys() or content.problems):
         return None  # the same files as a build that succeeded: no two with one id
     edited = []
     for path, entry in content.files.items():
         before = planned.files[path]
+        if entry is before:  # not read again
+            continue
+        # A file with a problem makes no record: its head is then the digest of its bytes, unlike before.
         if entry.digest != before.digest:
             if entry.head != before.head or entry.result.refs.targets != before.result.refs.targets:
                 return None
@@ -212,12 +217,24 @@ def edited_bodies(planned: Planned, content: ReadResult, options: BuildOptions,
     return edited
 
 
-def plan_edited_bodies(memory: Memory, edited: list[Launch | Source | Actor]) -> tuple[Planned, list[PageSpec]]:
-    """The last build's plan, its site given the edited bodies, and the pages that show those records."""
+def plan_edited_bodies(memory: Memory, edited: list[Launch | Source | Actor]) -> Planned:
+    """The last build's plan, its site given the edited bodies."""
     planned, memory.plan = memory.plan, None  # its site changes now, and may not make it to the output
     swap_bodies(planned.site, edited)
+    return planned
+
+
+def pages_showing(pages: list[PageSpec], edited: list[Launch | Source | Actor], renderer: Renderer) -> list[PageSpec]:
+    """The pages that may show an edited record's body, and those rendered on every build.
+
+    Only their fingerprints can change: the others' are made of what did not
+    (page_fingerprints). A listing of every launch shows no body, and at 10,000
+    launches fingerprinting the listings took 0.03 s of a 0.25 s rebuild.
+    """
     keys = {record_key(type(record).__name__.lower(), record.id) for record in edited}
-    return planned, [page for page in planned.pages if page.depends_on is None or not page.depends_on.isdisjoint(keys)]
+    templates = {name: (renderer.shows_bodies(name), renderer.is_shipped(name)) for name in {p.template for p in pages}}
+    return [page for page in pages
+            if page.depends_on is None or not keys.isdisjoint(shown_bodies(page, *templates[page.template]))]
 
 
 def export_rows(site: Site, previous: cache.BuildCache | None, fingerprints: dict[str, str | None]) -> data.Rows:

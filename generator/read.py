@@ -37,10 +37,6 @@ class ReadResult:
         to bodies alone, does not link)."""
         return collect(self.config, [entry.result for entry in self.files.values()], self.problems)
 
-    def any_file_problems(self) -> bool:
-        """Whether a file has a problem of its own (a second file with an id already taken is not one)."""
-        return bool(self.problems) or any(entry.result.problems for entry in self.files.values())
-
 
 def read_content(content_dir: Path, base_url: str | None, previous: BuildCache | None,
                  progress: Progress = no_progress, started_ns: int = 0) -> ReadResult:

@@ -183,24 +183,38 @@ def test_one_edit_rerenders_only_what_shows_it(site_dir):
     assert changed == {"launches/2030-04-10-second/index.html"}  # the only page whose bytes changed
 
 
-def test_a_body_edit_renders_the_listings_again_only_if_their_templates_show_bodies(site_dir):
-    options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
-    build(options)
+@pytest.mark.parametrize("kept", ["command line", "preview"])
+def test_a_body_edit_renders_the_listings_again_only_if_their_templates_show_bodies(site_dir, monkeypatch, kept):
+    options, memory = BuildOptions(site_dir / "content", site_dir / "site", search=False), None
+    if kept == "preview":
+        memory = Memory()
+    fingerprinted = []
+    fingerprint = build_module.page_fingerprints
+    monkeypatch.setattr(build_module, "page_fingerprints",
+                        lambda pages, *args: fingerprinted.extend(p.path for p in pages) or fingerprint(pages, *args))
+    age_new_files(site_dir)
+    build(options, memory=memory)
     path = site_dir / "content/launches/2030-04-10-second.md"
     path.write_text(path.read_text().replace("Another one.", "Another one, edited."))
-    rendered = set(build(options).files)
+    age_new_files(site_dir)
+    fingerprinted.clear()
+    rendered = set(build(options, memory=memory).files)
     assert {"launches/2030-04-10-second/index.html", "feed.xml", "actors/northland/feed.xml"} <= rendered
     assert not {"index.html", "launches/index.html", "launches/2030/index.html", "actors/index.html"} & rendered
     # Digest's own actor and launch pages show only their own record's body.
     assert not {"actors/northland/index.html", "launches/2030-03-01-first/index.html"} & rendered
+    if memory:  # the preview does not even fingerprint them again
+        assert "launches/2030-04-10-second/index.html" in fingerprinted and "index.html" not in fingerprinted
     # A site's own templates that show bodies are made of them.
     write_tree(site_dir, {
         "templates/launches.html": "{% for v in site.launches %}{{ body(v.launch) }}{% endfor %}\n",
         "templates/actor.html": "{% for role, v in site.launches_of_actor.get(actor.id, ()) %}{{ body(v.launch) }}"
                                 "{% endfor %}\n"})
-    build(options)
+    age_new_files(site_dir)
+    build(options, memory=memory)
     path.write_text(path.read_text().replace("Another one, edited.", "Another one, edited twice."))
-    report = build(options)
+    age_new_files(site_dir)
+    report = build(options, memory=memory)
     assert b"edited twice" in report.files["launches/index.html"]
     assert b"edited twice" in report.files["actors/northland/index.html"]
     assert "index.html" not in report.files
@@ -334,7 +348,7 @@ def test_the_preview_rebuilds_after_a_draft_s_body_edit_as_a_cold_build_would(si
             if drafts else not (site_dir / "site/launches/2030-06-01-draft").exists())
 
 
-@pytest.mark.parametrize("edit", ["title", "new link", "template"])
+@pytest.mark.parametrize("edit", ["title", "new link", "template", "unsafe link"])
 def test_the_preview_links_and_plans_again_after_any_other_edit(site_dir, monkeypatch, edit):
     options, memory = BuildOptions(site_dir / "content", site_dir / "site", search=False), Memory()
     age_new_files(site_dir)
@@ -345,9 +359,16 @@ def test_the_preview_links_and_plans_again_after_any_other_edit(site_dir, monkey
         path.write_text(path.read_text().replace("title: Second", "title: The second"))
     elif edit == "new link":  # a body's links are checked when linking
         path.write_text(path.read_text().replace("Another one.", "Another [one](launch:2030-03-01-first)."))
-    else:
+    elif edit == "template":
         write_tree(site_dir, {"templates/launch.html": "{{ body(launch) }} (our own)\n"})
+    else:  # a problem of the file's own, which the whole path reports
+        path.write_text(path.read_text().replace("Another one.", "Another [one](javascript:alert(1))."))
     age_new_files(site_dir)
+    if edit == "unsafe link":
+        with pytest.raises(ContentError) as error:
+            build(options, memory=memory)
+        assert "javascript" in str(error.value.problems) and linked == ["link"]
+        return
     build(options, memory=memory)
     assert linked == ["link"]
     assert tree(site_dir / "site") == cold_tree(site_dir)
