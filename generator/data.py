@@ -12,7 +12,7 @@ import csv
 import io
 import json
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Collection, Iterator
 
 from . import routes
 from .link import LaunchView, Site
@@ -67,24 +67,46 @@ def export_rows(site: Site, previous: Rows | None = None,
     return rows
 
 
-def export(site: Site, rows: Rows | None = None) -> dict[str, bytes]:
-    """Every data file, by output path (with the records' `rows`, when already made)."""
+# Each data file, and the kind of records whose rows it holds (besides the site's settings).
+FILES = {routes.DATA_DIR + "launches.json": "launch", routes.DATA_DIR + "launches.csv": "launch",
+         routes.DATA_DIR + "actors.json": "actor", routes.DATA_DIR + "sources.json": "source",
+         routes.DATA_DIR + "launches.schema.json": None}
+
+
+def export(site: Site, rows: Rows | None = None, kinds_as_before: Collection[str] = ()) -> dict[str, bytes]:
+    """Every data file, by output path (with the records' `rows`, when already made), but
+    those holding the rows of `kinds_as_before` (whose bytes are known, see rows_as_before)."""
     rows = export_rows(site) if rows is None else rows
     schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
     schema["$id"] = absolute(site, routes.DATA_DIR + "launches.schema.json")
-    lines = {kind: EncodedRecords(row.json for row in of_kind.values()) for kind, of_kind in rows.items()}
-    document = {"title": site.config.title, "url": site.config.base_url,
-                "schema": schema["$id"], "launches": lines["launch"]}
-    header = io.StringIO()
-    csv.writer(header, lineterminator="\r\n").writerow(csv_columns(site))
-    return {
-        routes.DATA_DIR + "launches.json": to_json(document),
-        routes.DATA_DIR + "launches.csv": b"".join([header.getvalue().encode("utf-8"),
-                                                     *(r.csv for r in rows["launch"].values())]),
-        routes.DATA_DIR + "actors.json": to_json({"actors": lines["actor"]}),
-        routes.DATA_DIR + "sources.json": to_json({"sources": lines["source"]}),
-        routes.DATA_DIR + "launches.schema.json": to_json(schema),
+
+    def lines(kind: str) -> EncodedRecords:
+        return EncodedRecords(row.json for row in rows[kind].values())
+
+    def launches_csv() -> bytes:
+        header = io.StringIO()
+        csv.writer(header, lineterminator="\r\n").writerow(csv_columns(site))
+        return b"".join([header.getvalue().encode("utf-8"), *(r.csv for r in rows["launch"].values())])
+
+    makers = {
+        "launches.json": lambda: to_json({"title": site.config.title, "url": site.config.base_url,
+                                          "schema": schema["$id"], "launches": lines("launch")}),
+        "launches.csv": launches_csv,
+        "actors.json": lambda: to_json({"actors": lines("actor")}),
+        "sources.json": lambda: to_json({"sources": lines("source")}),
+        "launches.schema.json": lambda: to_json(schema),
     }
+    return {routes.DATA_DIR + name: make() for name, make in makers.items()
+            if FILES[routes.DATA_DIR + name] not in kinds_as_before}
+
+
+def rows_as_before(rows: Rows, previous: Rows) -> set[str]:
+    """The kinds of records whose rows are all those of `previous`, in the same order: the
+    files holding them are as before (rows are made again when their records' pages change)."""
+    return {kind for kind, of_kind in rows.items()
+            if kind in previous and len(of_kind) == len(previous[kind]) and all(
+                ident == old_ident and row is old_row
+                for (ident, row), (old_ident, old_row) in zip(of_kind.items(), previous[kind].items()))}
 
 
 class EncodedRecords(list):

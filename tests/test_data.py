@@ -12,6 +12,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from generator import data as data_module
 from generator.build import BuildOptions, build
 from generator.model import FACT_FIELDS
 
@@ -173,3 +174,13 @@ def test_bundled_site_data_validates(bundled_site):
     data = bundled_site / "data"
     validator(load(data / "launches.schema.json")).validate(load(data / "launches.json"))
     assert len(load(data / "launches.json")["launches"]) == len(list((REPO / "content/launches").glob("*.*")))
+
+
+def test_data_files_are_as_before_only_with_the_very_same_rows_in_the_same_order():
+    first, second = data_module.Row("f1", b'{"id": "a"}'), data_module.Row("f2", b'{"id": "b"}')
+    previous = {"launch": {"a": first, "b": second}, "actor": {"a": first}, "source": {}}
+    assert data_module.rows_as_before(previous, previous) == {"launch", "actor", "source"}
+    reordered = {"launch": {"b": second, "a": first}}
+    remade = {"launch": {"a": data_module.Row("f1", b'{"id": "a"}'), "b": second}}  # made again: the page changed
+    assert data_module.rows_as_before(reordered, previous) == set() == data_module.rows_as_before(remade, previous)
+    assert data_module.rows_as_before({"source": {}}, {"launch": {}}) == set()  # no rows known of that kind

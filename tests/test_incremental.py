@@ -571,14 +571,20 @@ def test_one_edit_exports_again_only_the_rows_of_records_whose_pages_changed(sit
             getattr(record, "launch", record)) or real(site, record, *rest))
     path = site_dir / "content/launches/2030-08-01-later.md"
     path.write_text(path.read_text().replace("Text.", "Text, edited."))
-    build(options)
+    report = build(options)
     # Only its own row is made again: its neighbour's page and its actor's page show its title, not its body.
     assert [getattr(made, "id", made) for made in exported] == ["2030-08-01-later"]
+    # The files of the other kinds' rows are not even made: they are as the last build wrote them.
+    assert {"data/launches.json", "data/launches.csv"} <= set(report.files)
+    assert not {"data/actors.json", "data/sources.json"} & set(report.files)
+    assert report.written.removed == 0
     exported.clear()
     path.write_text(path.read_text().replace("title: Later", "title: Retitled"))
-    build(options)
+    (site_dir / "site/data/sources.json").unlink()  # a file missing from the output is made again
+    report = build(options)
     # A new title is on those pages too, so their rows are made again (they come out the same). No source cites it.
     assert [getattr(made, "id", made) for made in exported] == ["2030-07-01-later", "2030-08-01-later", "northland"]
+    assert {"data/actors.json", "data/sources.json"} <= set(report.files)
     assert "Text, edited." in (site_dir / "site/data/launches.json").read_text()
     cold = build(BuildOptions(site_dir / "content", search=False), write=False).files
     for name in ("launches.json", "launches.csv", "actors.json", "sources.json"):
