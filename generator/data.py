@@ -67,15 +67,15 @@ def export_rows(site: Site, previous: Rows | None = None,
     return rows
 
 
-# Each data file, and the kind of records whose rows it holds (besides the site's settings).
-FILES = {routes.DATA_DIR + "launches.json": "launch", routes.DATA_DIR + "launches.csv": "launch",
-         routes.DATA_DIR + "actors.json": "actor", routes.DATA_DIR + "sources.json": "source",
-         routes.DATA_DIR + "launches.schema.json": None}
+# Each data file: the kind of records whose rows it holds, and which part of each row.
+FILES = {routes.DATA_DIR + "launches.json": ("launch", "json"), routes.DATA_DIR + "launches.csv": ("launch", "csv"),
+         routes.DATA_DIR + "actors.json": ("actor", "json"), routes.DATA_DIR + "sources.json": ("source", "json"),
+         routes.DATA_DIR + "launches.schema.json": (None, None)}
 
 
-def export(site: Site, rows: Rows | None = None, kinds_as_before: Collection[str] = ()) -> dict[str, bytes]:
+def export(site: Site, rows: Rows | None = None, as_before: Collection[str] = ()) -> dict[str, bytes]:
     """Every data file, by output path (with the records' `rows`, when already made), but
-    those holding the rows of `kinds_as_before` (whose bytes are known, see rows_as_before)."""
+    those `as_before` (whose bytes the last build wrote, see files_as_before)."""
     rows = export_rows(site) if rows is None else rows
     schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
     schema["$id"] = absolute(site, routes.DATA_DIR + "launches.schema.json")
@@ -96,17 +96,24 @@ def export(site: Site, rows: Rows | None = None, kinds_as_before: Collection[str
         "sources.json": lambda: to_json({"sources": lines("source")}),
         "launches.schema.json": lambda: to_json(schema),
     }
-    return {routes.DATA_DIR + name: make() for name, make in makers.items()
-            if FILES[routes.DATA_DIR + name] not in kinds_as_before}
+    return {routes.DATA_DIR + name: make() for name, make in makers.items() if routes.DATA_DIR + name not in as_before}
 
 
-def rows_as_before(rows: Rows, previous: Rows) -> set[str]:
-    """The kinds of records whose rows are all those of `previous`, in the same order: the
-    files holding them are as before (rows are made again when their records' pages change)."""
-    return {kind for kind, of_kind in rows.items()
-            if kind in previous and len(of_kind) == len(previous[kind]) and all(
-                ident == old_ident and row is old_row
-                for (ident, row), (old_ident, old_row) in zip(of_kind.items(), previous[kind].items()))}
+def files_as_before(rows: Rows, previous: Rows) -> set[str]:
+    """The data files whose rows say the same as those of `previous`, in the same order.
+
+    A row not made again is the same object (export_rows); one made again may
+    say the same (a launch's body is not in the CSV file). The rest of a file is
+    made of the site's settings, and a change to those makes every row again: one
+    row not made again shows they are the same.
+    """
+    def as_before(kind: str, part: str) -> bool:
+        pairs = list(zip(rows[kind].items(), previous[kind].items()))
+        return (len(rows[kind]) == len(previous[kind]) and any(row is old for (_, row), (_, old) in pairs)
+                and all(ident == old_ident and (row is old or getattr(row, part) == getattr(old, part))
+                        for (ident, row), (old_ident, old) in pairs))
+
+    return {path for path, (kind, part) in FILES.items() if kind in rows and kind in previous and as_before(kind, part)}
 
 
 class EncodedRecords(list):

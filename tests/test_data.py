@@ -176,11 +176,16 @@ def test_bundled_site_data_validates(bundled_site):
     assert len(load(data / "launches.json")["launches"]) == len(list((REPO / "content/launches").glob("*.*")))
 
 
-def test_data_files_are_as_before_only_with_the_very_same_rows_in_the_same_order():
-    first, second = data_module.Row("f1", b'{"id": "a"}'), data_module.Row("f2", b'{"id": "b"}')
+def test_data_files_are_as_before_only_with_rows_that_say_the_same_in_the_same_order():
+    first, second = data_module.Row("f1", b'{"id": "a"}', b"a\r\n"), data_module.Row("f2", b'{"id": "b"}', b"b\r\n")
     previous = {"launch": {"a": first, "b": second}, "actor": {"a": first}, "source": {}}
-    assert data_module.rows_as_before(previous, previous) == {"launch", "actor", "source"}
+    everything = set(data_module.FILES) - {"data/launches.schema.json"}
+    assert data_module.files_as_before(previous, previous) == everything - {"data/sources.json"}  # no rows
     reordered = {"launch": {"b": second, "a": first}}
-    remade = {"launch": {"a": data_module.Row("f1", b'{"id": "a"}'), "b": second}}  # made again: the page changed
-    assert data_module.rows_as_before(reordered, previous) == set() == data_module.rows_as_before(remade, previous)
-    assert data_module.rows_as_before({"source": {}}, {"launch": {}}) == set()  # no rows known of that kind
+    assert data_module.files_as_before(reordered, previous) == set()
+    new_body = {"launch": {"a": data_module.Row("f3", b'{"id": "a", "narrative": "x"}', b"a\r\n"), "b": second}}
+    assert data_module.files_as_before(new_body, previous) == {"data/launches.csv"}  # only the JSON says more
+    everything_again = {"launch": {"a": data_module.Row("f4", first.json, first.csv),
+                                   "b": data_module.Row("f5", second.json, second.csv)}}
+    assert data_module.files_as_before(everything_again, previous) == set()  # the settings may have changed
+    assert data_module.files_as_before({"source": {}}, {"launch": {}}) == set()  # no rows known of that kind
