@@ -76,6 +76,7 @@ class Planned:
     files: dict[str, cache.FileEntry]  # content path -> what it validated to
     template_digests: dict[str, str]  # template name -> Renderer.template_digest()
     memo: Memo  # the bodies and feed entries the renderer made
+    shown_twice: frozenset[tuple[str, str]]  # the renderer's, see Renderer
 
 
 def build(options: BuildOptions, write: bool = True, incremental: bool = True,
@@ -139,7 +140,7 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
         planned = plan_edited_bodies(memory, edited)
         site, pages = planned.site, planned.pages
     renderer = Renderer(site, templates, cache.compiled_templates_dir(store) if write else None,
-                        feeds.bodies_in_feeds(pages))
+                        feeds.bodies_in_feeds(pages) if edited is None else planned.shown_twice)
     if edited is not None:
         candidates = pages_showing(pages, edited, renderer)
     with template_problems(options.content_dir):
@@ -183,7 +184,7 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
         memory.last = replace(read_files, **output)
         memory.plan = Planned(site, pages, build_setup(options), content.config_digest, content.files,
                               {name: renderer.template_digest(name) for name in {page.template for page in pages}},
-                              renderer.memo)
+                              renderer.memo, renderer.shown_twice)
     else:
         cache.save_output(store, cache.BuildCache(**output))
         snapshot.pages, snapshot.outputs = len(pages), cache.stat_files(options.out_dir, sorted(report.outputs))
@@ -334,8 +335,7 @@ def page_fingerprints(pages: list[PageSpec], content: ReadResult, renderer: Rend
     templates = {name: (renderer.template_digest(name), renderer.shows_bodies(name), renderer.is_shipped(name))
                  for name in names}
     setup = f"{content.config_digest}\0{options.drafts}"
-    whole = {key: f"{key}={value}" for key, value in content.record_digests.items()}  # made once, used by many pages
-    heads = {key: f"{key}~{value}" for key, value in content.head_digests.items()}
+    whole, heads = Parts(content.record_digests, "="), Parts(content.head_digests, "~")
     fingerprints: dict[str, str | None] = {}
     for page in pages:
         if page.depends_on is None:
@@ -344,9 +344,22 @@ def page_fingerprints(pages: list[PageSpec], content: ReadResult, renderer: Rend
         template_digest, shows_bodies, shipped = templates[page.template]
         bodies = shown_bodies(page, shows_bodies, shipped)
         inputs = [setup, template_digest, page.title, repr(page.derived)]
-        inputs += [(whole if key in bodies else heads).get(key) or f"{key}=" for key in sorted(page.depends_on)]
+        inputs += [(whole if key in bodies else heads)[key] for key in sorted(page.depends_on)]
         fingerprints[page.path] = cache.digest("\0".join(inputs).encode())
     return fingerprints
+
+
+class Parts(dict):
+    """A record's part of page fingerprints ("kind:id=digest"), made when first asked for:
+    many pages show one record, and a rebuild after a body edit fingerprints a few pages."""
+
+    def __init__(self, digests: dict[str, str], separator: str):
+        super().__init__()
+        self.digests, self.separator = digests, separator
+
+    def __missing__(self, key: str) -> str:
+        self[key] = part = f"{key}{self.separator}{self.digests.get(key, '')}"
+        return part
 
 
 def shown_bodies(page: PageSpec, shows_bodies: bool, shipped: bool) -> Collection[str]:
