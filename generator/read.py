@@ -30,6 +30,9 @@ class ReadResult:
     record_digests: dict[str, str]  # "kind:id" -> digest of the record's file
     head_digests: dict[str, str]  # "kind:id" -> digest of the record without its body
     read_at_ns: int
+    # The files whose time is not before read_at_ns, with their kinds: saved again in that
+    # clock tick, their size and time may stay the same (found as read, not in a pass over all).
+    recent: dict[str, str]
 
     @functools.cached_property
     def validated(self) -> Validated:
@@ -67,7 +70,8 @@ def read_content(content_dir: Path, base_url: str | None, previous: BuildCache |
     keys = {path: key_of(kind, path) for path, kind in paths}
     record_digests = {keys[p]: e.digest for p, e in entries.items()}
     head_digests = {keys[p]: e.head for p, e in entries.items()}
-    return ReadResult(config, problems, entries, config_digest, record_digests, head_digests, started_ns)
+    recent = {path: kind for path, kind in changed if entries[path].mtime_ns >= started_ns}
+    return ReadResult(config, problems, entries, config_digest, record_digests, head_digests, started_ns, recent)
 
 
 def read_again(content_dir: Path, base_url: str | None, last: ReadResult, touched: Collection[str],
@@ -93,8 +97,7 @@ def read_again(content_dir: Path, base_url: str | None, last: ReadResult, touche
         elif path in last.files or os.path.lexists(path):
             return None  # a record file removed, or a new file (a record or a stray)
         # else a file that came and went, such as vim's "4913"
-    # A file saved in the clock tick the last read began in may have changed since, its time the same.
-    again |= {path: entry.result.kind for path, entry in last.files.items() if entry.mtime_ns >= last.read_at_ns}
+    again |= last.recent  # saved in the clock tick the last read began in: may have changed since, its time the same
     files = dict(last.files)
     record_digests, head_digests = dict(last.record_digests), dict(last.head_digests)
     for path, kind in again.items():
@@ -102,7 +105,8 @@ def read_again(content_dir: Path, base_url: str | None, last: ReadResult, touche
         files[path] = entry or _entry(Path(path), kind, content_dir, config, last.files[path])
         record_digests[key_of(kind, path)] = files[path].digest
         head_digests[key_of(kind, path)] = files[path].head
-    return ReadResult(config, problems, files, config_digest, record_digests, head_digests, started_ns)
+    recent = {path: kind for path, kind in again.items() if files[path].mtime_ns >= started_ns}
+    return ReadResult(config, problems, files, config_digest, record_digests, head_digests, started_ns, recent)
 
 
 def read_config(content_dir: Path, base_url: str | None, problems: list[Problem]) -> tuple[SiteConfig | None, str]:
