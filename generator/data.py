@@ -36,13 +36,16 @@ Rows = dict[str, dict[str, Row]]  # kind -> id -> row, in the order of the files
 
 
 def export_rows(site: Site, previous: Rows | None = None,
-                made_from: Callable[[str, str], str | None] = lambda kind, ident: None) -> Rows:
+                made_from: Callable[[str, str], str | None] = lambda kind, ident: None,
+                only: Collection[tuple[str, str]] | None = None) -> Rows:
     """Every exported record's row: the published launches, the actors, the published sources.
 
     A row of `previous` is used again when its record's `made_from` is the same: a
     record's page shows everything its row does (a launch's facts, its actors' names,
     its sources, its number in the year; an actor's launches; a source's quotes and
-    launches), so the page's fingerprint will do.
+    launches), so the page's fingerprint will do. `only`: the records, as (kind, id),
+    whose rows may be new, when `previous` was made of the same records (after an
+    edit to bodies alone); asking every record took 0.02 s at 10,000 launches.
     """
     public_sources = published_sources(site)
     public, columns = set(public_sources), csv_columns(site)
@@ -61,6 +64,9 @@ def export_rows(site: Site, previous: Rows | None = None,
     rows: Rows = {}
     for kind, (idents, make) in makers.items():
         old_rows, rows[kind] = (previous or {}).get(kind, {}), {}
+        if only is not None:
+            rows[kind] = dict(old_rows)
+            idents = [ident for of_kind, ident in only if of_kind == kind and ident in old_rows]  # drafts are not
         for ident in idents:
             key, old = made_from(kind, ident), old_rows.get(ident)
             rows[kind][ident] = old if key and old and old.made_from == key else Row(key or "", *make(ident))

@@ -162,6 +162,11 @@ def record_key(kind: str, ident: str) -> str:
     return sys.intern(f"{kind}:{ident}")
 
 
+def kind_of(record: Launch | Source | Actor) -> str:
+    """A record's kind: "launch", "source" or "actor"."""
+    return type(record).__name__.lower()
+
+
 ACTOR_KINDS = ("state", "person", "organization", "military", "government")
 OUTCOMES = ("success", "failure", "unknown")
 

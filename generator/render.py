@@ -25,7 +25,7 @@ from .cache import digest
 from .errors import Progress, no_progress
 from .link import Site
 from .markup import MarkdownRenderer
-from .model import FACT_FIELDS, Fact
+from .model import FACT_FIELDS, Fact, kind_of
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July",
           "August", "September", "October", "November", "December")
@@ -254,8 +254,7 @@ def relative_url(from_dir: str, target: str) -> str:
 @jinja2.pass_context
 def link(context, record) -> str:
     """The URL of a record's page (a Launch, Actor or Source)."""
-    kind = type(record).__name__.lower()
-    return url(context, routes.path_of(kind, record.id))
+    return url(context, routes.path_of(kind_of(record), record.id))
 
 
 def long_date(value: dt.date) -> str:
