@@ -22,13 +22,14 @@ import weakref
 import webbrowser
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from stat import S_ISDIR
+from typing import Callable, Collection
 
 import jinja2
 from livereload import Server
 from livereload.handlers import LiveReloadHandler, StaticFileHandler
 from markupsafe import Markup
-from watchdog.events import FileSystemEventHandler
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
 from .build import BuildOptions, Memory, build
@@ -169,11 +170,17 @@ class ChangeWatcher:
         self.scan_seconds = 0.0  # how long the last look took
         self.touched: set[str] = set()  # every file that changed since the last take_touched(), noise too
 
-    def poll(self, now: float) -> tuple[Change, ...]:
-        """Look at the folders once; return a batch to rebuild for, or ()."""
-        started = time.perf_counter()
-        current = snapshot(self.roots)
-        self.scan_seconds = time.perf_counter() - started
+    def poll(self, now: float, paths: Collection[str] | None = None) -> tuple[Change, ...]:
+        """Look at the folders once (or at just these files); return a batch to rebuild for, or ().
+
+        `paths`: the files the operating system reported changed; the others are taken
+        to be as the last look found them (looking at all took 0.1 s at 10,000 launches).
+        """
+        current = None if paths is None else self.seen_again(paths)
+        if current is None:
+            started = time.perf_counter()
+            current = snapshot(self.roots)
+            self.scan_seconds = time.perf_counter() - started
         changes = diff(self.seen, current)
         self.touched.update(change.path for change in changes)
         self.debouncer.add(needs_rebuild(changes), now)
@@ -185,10 +192,32 @@ class ChangeWatcher:
         touched, self.touched = self.touched, set()
         return touched
 
-    def settle(self, now: float) -> tuple[Change, ...]:
-        """Take the folders to be as the last look found them; return a batch to rebuild for, or ()."""
-        self.debouncer.add([], now)
-        return self.debouncer.take(now)
+    def seen_again(self, paths: Collection[str]) -> Snapshot | None:
+        """The last look's snapshot with these files looked at again; None when one is now a folder."""
+        current = dict(self.seen)
+        for path in paths:
+            if not watched(path, self.roots):
+                continue
+            try:
+                stat = os.stat(path)
+            except OSError:  # removed
+                current.pop(path, None)
+                continue
+            if S_ISDIR(stat.st_mode):
+                return None
+            current[path] = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+        return current
+
+
+def watched(path: str, roots: list[Path]) -> bool:
+    """Whether snapshot() looks at a file at this path: under a root, in no folder it skips."""
+    for root in roots:
+        folder, _, name = path.rpartition(os.sep)
+        inside = os.path.relpath(folder, root).split(os.sep)
+        if inside[0] == os.pardir or not name:
+            continue
+        return all(part == os.curdir or not (part.startswith(".") or part in SKIPPED_DIRS) for part in inside)
+    return False
 
 
 def watched_roots(options: BuildOptions) -> list[Path]:
@@ -500,12 +529,15 @@ def listen(server: PreviewServer, host: str, first_port: int) -> int:
 class Poller:
     """Looks at the files on a timer, and sooner when the operating system reports a change.
 
-    The reports (inotify and the like, through watchdog) say when to look: what
-    changed is always what a look finds, and where there are none (some network file
-    systems) the timer still sees every save. One look is spared: after a look that
-    finds saves, no report in the quiet that follows means the burst is over (at
-    10,000 launches a look takes 0.1 s). A report lost in that quiet costs a second
-    rebuild at the next look on the timer, never a save left unseen.
+    The reports (inotify and the like, through watchdog) say when and where to look:
+    a look after reports looks again at the files reported (a folder that came or
+    went: at everything), and after a look that finds saves, no report in the quiet
+    that follows means the burst is over (at 10,000 launches a look at every file
+    takes 0.1 s). What changed is always what a look finds: the looks on the timer,
+    when no report came, still look at every file, so a lost report costs a
+    rebuild at the next such look (at most ~1 s later at 10,000 launches), never a
+    save left unseen; where there are no reports (some network file systems) the
+    timer alone sees every save.
     """
 
     def __init__(self, loop: asyncio.AbstractEventLoop, watcher: ChangeWatcher, preview: Preview,
@@ -513,10 +545,10 @@ class Poller:
         self.loop, self.watcher, self.preview, self.browsers = loop, watcher, preview, browsers
         self.next_look: asyncio.TimerHandle | None = None
         self.observer: Observer | None = None
-        self.reported = False  # a change was reported since the last look
+        self.reported: set[str] | None = set()  # files reported changed since the last look; None: folders too
 
     def start(self) -> None:
-        self.observer = notify_changes(self.watcher.roots, lambda: self.loop.call_soon_threadsafe(self.wake))
+        self.observer = notify_changes(self.watcher.roots, lambda path: self.loop.call_soon_threadsafe(self.wake, path))
         self.look()
 
     def stop(self) -> None:
@@ -527,9 +559,11 @@ class Poller:
         """Poll now, and schedule the next poll so that looking at files takes at most SCAN_SHARE of the time."""
         # Scheduled first, so a failing rebuild (a bug) cannot stop the polling.
         self.look_in(next_poll_in(self.watcher.scan_seconds))
-        quiet = self.observer is not None and self.watcher.debouncer.pending and not self.reported
-        self.reported = False
-        tick(self.watcher, self.preview, self.browsers, quiet)
+        reported, self.reported = self.reported, set()
+        # With the operating system's reports, the files it reported (none: the burst of saves is over),
+        # but on the timer, when none came: that look at everything finds what a lost report would have told.
+        paths = reported if self.observer and (reported or self.watcher.debouncer.pending) else None
+        tick(self.watcher, self.preview, self.browsers, paths)
         if self.watcher.debouncer.pending:
             # Saves seen, and the burst may go on: the look that finds it over comes soon, whatever the
             # site's size (at 10,000 launches, waiting the throttled 0.5 s was a third of the time to the page).
@@ -540,13 +574,16 @@ class Poller:
             self.next_look.cancel()
         self.next_look = self.loop.call_later(seconds, self.look)
 
-    def wake(self) -> None:
-        """A change was reported: look soon, unless a look is due sooner (a burst of reports is one look).
+    def wake(self, path: str | None) -> None:
+        """A file changed (None: a folder): look soon, unless a look is due sooner (a burst of reports is one look).
 
         Not while saves are pending: the look that decides the burst is over keeps its
         POLL_SECONDS of quiet, or one save written in two steps could make two rebuilds.
         """
-        self.reported = True
+        if path is None or self.reported is None:
+            self.reported = None
+        else:
+            self.reported.add(path)
         if self.watcher.debouncer.pending:
             return
         if self.next_look is None or self.next_look.when() > self.loop.time() + WAKE_SECONDS:
@@ -556,11 +593,12 @@ class Poller:
 CHANGE_EVENTS = frozenset({"created", "modified", "deleted", "moved", "closed"})  # not "opened": builds read files
 
 
-def notify_changes(roots: list[Path], wake: Callable[[], object]) -> Observer | None:
-    """Have `wake` called (from another thread) when a file under the roots changes; None when
-    the operating system cannot tell (the timer alone then finds the changes)."""
+def notify_changes(roots: list[Path], wake: Callable[[str | None], object]) -> Observer | None:
+    """Have `wake` called (from another thread) when a file under the roots changes, with its path
+    (None when a folder came, went or moved); None when the operating system cannot tell (the
+    timer alone then finds the changes)."""
     handler = FileSystemEventHandler()
-    handler.on_any_event = lambda event: wake() if event.event_type in CHANGE_EVENTS else None
+    handler.on_any_event = lambda event: report(event, wake)
     observer = Observer()
     try:
         for root in roots:
@@ -572,17 +610,29 @@ def notify_changes(roots: list[Path], wake: Callable[[], object]) -> Observer | 
     return observer
 
 
+def report(event: FileSystemEvent, wake: Callable[[str | None], object]) -> None:
+    """Pass on a change the operating system reported: the files' paths, or None for a folder."""
+    if event.event_type not in CHANGE_EVENTS:
+        return
+    if not event.is_directory:
+        wake(event.src_path)
+        if event.event_type == "moved":
+            wake(event.dest_path)
+    elif event.event_type != "modified":  # a folder's "modified" comes with its files' own reports
+        wake(None)
+
+
 def next_poll_in(scan_seconds: float) -> float:
     """Seconds until the next poll, given how long looking at the files took last time."""
     return max(POLL_SECONDS, scan_seconds / SCAN_SHARE)
 
 
-def tick(watcher: ChangeWatcher, preview: Preview, browsers: Browsers, quiet: bool = False) -> None:
+def tick(watcher: ChangeWatcher, preview: Preview, browsers: Browsers, paths: Collection[str] | None = None) -> None:
     """One poll: after a settled burst of saves, rebuild; tell pages showing an older build to reload.
 
-    `quiet`: no change was reported since the last look; take the files to be as it found them.
+    `paths`: the files reported changed since the last look (see ChangeWatcher.poll); None: look at all.
     """
-    changes = watcher.settle(time.monotonic()) if quiet else watcher.poll(time.monotonic())
+    changes = watcher.poll(time.monotonic(), paths)
     path = "*"
     if changes:
         was_ok = preview.error_page is None

@@ -20,6 +20,8 @@ from tornado.httpserver import HTTPServer
 from tornado.httputil import HTTPHeaders, HTTPServerRequest, RequestStartLine
 from tornado.testing import bind_unused_port
 from tornado.web import Application
+from watchdog.events import (DirCreatedEvent, DirModifiedEvent, FileModifiedEvent, FileMovedEvent,
+                             FileOpenedEvent)
 
 from generator import serve
 from generator.build import BuildOptions
@@ -172,11 +174,11 @@ def test_a_reported_change_brings_the_next_look_forward_once():
     try:
         poller = Poller(loop, ChangeWatcher([]), preview=None, browsers=None)
         poller.look_in(5.0)  # a very large site: the next look is far
-        poller.wake()
+        poller.wake("content/launches/a.md")
         first = poller.next_look
         assert first.when() <= loop.time() + WAKE_SECONDS
-        for _ in range(100):  # a burst of reports: still that one look
-            poller.wake()
+        for n in range(100):  # a burst of reports: still that one look
+            poller.wake(f"content/launches/{n}.md")
         assert poller.next_look is first and not first.cancelled()
     finally:
         loop.close()
@@ -194,46 +196,104 @@ def test_after_a_look_finds_a_save_the_next_look_comes_soon(site_dir, monkeypatc
         assert watcher.debouncer.pending
         settle = poller.next_look
         assert settle.when() <= loop.time() + POLL_SECONDS
-        poller.wake()  # another report of the same burst: the quiet look keeps its time
+        poller.wake(str(launch))  # another report of the same burst: the quiet look keeps its time
         assert poller.next_look is settle
     finally:
         loop.close()
 
 
-@pytest.mark.parametrize("reported", [False, True])
-def test_with_the_systems_reports_no_report_after_a_save_means_the_burst_is_over(site_dir, monkeypatch, reported):
+@pytest.mark.parametrize("reported", ["nothing", "the file", "a folder"])
+def test_with_the_systems_reports_a_look_looks_at_what_they_name(site_dir, monkeypatch, reported):
     loop = asyncio.new_event_loop()
     try:
         watcher = ChangeWatcher([site_dir / "content"])
         poller = Poller(loop, watcher, preview_of(site_dir), Browsers())
         poller.observer = SimpleNamespace()  # the operating system reports changes
+        looks = []
+        looked_at_all = serve.snapshot
+        monkeypatch.setattr(serve, "snapshot", lambda roots: looks.append(roots) or looked_at_all(roots))
         launch = site_dir / LAUNCH
         launch.write_text(launch.read_text() + "\nMore.\n")
-        poller.look()  # sees the save
-        looks = []
-        monkeypatch.setattr(serve, "snapshot", lambda roots: looks.append(roots) or {**watcher.seen})
-        if reported:  # a report in the quiet: the files are looked at again
-            poller.wake()
-        poller.look()
-        assert len(looks) == reported and not watcher.debouncer.pending
-        page = poller.preview.root / "launches/2030-03-01-first/index.html"
-        assert poller.preview.builds == 1 and "More." in page.read_text()
+        poller.wake(str(launch))
+        poller.look()  # sees the save, looking at that file alone
+        assert not looks and watcher.debouncer.pending
+        if reported == "the file":  # written again in the quiet
+            launch.write_text(launch.read_text() + "\nEven more.\n")
+            poller.wake(str(launch))
+        elif reported == "a folder":
+            (site_dir / "content/launches/drafts").mkdir()
+            poller.wake(None)
+        for _ in range(3):  # until the burst is over: the look that finds no new save
+            if watcher.debouncer.pending:
+                poller.look()
+        assert len(looks) == (reported == "a folder") and not watcher.debouncer.pending
+        page = (poller.preview.root / "launches/2030-03-01-first/index.html").read_text()
+        assert poller.preview.builds == 1 and "More." in page and ("Even more." in page) == (reported == "the file")
+        poller.look()  # no report, nothing pending: a look on the timer looks at everything
+        assert len(looks) == 1 + (reported == "a folder")
     finally:
         loop.close()
 
 
+def test_a_lost_report_is_made_up_for_by_the_next_look_on_the_timer(site_dir):
+    for path in (site_dir / "content").rglob("*"):  # saved long before: a build trusts their size and time
+        os.utime(path, ns=(1_600_000_000_000_000_000,) * 2)
+    loop = asyncio.new_event_loop()
+    try:
+        watcher = ChangeWatcher([site_dir / "content"])
+        poller = Poller(loop, watcher, preview_of(site_dir), Browsers())
+        poller.observer = SimpleNamespace()
+        poller.preview.rebuild()  # the first build
+        launch, other = site_dir / LAUNCH, site_dir / "content/launches/2030-04-10-second.md"
+        launch.write_text(launch.read_text() + "\nMore.\n")
+        other.write_text(other.read_text() + "\nUnreported.\n")  # its report was lost
+        poller.wake(str(launch))
+        poller.look()
+        poller.look()
+        page = poller.preview.root / "launches/2030-04-10-second/index.html"
+        assert poller.preview.builds == 2 and "Unreported." not in page.read_text()
+        for _ in range(2):  # on the timer: everything, and then the quiet
+            poller.look()
+        assert poller.preview.builds == 3 and "Unreported." in page.read_text()
+    finally:
+        loop.close()
+
+
+@pytest.mark.parametrize("path, seen", [
+    ("content/launches/a.md", True), ("content/site.yaml", True), ("content/.a.md.swp", True),
+    ("content/.git/index", False), ("content/launches/node_modules/x.js", False), ("elsewhere/a.md", False),
+    ("content/../elsewhere/a.md", False)])
+def test_a_reported_file_is_looked_at_only_where_a_look_at_everything_would(tmp_path, monkeypatch, path, seen):
+    monkeypatch.chdir(tmp_path)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    Path(path).write_text("x")
+    assert serve.watched(path, [Path("content")]) is seen
+    assert (os.path.normpath(path) in snapshot([Path("content")])) is seen
+
+
+def test_reports_name_files_and_folders_that_come_and_go():
+    woken = []
+    events = [FileModifiedEvent("c/launches/a.md"), DirModifiedEvent("c/launches"),
+              FileMovedEvent("c/launches/.a.tmp", "c/launches/a.md"), DirCreatedEvent("c/launches/sub"),
+              FileOpenedEvent("c/launches/a.md")]
+    for event in events:
+        serve.report(event, woken.append)
+    assert woken == ["c/launches/a.md", "c/launches/.a.tmp", "c/launches/a.md", None]
+
+
 def test_the_operating_system_reports_writes_but_not_reads(tmp_path):
-    reported = threading.Event()
+    reported, paths = threading.Event(), []
     existing = tmp_path / "launches" / "a.md"
     existing.parent.mkdir()
     existing.write_text("first\n")
-    observer = notify_changes([tmp_path], reported.set)
+    observer = notify_changes([tmp_path], lambda path: paths.append(path) or reported.set())
     assert observer is not None
     try:
         existing.read_text()  # a build reads every file: that is no change
         assert not reported.wait(0.5)
         existing.write_text("second\n")
         assert reported.wait(5)
+        assert str(existing) in paths and str(existing) in snapshot([tmp_path])  # named as a look names it
     finally:
         observer.stop()
 
