@@ -109,13 +109,10 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
         previous = None
         if write and incremental:
             previous = memory.last if memory else cache.load(store)
-        last_read = memory.read if memory and previous else None
-        if memory:  # until this build's read is done: a build failing before it leaves no read to go on from
-            memory.read = None
-        content = None
-        if last_read and touched is not None:
-            content = read_again(options.content_dir, options.base_url, last_read, touched, started_ns)
-        content = content or read(options, previous, progress, started_ns)
+        last_read = None
+        if memory:  # taken out until this build's read is done: a build failing before it leaves none to go on from
+            last_read, memory.read = memory.read if previous else None, None
+        content = read(options, previous, progress, started_ns, last_read, touched)
         read_files = cache.BuildCache(content.config_digest, content.files, content.read_at_ns)
         # What the content files validated to is true whatever happens to the output.
         if memory:
@@ -230,8 +227,8 @@ def pages_showing(pages: list[PageSpec], edited: list[Launch | Source | Actor], 
     """The pages that may show an edited record's body, and those rendered on every build.
 
     Only their fingerprints can change: the others' are made of what did not
-    (page_fingerprints). A listing of every launch shows no body, and at 10,000
-    launches fingerprinting the listings took 0.03 s of a 0.25 s rebuild.
+    (page_fingerprints). A listing of launches shows no body: at 10,000 launches,
+    fingerprinting every page that shows the record took 0.035-0.045 s, these 0.01 s.
     """
     keys = {record_key(kind_of(record), record.id) for record in edited}
     templates = {name: (renderer.shows_bodies(name), renderer.is_shipped(name)) for name in {p.template for p in pages}}
@@ -318,10 +315,15 @@ def load_site(content_dir: Path, base_url: str | None = None, drafts: bool = Fal
 
 
 def read(options: BuildOptions, previous: cache.BuildCache | None, progress: Progress = no_progress,
-         started_ns: int = 0) -> ReadResult:
+         started_ns: int = 0, last: ReadResult | None = None, touched: Collection[str] | None = None) -> ReadResult:
+    """Read the content: what changed of `last` if the `touched` files say (see read_again), else all."""
     if not options.content_dir.is_dir():
         raise ContentError([Problem(str(options.content_dir), 1, 1, "", "content directory not found",
                                     "run from the site's folder or pass --content DIR")])
+    if last and touched is not None:
+        content = read_again(options.content_dir, options.base_url, last, touched, started_ns)
+        if content:
+            return content
     return read_content(options.content_dir, options.base_url, previous, progress, started_ns)
 
 

@@ -16,7 +16,7 @@ from typing import Collection
 from . import parallel
 from .cache import BuildCache, FileEntry, digest
 from .errors import Problem, Progress, no_progress
-from .load import RawDoc, content_files, listed_as, file_id, load_file, load_site_file
+from .load import RawDoc, content_files, file_id, listed_as, load_file, load_site_file
 from .model import SiteConfig, record_key
 from .validate import DocResult, Validated, body_origin, collect, validate_doc, validate_site
 
@@ -92,12 +92,14 @@ def read_again(content_dir: Path, base_url: str | None, last: ReadResult, touche
         path, kind = listed_as(content_dir, touched_path)
         if not path:
             continue  # not a file content_files() looks at
-        if path in last.files and os.path.isfile(path):
+        if path in last.files:
             again[path] = kind
-        elif path in last.files or os.path.lexists(path):
-            return None  # a record file removed, or a new file (a record or a stray)
+        elif os.path.lexists(path):
+            return None  # a new file: a record, or a stray
         # else a file that came and went, such as vim's "4913"
     again |= last.recent  # saved in the clock tick the last read began in: may have changed since, its time the same
+    if not all(map(os.path.isfile, again)):
+        return None  # a record file removed
     files = dict(last.files)
     record_digests, head_digests = dict(last.record_digests), dict(last.head_digests)
     for path, kind in again.items():
