@@ -556,6 +556,20 @@ def test_a_file_saved_in_the_tick_a_build_started_is_not_trusted_by_size_and_tim
         assert "Another one." in page and report.written.written == 0
 
 
+def test_a_file_saved_in_the_tick_a_preview_build_started_may_be_gone_before_the_watcher_says(site_dir, monkeypatch):
+    options, memory = BuildOptions(site_dir / "content", site_dir / "site", search=False), Memory()
+    age_new_files(site_dir)
+    launch = site_dir / "content/launches/2030-04-10-second.md"
+    tick = time.time_ns() + 3_600_000_000_000
+    os.utime(launch, ns=(tick, tick))
+    monkeypatch.setattr(cache, "file_system_time", lambda folder: tick)
+    build(options, memory=memory)
+    launch.unlink()  # the watcher has not looked yet
+    monkeypatch.setattr(cache, "file_system_time", lambda folder: tick + 10_000_000_000)
+    build(options, memory=memory, touched=set())
+    assert not (site_dir / "site/launches/2030-04-10-second").exists()
+
+
 def test_one_edit_exports_again_only_the_rows_of_records_whose_pages_changed(site_dir, monkeypatch):
     from generator import data
 
