@@ -16,7 +16,7 @@ from typing import Collection
 from . import parallel
 from .cache import BuildCache, FileEntry, digest
 from .errors import Problem, Progress, no_progress
-from .load import RawDoc, content_files, file_id, listed_as, load_file, load_site_file
+from .load import KINDS, RawDoc, content_files, file_id, listed_as, load_file, load_site_file
 from .model import SiteConfig, record_key
 from .validate import DocResult, Validated, body_origin, collect, validate_doc, validate_site
 
@@ -87,6 +87,8 @@ def read_again(content_dir: Path, base_url: str | None, last: ReadResult, touche
     config, config_digest = read_config(content_dir, base_url, problems)
     if problems or last.problems or config_digest != last.config_digest:
         return None
+    if any(os.path.islink(content_dir / folder) for folder in KINDS):
+        return None  # the watcher does not look inside a linked folder: its files may have changed unseen
     again = {}  # path, as content_files() names it -> kind
     for touched_path in touched:
         path, kind = listed_as(content_dir, touched_path)

@@ -465,6 +465,19 @@ def test_the_preview_reads_everything_again_when_a_file_comes_or_goes(site_dir, 
     assert listed
 
 
+def test_the_preview_reads_everything_again_when_a_content_folder_is_a_link(site_dir, monkeypatch):
+    (site_dir / "content/launches").rename(site_dir / "launches-elsewhere")
+    (site_dir / "content/launches").symlink_to(site_dir / "launches-elsewhere")
+    options, watcher, memory = watched_preview(site_dir)
+    launch = site_dir / "launches-elsewhere/2030-04-10-second.md"  # the watcher does not look in there
+    launch.write_text(launch.read_text().replace("Another one.", "Another two."))
+    actor = site_dir / "content/actors/southland.yaml"
+    actor.write_text(actor.read_text() + "body: Seen.\n")
+    age_new_files(site_dir)
+    build(options, memory=memory, touched=seen_by(watcher))
+    assert "Another two." in (site_dir / "site/launches/2030-04-10-second/index.html").read_text()
+
+
 def test_a_preview_build_that_stops_while_reading_leaves_no_read_to_go_on_from(site_dir, monkeypatch):
     options, watcher, memory = watched_preview(site_dir)
     launch = site_dir / "content/launches/2030-04-10-second.md"
