@@ -128,22 +128,22 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
             edited = edited_bodies(memory.plan, content, options, templates)
         if edited is None:
             site = link(content.validated, include_drafts=options.drafts)
+    compiled = cache.compiled_templates_dir(store) if write else None
     if edited is None:
         pages = plan(site)
         pages += feeds.plan(site, pages)
         check_unique_paths(pages)
         candidates = pages
-    else:
+        renderer = Renderer(site, templates, compiled, feeds.bodies_in_feeds(pages))
+    else:  # the last build's plan: its templates were checked by edited_bodies
         planned = plan_edited_bodies(memory, edited)
         site, pages = planned.site, planned.pages
-    renderer = Renderer(site, templates, cache.compiled_templates_dir(store) if write else None,
-                        feeds.bodies_in_feeds(pages) if edited is None else planned.shown_twice)
-    if edited is not None:
+        renderer = Renderer(site, templates, compiled, planned.shown_twice)
+        renderer.reuse(planned.memo, edited)
         candidates = pages_showing(pages, edited, renderer)
     with template_problems(options.content_dir):
         fingerprints = page_fingerprints(candidates, content, renderer, options)
-    if edited is not None:
-        renderer.reuse(planned.memo, edited)
+    if edited is not None:  # the other pages' fingerprints are the last build's
         fingerprints = previous.pages | fingerprints
     if not write:
         rows = export_rows(site, previous, fingerprints)
