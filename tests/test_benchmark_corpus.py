@@ -102,3 +102,22 @@ def test_proportions_at_a_thousand_launches(corpus):
     assert len({launch.id for launch in data.launches}) == 1000
     words = sorted(len(launch.body.split()) for launch in data.launches)
     assert 100 <= words[len(words) // 2] <= 600, "bodies of realistic length"
+
+
+def test_a_cold_run_moves_the_last_output_aside_instead_of_deleting_it(tmp_path):
+    """Deleting thousands of files right before a build slowed the build on the benchmark machine."""
+    spec = importlib.util.spec_from_file_location("benchmark_run", BENCHMARKS / "run.py")
+    run = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = run
+    spec.loader.exec_module(run)
+    cwd, aside = tmp_path / "tool", tmp_path / "aside"
+    aside.mkdir()
+    tool = run.Tool("digest", cwd, ("true",), "site", (".digest-cache", "absent"))
+    for round_ in ("first", "second"):
+        (cwd / "site" / "a").mkdir(parents=True)
+        (cwd / "site" / "a" / "index.html").write_text(round_)
+        (cwd / ".digest-cache").write_text(f"{round_} cache")
+        run.move_aside(tool, aside)
+        assert not (cwd / "site").exists() and not (cwd / ".digest-cache").exists()
+    kept = sorted(p.read_text() for p in aside.rglob("*") if p.is_file())
+    assert kept == ["first", "first cache", "second", "second cache"]
