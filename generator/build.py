@@ -24,7 +24,7 @@ from .model import Actor, Launch, Source, kind_of, record_key
 from .read import ReadResult, read_again, read_content
 from .render import Memo, Renderer, default_templates_dir, render_pages
 from .routes import PageSpec, path_of, plan
-from .write import MARKER, WriteReport, check_output_dir, check_relative, update_site, write_site
+from .write import MARKER, WriteReport, check_output_dir, check_relative, staged_site, update_site
 
 
 @dataclass(frozen=True)
@@ -159,23 +159,24 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
         outputs = frozenset(p.path for p in pages) | frozenset(files) | frozenset(data.FILES)
         forget_output(store, memory, read_files)
         report = update_site(files, options.out_dir, outputs, previous.outputs)
-    else:  # every page: streamed to disk as rendered, never all held in memory
-        files, rows = {}, {}
+    else:  # every page: written by the process that rendered it, never all held in memory
         if not memory:  # the preview keeps them for its next build; the command line needs them no more
             pages = candidates = without_inputs(pages)
             content = read_files = None  # what the files validated to: saved, and 15 MB at 10,000 launches
-
-        def pages_then_extras():
-            yield from render_pages(renderer, pages, progress)
-            # The data files after the pages: at 10,000 launches they hold ~90 MB, better not kept while rendering.
-            rows.update(export_rows(site, previous, fingerprints))
-            yield from extra_files(renderer, site, rows).items()
-
-        html = [p.path for p in pages if p.path.endswith(".html")]
-        index = (lambda staging: search.index_written(staging, html, options.out_dir)) if options.search else None
         forget_output(store, memory, read_files)
-        with template_problems(options.content_dir):
-            report = write_site(pages_then_extras(), options.out_dir, index)
+        with template_problems(options.content_dir), staged_site(options.out_dir) as staging:
+            staging.reserve(page.path for page in pages)
+            for _, unchanged in render_pages(renderer, pages, progress, keep=staging.write):
+                staging.count(unchanged)
+            # The data files after the pages: at 10,000 launches they hold ~90 MB, better not kept while rendering.
+            rows = export_rows(site, previous, fingerprints)
+            for path, contents in extra_files(renderer, site, rows).items():
+                staging.add(path, contents)
+            if options.search:
+                html = [page.path for page in pages if page.path.endswith(".html")]
+                for path, contents in search.index_written(staging.root, html, options.out_dir).items():
+                    staging.add(path, contents)
+        files, report = {}, staging.report
     output = dict(outputs=report.outputs, pages={p: f for p, f in fingerprints.items() if f}, rows=rows)
     if memory:
         memory.last = replace(read_files, **output)

@@ -14,7 +14,7 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator, TypeVar
 
 import jinja2
 import jinja2.meta
@@ -26,6 +26,8 @@ from .errors import Progress, no_progress
 from .link import Site
 from .markup import MarkdownRenderer
 from .model import FACT_FIELDS, Fact, kind_of
+
+T = TypeVar("T")
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July",
           "August", "September", "October", "November", "December")
@@ -86,13 +88,18 @@ class Memo:
     entries: dict[tuple[str, str | bool], Markup] = field(default_factory=dict)  # (launch id, page's folder) -> <entry>
 
 
-def render_pages(renderer: "Renderer", pages: list[routes.PageSpec],
-                 progress: Progress = no_progress) -> Iterator[tuple[str, bytes]]:
-    """(path, HTML) for every page as it is done, across all cores when there are many; same bytes either way."""
+def render_pages(renderer: "Renderer", pages: list[routes.PageSpec], progress: Progress = no_progress,
+                 keep: Callable[[str, bytes], T] | None = None) -> Iterator[tuple[str, bytes | T]]:
+    """(path, HTML) for every page as it is done, across all cores when there are many; same bytes either way.
+
+    With `keep`: (path, keep(path, HTML)), `keep` called where the page was rendered,
+    so that a worker process need not send the page back.
+    """
     bar = progress("Rendering", len(pages))
+    render = renderer.render if keep is None else lambda page: keep(page.path, renderer.render(page))
     try:
-        for index, html in parallel.imap(renderer.render, pages, bar):
-            yield pages[index].path, html
+        for index, result in parallel.imap(render, pages, bar):
+            yield pages[index].path, result
     finally:
         bar.close()
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.write import MARKER, OutputError, check_output_dir, safe_relative, write_site
+from generator.write import MARKER, OutputError, check_output_dir, safe_relative, staged_site
 
 OLD = 1_000_000_000  # a modification time long past, to see whether a file was rewritten
 
@@ -16,6 +16,14 @@ def snapshot(root: Path) -> dict[str, tuple[bytes, int]]:
     """Every file under root with its bytes and modification time."""
     return {p.relative_to(root).as_posix(): (p.read_bytes(), p.stat().st_mtime_ns)
             for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def write_site(files, out: Path):
+    """`files` (path, bytes) as the whole new content of `out`, as a build writes its files."""
+    with staged_site(out) as staging:
+        for path, data in files:
+            staging.add(path, data)
+    return staging.report
 
 
 def age(root: Path) -> None:
