@@ -2,7 +2,8 @@
 
 Usage: .venv/bin/python benchmarks/profile_build.py N [--top 25] [--search]
 Uses (or writes) the corpus that run.py uses, benchmarks/work/N/digest/content, and builds
-into a fresh benchmarks/work/N/profile-site. Prints the costliest functions and a total per module.
+into a fresh benchmarks/work/N/profile-site (the last one is moved aside, deleted after).
+Prints the costliest functions and a total per module.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import pstats
 import re
 import shutil
 import sys
+import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -52,14 +54,21 @@ def main(argv: list[str] | None = None) -> int:
 
     root = run.prepare(args.n, args.work.resolve())
     content, out = root / "digest" / "content", root / "profile-site"
-    shutil.rmtree(out, ignore_errors=True)
-    shutil.rmtree(root / "digest" / ".digest-cache", ignore_errors=True)
+    # Moved aside and deleted after the profile, as run.py does: creating files right after
+    # deleting as many can be slow (see run.move_aside), and mkdir would seem costlier than it is.
+    set_aside = Path(tempfile.mkdtemp(dir=root))
+    for path in (out, root / "digest" / ".digest-cache"):
+        if path.exists():
+            path.rename(set_aside / path.name)
     # Rendering normally forks worker processes, which cProfile cannot see; keep it in this process.
     parallel.MIN_ITEMS = sys.maxsize
     command = ["build", "--content", str(content), "--out", str(out)] + ([] if args.search else ["--no-search"])
     profiler = cProfile.Profile()
     started = time.perf_counter()
-    status = profiler.runcall(cli.main, command)
+    try:
+        status = profiler.runcall(cli.main, command)
+    finally:
+        shutil.rmtree(set_aside, ignore_errors=True)
     seconds = time.perf_counter() - started
     if status != 0:
         return status
