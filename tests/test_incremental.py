@@ -649,3 +649,25 @@ def test_parallel_render_gives_the_same_bytes(tmp_path, monkeypatch):
     monkeypatch.setattr("generator.parallel.MIN_ITEMS", 10)
     build(BuildOptions(project / "content", project / "parallel", search=False), incremental=False)
     assert tree(project / "serial") == tree(project / "parallel")
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="parallel rendering uses fork")
+def test_a_template_failing_in_a_parallel_build_leaves_the_old_site_and_no_staging(tmp_path, monkeypatch):
+    """Workers write pages into the staging directory: a failure removes it, pages and all."""
+    files = minimal_site()
+    for i in range(60):
+        files[f"content/launches/2031-01-{1 + i % 28:02d}-bulk-{i}.md"] = launch_text(
+            f"Bulk {i}", f"2031-01-{1 + i % 28:02d}", "northland", f"Text {i}.", None)
+    project = write_tree(tmp_path, files)
+    monkeypatch.setattr("generator.parallel.MIN_ITEMS", 10)
+    options = BuildOptions(project / "content", project / "site", search=False)
+    build(options, incremental=False)
+    before = tree(project / "site")
+    write_tree(project, {"templates/launch.html":
+                         '{% if launch.id.endswith("-bulk-30") %}{{ launch.no_such_field }}{% endif %}{{ launch.title }}\n'})
+    with pytest.raises(ContentError) as failed:
+        build(options, incremental=False)
+    assert [(p.path, p.line) for p in failed.value.problems] == [("templates/launch.html", 1)]
+    assert "no_such_field" in failed.value.problems[0].message
+    assert tree(project / "site") == before
+    assert sorted(p.name for p in project.iterdir()) == [".digest-cache", "content", "site", "templates"]
