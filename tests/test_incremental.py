@@ -638,13 +638,18 @@ def test_corrupt_cache_is_ignored(site_dir):
     assert report.written.unchanged > 0 and report.written.written == 0
 
 
-@pytest.mark.skipif(not hasattr(os, "fork"), reason="parallel rendering uses fork")
-def test_parallel_render_gives_the_same_bytes(tmp_path, monkeypatch):
+def bulk_site(tmp_path: Path) -> Path:
+    """A project with 60 launches more than the minimal site: enough pages to render them in parallel."""
     files = minimal_site()
     for i in range(60):
         files[f"content/launches/2031-01-{1 + i % 28:02d}-bulk-{i}.md"] = launch_text(
             f"Bulk {i}", f"2031-01-{1 + i % 28:02d}", "northland", f"Text {i}.", None)
-    project = write_tree(tmp_path, files)
+    return write_tree(tmp_path, files)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="parallel rendering uses fork")
+def test_parallel_render_gives_the_same_bytes(tmp_path, monkeypatch):
+    project = bulk_site(tmp_path)
     build(BuildOptions(project / "content", project / "serial", search=False), incremental=False)
     monkeypatch.setattr("generator.parallel.MIN_ITEMS", 10)
     build(BuildOptions(project / "content", project / "parallel", search=False), incremental=False)
@@ -654,11 +659,7 @@ def test_parallel_render_gives_the_same_bytes(tmp_path, monkeypatch):
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="parallel rendering uses fork")
 def test_a_template_failing_in_a_parallel_build_leaves_the_old_site_and_no_staging(tmp_path, monkeypatch):
     """Workers write pages into the staging directory: a failure removes it, pages and all."""
-    files = minimal_site()
-    for i in range(60):
-        files[f"content/launches/2031-01-{1 + i % 28:02d}-bulk-{i}.md"] = launch_text(
-            f"Bulk {i}", f"2031-01-{1 + i % 28:02d}", "northland", f"Text {i}.", None)
-    project = write_tree(tmp_path, files)
+    project = bulk_site(tmp_path)
     monkeypatch.setattr("generator.parallel.MIN_ITEMS", 10)
     options = BuildOptions(project / "content", project / "site", search=False)
     build(options, incremental=False)
