@@ -15,14 +15,18 @@ from generator.build import load_site
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
-@pytest.fixture(scope="module")
-def corpus():
-    """benchmarks/corpus.py, loaded as a module (benchmarks/ is not a package)."""
-    spec = importlib.util.spec_from_file_location("benchmark_corpus", BENCHMARKS / "corpus.py")
+def benchmark_module(name: str):
+    """benchmarks/NAME.py, loaded as a module (benchmarks/ is not a package)."""
+    spec = importlib.util.spec_from_file_location(f"benchmark_{name}", BENCHMARKS / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up while the file runs
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    return benchmark_module("corpus")
 
 
 def files_under(root: Path) -> dict[str, bytes]:
@@ -106,10 +110,7 @@ def test_proportions_at_a_thousand_launches(corpus):
 
 def test_a_cold_run_moves_the_last_output_aside_instead_of_deleting_it(tmp_path):
     """Deleting thousands of files right before a build slowed the build on the benchmark machine."""
-    spec = importlib.util.spec_from_file_location("benchmark_run", BENCHMARKS / "run.py")
-    run = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = run
-    spec.loader.exec_module(run)
+    run = benchmark_module("run")
     cwd, aside = tmp_path / "tool", tmp_path / "aside"
     aside.mkdir()
     tool = run.Tool("digest", cwd, ("true",), "site", (".digest-cache", "absent"))
