@@ -112,16 +112,17 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
         last_read = None
         if memory:  # taken out until this build's read is done: a build failing before it leaves none to go on from
             last_read, memory.read = memory.read if previous else None, None
-        content = read(options, previous, progress, started_ns, last_read, touched)
+        # What the content files validated to is true whatever happens to the output: saved as they are read.
+        with cache.saving_files(store) if write and not memory else contextlib.nullcontext() as saver:
+            content = read(options, previous, progress, started_ns, last_read, touched, saver)
         read_files = cache.BuildCache(content.config_digest, content.files, content.read_at_ns)
-        # What the content files validated to is true whatever happens to the output.
         if memory:
             memory.last = read_files if previous is None else replace(
                 read_files, outputs=previous.outputs, pages=previous.pages, rows=previous.rows)
             memory.read = content
-        elif write:
-            cache.save_files(store, read_files)
         cache.drop_pickled(content.files)
+        if previous:  # its entries of files changed or gone still hold the last cache file's bytes
+            cache.drop_pickled(previous.files)
         reuse = previous is not None and previous.outputs is not None and (options.out_dir / MARKER).is_file()
         edited = None
         if memory and memory.plan and reuse:
@@ -316,8 +317,10 @@ def load_site(content_dir: Path, base_url: str | None = None, drafts: bool = Fal
 
 
 def read(options: BuildOptions, previous: cache.BuildCache | None, progress: Progress = no_progress,
-         started_ns: int = 0, last: ReadResult | None = None, touched: Collection[str] | None = None) -> ReadResult:
-    """Read the content: what changed of `last` if the `touched` files say (see read_again), else all."""
+         started_ns: int = 0, last: ReadResult | None = None, touched: Collection[str] | None = None,
+         saver: cache.FilesSaver | None = None) -> ReadResult:
+    """Read the content: what changed of `last` if the `touched` files say (see read_again), else all;
+    into the cache with `saver`."""
     if not options.content_dir.is_dir():
         raise ContentError([Problem(str(options.content_dir), 1, 1, "", "content directory not found",
                                     "run from the site's folder or pass --content DIR")])
@@ -325,7 +328,11 @@ def read(options: BuildOptions, previous: cache.BuildCache | None, progress: Pro
         content = read_again(options.content_dir, options.base_url, last, touched, started_ns)
         if content:
             return content
-    return read_content(options.content_dir, options.base_url, previous, progress, started_ns)
+    content = read_content(options.content_dir, options.base_url, previous, progress, started_ns,
+                           saver.add if saver else None)
+    if saver:
+        saver.end(content.config_digest, content.read_at_ns)
+    return content
 
 
 def page_fingerprints(pages: list[PageSpec], content: ReadResult, renderer: Renderer,

@@ -24,14 +24,6 @@ CHUNK_COUNT = 64  # chunks interleave the items, so slow and fast ones spread ov
 _job: tuple[Callable, list] | None = None  # (function, items), set in each worker by fork
 
 
-def map_all(function: Callable[[T], R], items: list[T], bar: ProgressBar) -> list[R]:
-    """[function(item) for item in items], across the cores when there are many items."""
-    results: list = [None] * len(items)
-    for index, result in imap(function, items, bar):
-        results[index] = result
-    return results
-
-
 def imap(function: Callable[[T], R], items: list[T], bar: ProgressBar) -> Iterator[tuple[int, R]]:
     """(index, function(items[index])) for every item, as they are done, in no set order.
 

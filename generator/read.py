@@ -11,7 +11,7 @@ import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Collection
+from typing import Callable, Collection
 
 from . import parallel
 from .cache import BuildCache, FileEntry, digest
@@ -42,10 +42,12 @@ class ReadResult:
 
 
 def read_content(content_dir: Path, base_url: str | None, previous: BuildCache | None,
-                 progress: Progress = no_progress, started_ns: int = 0) -> ReadResult:
+                 progress: Progress = no_progress, started_ns: int = 0,
+                 save: Callable[[str, FileEntry], None] | None = None) -> ReadResult:
     """Load and validate every content file, reusing unchanged files' results from `previous`.
 
     `started_ns`: when this build started, as the file system tells time (cache.file_system_time).
+    `save`: called with each file's entry as soon as it is known (cache.FilesSaver.add).
     """
     problems: list[Problem] = []
     config, config_digest = read_config(content_dir, base_url, problems)
@@ -63,9 +65,14 @@ def read_content(content_dir: Path, base_url: str | None, previous: BuildCache |
             changed.append((path, kind))
         else:
             bar.update(1)
+            if save:
+                save(path, entries[path])
     read_one = lambda item: _entry(Path(item[0]), item[1], content_dir, config, reusable.get(item[0]))  # noqa: E731
-    for (path, _), entry in zip(changed, parallel.map_all(read_one, changed, bar)):
+    for index, entry in parallel.imap(read_one, changed, bar):
+        path = changed[index][0]
         entries[path] = entry
+        if save:
+            save(path, entry)
     bar.close()
     keys = {path: key_of(kind, path) for path, kind in paths}
     record_digests = {keys[p]: e.digest for p, e in entries.items()}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pickle
 import shutil
 import time
 from pathlib import Path
@@ -629,13 +630,46 @@ def test_missing_output_file_is_rendered_again(site_dir):
     assert page.read_bytes() == expected
 
 
-def test_corrupt_cache_is_ignored(site_dir):
+@pytest.mark.parametrize("damage", ["not a pickle", "cut short"])
+def test_corrupt_cache_is_ignored(site_dir, damage):
     options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
     build(options)
     for cache_file in (site_dir / ".digest-cache").glob("*.pickle"):
-        cache_file.write_bytes(b"not a pickle")
+        data = cache_file.read_bytes()
+        cache_file.write_bytes(b"not a pickle" if damage == "not a pickle" else data[: len(data) // 2])
     report = build(options)
     assert report.written.unchanged > 0 and report.written.written == 0
+
+
+def test_the_cache_holds_every_file_as_read_and_its_entries_can_be_sent_to_another_process(site_dir):
+    options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
+    build(options)
+    store = cache.cache_path(options.content_dir, options.out_dir)
+    loaded = cache.load(store)
+    content = read.read_content(options.content_dir, None, None)
+    assert loaded.files.keys() == content.files.keys()
+    for path, entry in loaded.files.items():
+        assert entry.result == content.files[path].result and entry.digest == content.files[path].digest
+    # Loaded entries keep a view of the cache file's bytes; a read worker may send one back
+    entry = next(iter(loaded.files.values()))
+    assert isinstance(entry.pickled, memoryview)
+    assert pickle.loads(pickle.dumps(entry)).result == entry.result
+
+
+def test_a_build_failing_while_reading_keeps_the_last_cache(site_dir, monkeypatch):
+    options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
+    build(options)
+    store = cache.cache_path(options.content_dir, options.out_dir)
+    saved = store.read_bytes()
+    (site_dir / "content/launches/2030-04-10-second.md").write_text("---\ntitle: Changed\n---\n")
+
+    def fail(*args):
+        raise OSError("disk gone")
+    monkeypatch.setattr(read, "_entry", fail)
+    with pytest.raises(OSError):
+        build(options)
+    assert store.read_bytes() == saved
+    assert not list(store.parent.glob(".tmp-*"))
 
 
 def bulk_site(tmp_path: Path) -> Path:

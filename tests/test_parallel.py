@@ -7,12 +7,13 @@ from generator.errors import no_progress
 
 
 @pytest.mark.skipif(not hasattr(os, "fork") or (os.cpu_count() or 1) < 2, reason="needs fork and two cores")
-def test_many_items_are_shared_with_other_processes_and_kept_in_order(monkeypatch):
+def test_many_items_are_shared_with_other_processes_each_done_once(monkeypatch):
     monkeypatch.setattr(parallel, "MIN_ITEMS", 10)
     items = list(range(300))
-    results = parallel.map_all(lambda i: (i * i, os.getpid()), items, no_progress("test", 300))
-    assert [square for square, _ in results] == [i * i for i in items]
-    pids = {pid for _, pid in results}
+    results = list(parallel.imap(lambda i: (i * i, os.getpid()), items, no_progress("test", 300)))
+    assert sorted(index for index, _ in results) == items
+    assert all(square == index * index for index, (square, _) in results)
+    pids = {pid for _, (_, pid) in results}
     assert os.getpid() in pids and len(pids) >= 2  # this process takes its share, workers the rest
 
 
@@ -33,4 +34,5 @@ def test_a_failing_item_is_done_again_here_and_raises_with_nothing_done_twice(mo
 
 
 def test_few_items_stay_in_this_process():
-    assert parallel.map_all(lambda i: (i, os.getpid()), [1, 2], no_progress("test", 2)) == [(1, os.getpid()), (2, os.getpid())]
+    results = parallel.imap(lambda i: (i, os.getpid()), [1, 2], no_progress("test", 2))
+    assert list(results) == [(0, (1, os.getpid())), (1, (2, os.getpid()))]
