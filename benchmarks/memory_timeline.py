@@ -6,7 +6,8 @@ files at the end (the build's process alone).
 
 Usage: python benchmarks/memory_timeline.py N [--edit] [--every 0.25] [--digest PATH]
 Uses run.py's corpus (benchmarks/work/N/digest/content). Without --edit: a cold
-build into benchmarks/work/N/timeline-site. With --edit: a build, then the
+build into benchmarks/work/N/timeline-site (the last one is moved aside, deleted
+at the end). With --edit: a build, then the
 rebuild after one launch's body is edited, which is what is sampled.
 """
 
@@ -16,6 +17,7 @@ import argparse
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -54,8 +56,11 @@ def main(argv: list[str] | None = None) -> int:
     cwd = run.prepare(args.n, args.work.resolve()) / "digest"
     out = "../timeline-site"
     command = [str(args.digest.absolute()), "build", "--content", "content", "--out", out, "--no-search", "--quiet"]
-    shutil.rmtree(cwd / out, ignore_errors=True)
-    shutil.rmtree(cwd / ".digest-cache", ignore_errors=True)
+    # Moved aside, deleted at the end, as run.py does (see run.move_aside).
+    set_aside = Path(tempfile.mkdtemp(dir=cwd.parent))
+    for path in (cwd / out, cwd / ".digest-cache"):
+        if path.exists():
+            path.rename(set_aside / path.name)
     launches = sorted((cwd / "content" / "launches").glob("*.md"))
     target = launches[len(launches) // 2]
     original = target.read_bytes()
@@ -66,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         rows = sample(command, cwd, args.every)
     finally:
         target.write_bytes(original)
+        shutil.rmtree(set_aside, ignore_errors=True)
     print(f"{'seconds':>8} {'procs':>5} {'total MB':>9} {'main MB':>8}")
     for seconds, procs, total, main_mb in rows[:: max(1, len(rows) // 60)]:
         print(f"{seconds:8.1f} {procs:5d} {total:9,d} {main_mb:8,d}")
