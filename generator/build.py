@@ -208,7 +208,7 @@ def edited_bodies(planned: Planned, content: ReadResult, options: BuildOptions,
             continue
         # A file with a problem makes no record: its head is then the digest of its bytes, unlike before.
         if entry.digest != before.digest:
-            if entry.head != before.head or entry.result.refs.targets != before.result.refs.targets:
+            if entry.head != before.head or entry.result.refs.targets() != before.result.refs.targets():
                 return None
             edited.append(entry.result.record)
     probe = Renderer(planned.site, templates)

@@ -25,7 +25,7 @@ from typing import BinaryIO, Iterator
 from .data import Rows
 from .validate import DocResult
 
-FORMAT = 12  # bump when what is stored changes shape
+FORMAT = 13  # bump when what is stored changes shape
 
 
 @dataclass

@@ -65,7 +65,7 @@ def link(validated: Validated, include_drafts: bool = False) -> Site:
     draft_paths = {r.path for table in tables.values() for r in table.values() if getattr(r, "draft", False)}
     fine = _fine_targets(tables, include_drafts)
     for refs in validated.refs:
-        if refs.targets <= fine:
+        if refs.targets() <= fine:
             continue  # the common case, checked as sets: each reference only where one is wrong
         drafts_allowed = include_drafts or refs.path in draft_paths
         found = (_ref_problem(ref, tables, validated.known, drafts_allowed) for ref in refs.each())

@@ -60,20 +60,27 @@ class Ref:
 class FileRefs:
     """One file's references to other records, checked by `link` once all ids are known.
 
-    `link` checks the set of targets; the places are kept pickled and made into
-    `Ref`s only where a target is wrong. A `Ref` object for each of the 209,000
-    references at 10,000 launches took a third of loading the build cache (0.33
-    of 0.94 s); as tuples they still took 49 MB, against 11.5 MB pickled.
+    `link` checks the set of targets; the places are made into `Ref`s only where
+    a target is wrong. Both are kept pickled: a `Ref` object for each of the
+    209,000 references at 10,000 launches took a third of loading the build
+    cache (0.33 of 0.94 s); as tuples they still took 49 MB, against 11.5 MB
+    pickled. The targets as objects, all of them unpickled and let go only when
+    rendering began, left 46 MB of holes in the memory that rendering then
+    copied into its worker (measured).
     """
 
     path: str
-    targets: frozenset[tuple[str, str, bool]]  # each (kind, id, named as a country) once
+    named: bytes  # pickled frozenset of targets: each (kind, id, named as a country) once
     places: bytes  # pickled tuple of (kind, id, line, col, field)
 
     @classmethod
     def of(cls, path: str, places: list[tuple[str, str, int, int, str]]) -> FileRefs:
         targets = frozenset((kind, ident, field_ == "country") for kind, ident, _, _, field_ in places)
-        return cls(path, targets, pickle.dumps(tuple(places), protocol=pickle.HIGHEST_PROTOCOL))
+        return cls(path, pickle.dumps(targets, protocol=pickle.HIGHEST_PROTOCOL),
+                   pickle.dumps(tuple(places), protocol=pickle.HIGHEST_PROTOCOL))
+
+    def targets(self) -> frozenset[tuple[str, str, bool]]:
+        return pickle.loads(self.named)
 
     def each(self) -> list[Ref]:
         return [Ref(kind, ident, self.path, line, col, field_)
