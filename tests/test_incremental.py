@@ -656,6 +656,17 @@ def test_the_cache_holds_every_file_as_read_and_its_entries_can_be_sent_to_anoth
     assert pickle.loads(pickle.dumps(entry)).result == entry.result
 
 
+def test_records_from_the_cache_share_the_ids_they_name(site_dir):
+    options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
+    build(options)
+    loaded = cache.load(cache.cache_path(options.content_dir, options.out_dir))
+    named = [role.actor for entry in loaded.files.values() if entry.result.kind == "launch" and entry.result.record
+             for role in entry.result.record.actors]
+    repeated = [actor for actor in named if named.count(actor) > 1]
+    assert len(repeated) >= 2
+    assert all(actor is next(a for a in repeated if a == actor) for actor in repeated)
+
+
 def test_a_build_failing_while_reading_keeps_the_last_cache(site_dir, monkeypatch):
     options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
     build(options)
