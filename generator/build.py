@@ -120,7 +120,6 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
             memory.last = read_files if previous is None else replace(
                 read_files, outputs=previous.outputs, pages=previous.pages, rows=previous.rows)
             memory.read = content
-        cache.drop_pickled(content.files)
         if previous:  # its entries of files changed or gone still hold the last cache file's bytes
             cache.drop_pickled(previous.files)
         reuse = previous is not None and previous.outputs is not None and (options.out_dir / MARKER).is_file()
@@ -329,7 +328,7 @@ def read(options: BuildOptions, previous: cache.BuildCache | None, progress: Pro
         if content:
             return content
     content = read_content(options.content_dir, options.base_url, previous, progress, started_ns,
-                           saver.add if saver else None)
+                           saver.add if saver else cache.let_go)
     if saver:
         saver.end(content.config_digest, content.read_at_ns)
     return content

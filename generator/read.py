@@ -43,11 +43,11 @@ class ReadResult:
 
 def read_content(content_dir: Path, base_url: str | None, previous: BuildCache | None,
                  progress: Progress = no_progress, started_ns: int = 0,
-                 save: Callable[[str, FileEntry], None] | None = None) -> ReadResult:
+                 done: Callable[[str, FileEntry], None] = lambda path, entry: None) -> ReadResult:
     """Load and validate every content file, reusing unchanged files' results from `previous`.
 
     `started_ns`: when this build started, as the file system tells time (cache.file_system_time).
-    `save`: called with each file's entry as soon as it is known (cache.FilesSaver.add).
+    `done`: called with each file's entry as soon as it is known (see cache.FilesSaver).
     """
     problems: list[Problem] = []
     config, config_digest = read_config(content_dir, base_url, problems)
@@ -65,14 +65,12 @@ def read_content(content_dir: Path, base_url: str | None, previous: BuildCache |
             changed.append((path, kind))
         else:
             bar.update(1)
-            if save:
-                save(path, entries[path])
+            done(path, entries[path])
     read_one = lambda item: _entry(Path(item[0]), item[1], content_dir, config, reusable.get(item[0]))  # noqa: E731
     for index, entry in parallel.imap(read_one, changed, bar):
         path = changed[index][0]
         entries[path] = entry
-        if save:
-            save(path, entry)
+        done(path, entry)
     bar.close()
     keys = {path: key_of(kind, path) for path, kind in paths}
     record_digests = {keys[p]: e.digest for p, e in entries.items()}

@@ -701,6 +701,17 @@ def test_parallel_render_gives_the_same_bytes(tmp_path, monkeypatch):
     assert tree(project / "serial") == tree(project / "parallel")
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="parallel reading uses fork")
+def test_the_preview_keeps_no_pickled_copy_of_what_the_read_workers_sent(tmp_path, monkeypatch):
+    project = bulk_site(tmp_path)
+    monkeypatch.setattr("generator.parallel.MIN_ITEMS", 10)
+    sent = count_calls(monkeypatch, cache.FileEntry, "__setstate__")
+    memory = Memory()
+    build(BuildOptions(project / "content", project / "site", search=False), memory=memory)
+    assert sent  # the entries came from the workers, pickled
+    assert all(entry.pickled is None for entry in memory.last.files.values())
+
+
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="parallel rendering uses fork")
 def test_a_template_failing_in_a_parallel_build_leaves_the_old_site_and_no_staging(tmp_path, monkeypatch):
     """Workers write pages into the staging directory: a failure removes it, pages and all."""
