@@ -58,9 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     command = [str(args.digest.absolute()), "build", "--content", "content", "--out", out, "--no-search", "--quiet"]
     # Moved aside, deleted at the end, as run.py does (see run.move_aside).
     set_aside = Path(tempfile.mkdtemp(dir=cwd.parent))
-    for path in (cwd / out, cwd / ".digest-cache"):
-        if path.exists():
-            path.rename(set_aside / path.name)
+    run.move_into(set_aside, [cwd / out, cwd / ".digest-cache"])
     launches = sorted((cwd / "content" / "launches").glob("*.md"))
     target = launches[len(launches) // 2]
     original = target.read_bytes()

@@ -57,9 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     # Moved aside and deleted after the profile, as run.py does: creating files right after
     # deleting as many can be slow (see run.move_aside), and mkdir would seem costlier than it is.
     set_aside = Path(tempfile.mkdtemp(dir=root))
-    for path in (out, root / "digest" / ".digest-cache"):
-        if path.exists():
-            path.rename(set_aside / path.name)
+    run.move_into(set_aside, [out, root / "digest" / ".digest-cache"])
     # Rendering normally forks worker processes, which cProfile cannot see; keep it in this process.
     parallel.MIN_ITEMS = sys.maxsize
     command = ["build", "--content", str(content), "--out", str(out)] + ([] if args.search else ["--no-search"])

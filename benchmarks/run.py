@@ -239,8 +239,12 @@ def move_aside(tool: Tool, folder: Path) -> None:
     15.8 s right after deleting its last output, and in 7.4 s beside it.
     main() deletes them at the end of the run.
     """
-    for name in (tool.output, *tool.scratch):
-        path = tool.cwd / name
+    move_into(folder, [tool.cwd / name for name in (tool.output, *tool.scratch)])
+
+
+def move_into(folder: Path, paths: list[Path]) -> None:
+    """Move each of `paths` that exists into a new folder inside `folder` (see move_aside)."""
+    for path in paths:
         if path.exists() or path.is_symlink():
             path.rename(Path(tempfile.mkdtemp(dir=folder)) / path.name)
 
