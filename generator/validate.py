@@ -64,9 +64,10 @@ class FileRefs:
     a target is wrong. Both are kept pickled: a `Ref` object for each of the
     209,000 references at 10,000 launches took a third of loading the build
     cache (0.33 of 0.94 s); as tuples they still took 49 MB, against 11.5 MB
-    pickled. The targets as objects, all of them unpickled and let go only when
-    rendering began, left 46 MB of holes in the memory that rendering then
-    copied into its worker (measured).
+    pickled. The targets as objects, unpickled with the records and let go just
+    before rendering, left holes in the build's memory that the render worker
+    then copied: without them the build's process was 18 MB smaller at the fork
+    and the build's peak 28 MB lower, at 10,000 launches (measured).
     """
 
     path: str
