@@ -713,7 +713,7 @@ def test_parallel_render_gives_the_same_bytes(tmp_path, monkeypatch):
     assert tree(project / "serial") == tree(project / "parallel")
 
 
-@pytest.mark.skipif(not hasattr(os, "fork"), reason="parallel reading uses fork")
+@pytest.mark.skipif(not hasattr(os, "fork") or (os.cpu_count() or 1) < 2, reason="needs fork and two cores")
 def test_the_preview_keeps_no_pickled_copy_of_what_the_read_workers_sent(tmp_path, monkeypatch):
     project = bulk_site(tmp_path)
     monkeypatch.setattr("generator.parallel.MIN_ITEMS", 10)
