@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.write import MARKER, OutputError, check_output_dir, safe_relative, staged_site
+from generator.write import MARKER, OutputError, check_output_dir, safe_relative, staged_site, update_site
 
 OLD = 1_000_000_000  # a modification time long past, to see whether a file was rewritten
 
@@ -75,6 +75,19 @@ def test_a_path_that_is_both_file_and_folder_is_refused_and_nothing_is_left(tmp_
     with pytest.raises(OutputError, match="a/index.html would be both a file and a folder"):
         write_site(files, out)
     assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("bad, message", [("../escape.html", "refusing to write outside the output directory"),
+                                          ("index.html/x.html", "index.html would be both a file and a folder")])
+def test_an_update_in_place_refuses_the_same_paths_and_writes_nothing(tmp_path, bad, message):
+    out = tmp_path / "site"
+    write_site({"index.html": b"home"}.items(), out)
+    age(out)
+    before = snapshot(out)
+    files = {"index.html": b"new home", bad: b"x"}
+    with pytest.raises(OutputError, match=message):
+        update_site(files, out, frozenset(files), frozenset({"index.html"}))
+    assert snapshot(out) == before and not (tmp_path / "escape.html").exists()
 
 
 @pytest.mark.parametrize("good", ["index.html", "launches/2030/index.html", "static/style.css", "a b/c.html"])
