@@ -258,7 +258,7 @@ class FilesSaver:
 
     An entry's pickled result is let go once written. Holding them all until the
     whole content was read (40 MB at 10,000 launches) left the build's process
-    larger when it forked to render, and the build's peak 33 MB higher (measured).
+    larger when it forked to render, and the build's peak 32 MB higher (measured).
     The file: each entry's pickled result, one after the other; then, pickled, FORMAT,
     the config, read_at_ns and each entry's (path, size, mtime_ns, digest, head, length);
     then where that starts, in 8 bytes.
