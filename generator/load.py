@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -270,8 +271,10 @@ def _to_python(node: yaml.Node, path: tuple, doc: RawDoc, problems: list[Problem
         return [_to_python(item, path + (i,), doc, problems, constructor, lines, within)
                 for i, item in enumerate(node.value)]
     try:
-        return constructor.construct_object(node, deep=True)
+        value = constructor.construct_object(node, deep=True)
     except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:  # e.g. `!!int x`
         problems.append(doc.problem(path, f"cannot read value: {getattr(exc, 'problem', None) or exc}"))
         doc.unreadable.add(path)
         return None
+    # Ids, roles and types recur in every file: one shared copy of each (see cache.pickle_result).
+    return sys.intern(value) if type(value) is str and len(value) < 64 else value

@@ -54,6 +54,16 @@ def test_front_matter_values_keep_their_file_positions(tmp_path, monkeypatch):
     assert line_of(doc, "Body") == 7
 
 
+def test_short_values_repeated_across_files_are_one_shared_string(tmp_path, monkeypatch):
+    launch = "---\ntitle: {}\nactors:\n  - {{id: north{}, role: launcher}}\n---\nBody.\n"
+    loaded = load(tmp_path, {"content/launches/2030-01-02-a.md": launch.format("A", "land"),
+                             "content/launches/2030-01-03-b.md": launch.format("B", "land")}, monkeypatch)
+    first, second = (doc.data["actors"][0] for doc in loaded.docs)
+    # Made from separate text, equal only by value unless shared.
+    assert first["id"] == second["id"] == "northland" and first["id"] is second["id"]
+    assert first["role"] is second["role"]
+
+
 def test_blank_lines_after_the_opening_dashes_do_not_shift_lines(tmp_path, monkeypatch):
     doc = only_doc(load(tmp_path, {"content/launches/2030-01-02-x.md":
                                    "---\n\n\ntitle: A test\ndate: 2030-01-02\n---\nBody\n"}, monkeypatch))
