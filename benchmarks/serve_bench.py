@@ -3,7 +3,8 @@
 Runs `digest serve` on a copy of the bundled site and on a generated N-launch site
 (benchmarks/corpus.py), saves an edit the way editors' tools do (write beside, rename
 over) and polls the launch page until the new text is served. Prints medians.
-Usage: python benchmarks/serve_bench.py [--launches 1000] [--reps 9]
+Usage: python benchmarks/serve_bench.py [--launches 1000] [--reps 9] [--edit body|title]
+(--edit title: each edit gives the launch a new title instead of a new last line.)
 """
 
 from __future__ import annotations
@@ -95,13 +96,16 @@ def served_text(url: str) -> str:
         return exc.read().decode()
 
 
-def time_one_edit(server: Server, launch: Path, page_url: str, n: int) -> tuple[float, float]:
+def time_one_edit(server: Server, launch: Path, page_url: str, n: int, edit: str) -> tuple[float, float]:
     """Save an edit; return (seconds until the page serves it, the rebuild time the server reported)."""
     token = f"Benchmark edit number {n}."
     text = launch.read_text(encoding="utf-8")
-    text = re.sub(r"\n\nBenchmark edit number \d+\.\n$", "\n", text)
+    if edit == "title":
+        text = re.sub(r"(?m)^title: .*$", f'title: "{token}"', text, count=1)
+    else:
+        text = re.sub(r"\n\nBenchmark edit number \d+\.\n$", "\n", text).rstrip() + f"\n\n{token}\n"
     temporary = launch.with_name(f".{launch.name}.tmp")
-    temporary.write_text(f"{text.rstrip()}\n\n{token}\n", encoding="utf-8")
+    temporary.write_text(text, encoding="utf-8")
     os.replace(temporary, launch)
     saved = time.perf_counter()
     while token not in served_text(page_url):
@@ -113,15 +117,15 @@ def time_one_edit(server: Server, launch: Path, page_url: str, n: int) -> tuple[
     return served, rebuild
 
 
-def measure(name: str, project: Path, reps: int) -> Figures:
+def measure(name: str, project: Path, reps: int, edit: str) -> Figures:
     content = project / "content"
     launches = sorted((content / "launches").glob("*.md"))
     launch = launches[len(launches) // 2]
     server = Server(project)
     try:
         page_url = f"{server.url}launches/{launch.stem}/"
-        time_one_edit(server, launch, page_url, 0)  # warm-up: the first incremental rebuild
-        results = [time_one_edit(server, launch, page_url, n) for n in range(1, reps + 1)]
+        time_one_edit(server, launch, page_url, 0, edit)  # warm-up: the first incremental rebuild
+        results = [time_one_edit(server, launch, page_url, n, edit) for n in range(1, reps + 1)]
     finally:
         server.stop()
     return Figures(name, len(launches), server.pages, server.first_build,
@@ -153,14 +157,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--launches", type=int, default=1000, help="size of the generated site (default: 1000)")
     parser.add_argument("--reps", type=int, default=9, help="edits timed per site (default: 9)")
+    parser.add_argument("--edit", choices=("body", "title"), default="body", help="what each edit changes")
     args = parser.parse_args(argv)
     figures = []
     with tempfile.TemporaryDirectory(prefix="digest-serve-bench-") as scratch:
         bundled = Path(scratch) / "bundled"
         shutil.copytree(REPO / "content", bundled / "content")
-        figures.append(measure("bundled", bundled, args.reps))
+        figures.append(measure("bundled", bundled, args.reps, args.edit))
         generated = Path(scratch) / "generated"
-        figures.append(measure(make_corpus(generated, args.launches), generated, args.reps))
+        figures.append(measure(make_corpus(generated, args.launches), generated, args.reps, args.edit))
     report(figures)
     return 0
 

@@ -19,11 +19,11 @@ import jinja2
 
 from . import cache, data, feeds, search
 from .errors import ContentError, Problem, Progress, display_path, no_progress
-from .link import Site, link, swap_bodies
+from .link import Site, link, shape, swap_records
 from .model import Actor, Launch, Source, kind_of, record_key
 from .read import ReadResult, read_again, read_content
 from .render import Memo, Renderer, default_templates_dir, render_pages
-from .routes import PageSpec, path_of, plan
+from .routes import PageSpec, path_of, plan, plan_again
 from .write import MARKER, WriteReport, check_output_dir, check_relative, staged_site, update_site
 
 
@@ -125,7 +125,7 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
         reuse = previous is not None and previous.outputs is not None and (options.out_dir / MARKER).is_file()
         edited = None
         if memory and memory.plan and reuse:
-            edited = edited_bodies(memory.plan, content, options, templates)
+            edited = edited_records(memory.plan, content, options, templates)
         if edited is None:
             site = link(content.validated, include_drafts=options.drafts)
         compiled = cache.compiled_templates_dir(store) if write else None
@@ -135,12 +135,12 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
             check_unique_paths(pages)
             candidates = pages
             renderer = Renderer(site, templates, compiled, feeds.bodies_in_feeds(pages))
-        else:  # the last build's plan: its templates were checked by edited_bodies
-            planned = plan_edited_bodies(memory, edited)
+        else:  # the last build's plan: its templates were checked by edited_records
+            planned = plan_edited(memory, edited)
             site, pages = planned.site, planned.pages
             renderer = Renderer(site, templates, compiled, planned.shown_twice)
-            renderer.reuse(planned.memo, edited)
             candidates = pages_showing(pages, edited, renderer)
+            renderer.reuse(planned.memo, edited.records, candidates)
         with template_problems(options.content_dir):
             fingerprints = page_fingerprints(candidates, content, renderer, options)
         if edited is not None:  # the other pages' fingerprints are the last build's
@@ -150,7 +150,7 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
         files = render_all(renderer, pages, options.content_dir, progress) | extra_files(renderer, site, rows)
         return BuildReport(len(pages), files, None, time.perf_counter() - started)
     if reuse:
-        rows = export_rows(site, previous, fingerprints, edited)
+        rows = export_rows(site, previous, fingerprints, edited.records if edited and not edited.heads else None)
         files = render_all(renderer, stale_pages(candidates, fingerprints, previous, options.out_dir),
                            options.content_dir, progress)
         files |= extra_files(renderer, site, rows, data_as_before(rows, previous, options.out_dir))
@@ -190,57 +190,70 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
     return BuildReport(len(pages), files, report, time.perf_counter() - started)
 
 
-def edited_bodies(planned: Planned, content: ReadResult, options: BuildOptions,
-                  templates: list[Path]) -> list[Launch | Source | Actor] | None:
-    """The records whose bodies alone changed since `planned` was made; None if anything else did.
+@dataclass(frozen=True)
+class Edited:
+    """The records edited since the last build, each of the same shape as before (see link.shape)."""
 
-    A body may not name a record it did not name before either: what records
+    records: list[Launch | Source | Actor]  # as edited
+    heads: frozenset[str]  # the keys ("kind:id") of those edited besides their bodies
+
+
+def edited_records(planned: Planned, content: ReadResult, options: BuildOptions,
+                   templates: list[Path]) -> Edited | None:
+    """What changed since `planned` was made, if only records keeping their shape; None if anything else did.
+
+    A record may not name a record it did not name before either: what records
     name is checked against the others when linking.
     """
     if (planned.setup != build_setup(options) or planned.config_digest != content.config_digest
             or planned.files.keys() != content.files.keys() or content.problems):
         return None  # the same files as a build that succeeded: no two with one id
-    edited = []
+    records, heads = [], set()
     for path, entry in content.files.items():
         before = planned.files[path]
-        if entry is before:  # not read again
+        if entry is before or entry.digest == before.digest:  # not read again, or the same bytes
             continue
-        # A file with a problem makes no record: its head is then the digest of its bytes, unlike before.
-        if entry.digest != before.digest:
-            if entry.head != before.head or entry.result.refs.targets() != before.result.refs.targets():
-                return None
-            edited.append(entry.result.record)
+        record = entry.result.record
+        if (record is None or entry.result.problems or shape(record) != shape(before.result.record)
+                or entry.result.refs.targets() != before.result.refs.targets()):
+            return None
+        records.append(record)
+        if entry.head != before.head:
+            heads.add(record_key(kind_of(record), record.id))
     probe = Renderer(planned.site, templates)
     with template_problems(options.content_dir):
         if any(probe.template_digest(name) != value for name, value in planned.template_digests.items()):
             return None
-    return edited
+    return Edited(records, frozenset(heads))
 
 
-def plan_edited_bodies(memory: Memory, edited: list[Launch | Source | Actor]) -> Planned:
-    """The last build's plan, its site given the edited bodies."""
+def plan_edited(memory: Memory, edited: Edited) -> Planned:
+    """The last build's plan, its site and the edited records' own pages given the edits."""
     planned, memory.plan = memory.plan, None  # its site changes now, and may not make it to the output
-    swap_bodies(planned.site, edited)
+    swap_records(planned.site, edited.records)
+    if edited.heads:  # a title may have changed
+        planned = replace(planned, pages=plan_again(planned.site, planned.pages, edited.records))
     return planned
 
 
-def pages_showing(pages: list[PageSpec], edited: list[Launch | Source | Actor], renderer: Renderer) -> list[PageSpec]:
-    """The pages that may show an edited record's body, and those rendered on every build.
+def pages_showing(pages: list[PageSpec], edited: Edited, renderer: Renderer) -> list[PageSpec]:
+    """The pages that may show what was edited, and those rendered on every build.
 
     Only their fingerprints can change: the others' are made of what did not
     (page_fingerprints). A listing of launches shows no body: at 10,000 launches,
     fingerprinting every page that shows the record took 0.035-0.045 s, these 0.01 s.
     """
-    keys = {record_key(kind_of(record), record.id) for record in edited}
+    keys = {record_key(kind_of(record), record.id) for record in edited.records}
     templates = {name: (renderer.shows_bodies(name), renderer.is_shipped(name)) for name in {p.template for p in pages}}
     return [page for page in pages
-            if page.depends_on is None or not keys.isdisjoint(shown_bodies(page, *templates[page.template]))]
+            if page.depends_on is None or not keys.isdisjoint(shown_bodies(page, *templates[page.template]))
+            or not edited.heads.isdisjoint(page.depends_on)]
 
 
 def export_rows(site: Site, previous: cache.BuildCache | None, fingerprints: dict[str, str | None],
                 edited: list[Launch | Source | Actor] | None = None) -> data.Rows:
     """The exported records' rows, those of `previous` kept where the record's page is unchanged
-    (`edited`: the records whose bodies alone were, see edited_bodies)."""
+    (`edited`: the records whose bodies alone were, see edited_records)."""
     only = None if edited is None else [(kind_of(record), record.id) for record in edited]
     return data.export_rows(site, previous.rows if previous else None,
                             lambda kind, ident: fingerprints[path_of(kind, ident)], only)

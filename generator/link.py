@@ -78,21 +78,39 @@ def link(validated: Validated, include_drafts: bool = False) -> Site:
     return _build_site(validated.config, launches, sources, list(tables["actor"].values()))
 
 
-def swap_bodies(site: Site, records: list[Launch | Source | Actor]) -> None:
-    """Give the site's records the bodies of `records`, their edited versions, in place.
+def shape(record: Launch | Source | Actor) -> tuple:
+    """What linking and planning read of a record: what orders, indexes, counts and dates it.
 
-    The one change made to a linked site, for `digest serve` after an edit to
-    bodies alone. Every launch view, index, page and feed entry holds the same
-    record objects, and nothing linking or planning derives reads a body: with
-    the bodies swapped, the site is the one that linking the edited records
-    would give, without linking and planning all of it again.
+    An edit that leaves a record's shape as it was leaves the linked site as it
+    was but for the record's own fields, and the planned pages but for the
+    record's own titles (see swap_records). Quotes are whole: a Statement holds one.
+    """
+    if isinstance(record, Launch):
+        facts = tuple((name, tuple((f.per, f.source) for f in reports)) for name, reports in record.facts)
+        return (record.date, record.time, record.timezone, record.actors, record.sources, record.draft,
+                record.aliases, tuple(u.date for u in record.updates), facts)
+    if isinstance(record, Source):
+        return (record.published, record.updated, tuple(u.date for u in record.updates), record.contributors,
+                record.quotes, record.draft)
+    return record.name, record.kind, record.country
+
+
+def swap_records(site: Site, records: list[Launch | Source | Actor]) -> None:
+    """Give the site's records the fields of `records`, their edited versions of the same shape, in place.
+
+    The one change made to a linked site, for `digest serve` after an edit that
+    leaves every record's shape as it was. Every launch view, index, page and
+    feed entry holds the same record objects: with their fields swapped, the
+    site is the one that linking the edited records would give, without
+    linking and planning all of it again.
     """
     in_site = {Launch: lambda i: site.launch_by_id[i].launch if i in site.launch_by_id else None,
                Source: site.sources.get, Actor: site.actors.get}
     for edited in records:
         shown = in_site[type(edited)](edited.id)
         if shown is not None:  # else a draft, which the site leaves out
-            object.__setattr__(shown, "body", edited.body)  # frozen against mistakes, not against this
+            for name in edited.__slots__:  # frozen against mistakes, not against this
+                object.__setattr__(shown, name, getattr(edited, name))
 
 
 def _fine_targets(tables: dict[str, dict], include_drafts: bool) -> set[tuple[str, str, bool]]:

@@ -138,15 +138,18 @@ class Renderer:
                                 utc_offset=utc_offset, facts_differ=facts_differ, by_role=self.by_role,
                                 by_role_of_pair=lambda pairs: self.by_role(pairs, lambda pair: pair[0]))
 
-    def reuse(self, memo: Memo, edited: list) -> None:
+    def reuse(self, memo: Memo, edited: list, candidates: list[routes.PageSpec]) -> None:
         """Start from what a renderer of the same site and templates made, but for what shows the edited records.
 
-        A feed entry shows its own launch's body alone, unless the site has its own entry template.
+        A feed entry shows what its launch's page shows, and its own launch's body
+        alone, unless the site has its own entry template: it is made again when
+        its launch's page is among the `candidates`, the pages that may have changed.
         """
         edited_ids = {(type(record).__name__, record.id) for record in edited}
         self.memo.bodies = {key: html for key, html in memo.bodies.items() if key not in edited_ids}
         if self.is_shipped("_feed_entry.xml"):
-            self.memo.entries = {key: xml for key, xml in memo.entries.items() if ("Launch", key[0]) not in edited_ids}
+            changed = {page.context["launch"].id for page in candidates if page.template == "launch.html"}
+            self.memo.entries = {key: xml for key, xml in memo.entries.items() if key[0] not in changed}
 
     def template_digest(self, name: str) -> str:
         """A digest of a template's source and of every template it extends, includes or imports."""

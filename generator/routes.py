@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .link import LaunchView, Site
-from .model import record_key
+from .model import Actor, Launch, Source, record_key
 
 
 @dataclass(frozen=True)
@@ -92,24 +92,49 @@ def plan(site: Site) -> list[PageSpec]:
         pages.append(PageSpec(year_path(year), "year.html", f"Launches in {year}", {"year": year, "launches": launches},
                               frozenset(record_key("launch", v.launch.id) for v in launches), derived=years))
     for view in site.launches:
-        launch = view.launch
-        pages.append(PageSpec(path_of("launch", launch.id), "launch.html", launch.title,
-                              {"view": view, "launch": launch}, launch_inputs(view, source_keys),
-                              bodies=frozenset({record_key("launch", launch.id)}),
-                              derived=(view.number_in_year, view.days_since_previous)))
-        for alias in launch.aliases:
-            pages.append(PageSpec(alias + "index.html", "redirect.html", launch.title,
-                                  {"target": path_of("launch", launch.id)},
-                                  frozenset({record_key("launch", launch.id)}), origin=launch.path))
+        pages += launch_pages(view, source_keys)
     for actor in site.actors.values():
-        pages.append(PageSpec(path_of("actor", actor.id), "actor.html", actor.name, {"actor": actor},
-                              actor_inputs(site, actor.id, source_keys),
-                              bodies=frozenset({record_key("actor", actor.id)})))
+        pages.append(actor_page(site, actor, source_keys))
     for source in site.sources.values():
-        pages.append(PageSpec(path_of("source", source.id), "source.html", source.title, {"source": source},
-                              source_inputs(site, source.id, source_keys),
-                              bodies=frozenset({record_key("source", source.id)})))
+        pages.append(source_page(site, source, source_keys))
     return pages
+
+
+def plan_again(site: Site, pages: list[PageSpec], records: list[Launch | Source | Actor]) -> list[PageSpec]:
+    """`pages` with the own pages of `records` planned again: after edits that leave
+    every record's shape as it was (see link.shape), what else plan() makes is the same."""
+    source_keys = functools.cache(functools.partial(_source_and_names, site))
+    again: dict[str, PageSpec] = {}
+    for record in records:
+        if isinstance(record, Launch) and record.id in site.launch_by_id:  # not a draft left out
+            again.update((page.path, page) for page in launch_pages(site.launch_by_id[record.id], source_keys))
+        elif isinstance(record, Actor):
+            again[path_of("actor", record.id)] = actor_page(site, site.actors[record.id], source_keys)
+        elif isinstance(record, Source) and record.id in site.sources:
+            again[path_of("source", record.id)] = source_page(site, site.sources[record.id], source_keys)
+    return [again.get(page.path, page) for page in pages]
+
+
+def launch_pages(view: LaunchView, source_keys: SourceKeys) -> list[PageSpec]:
+    """A launch's page, and a redirect to it from each of its aliases."""
+    launch = view.launch
+    pages = [PageSpec(path_of("launch", launch.id), "launch.html", launch.title, {"view": view, "launch": launch},
+                      launch_inputs(view, source_keys), bodies=frozenset({record_key("launch", launch.id)}),
+                      derived=(view.number_in_year, view.days_since_previous))]
+    for alias in launch.aliases:
+        pages.append(PageSpec(alias + "index.html", "redirect.html", launch.title, {"target": path_of("launch", launch.id)},
+                              frozenset({record_key("launch", launch.id)}), origin=launch.path))
+    return pages
+
+
+def actor_page(site: Site, actor: Actor, source_keys: SourceKeys) -> PageSpec:
+    return PageSpec(path_of("actor", actor.id), "actor.html", actor.name, {"actor": actor},
+                    actor_inputs(site, actor.id, source_keys), bodies=frozenset({record_key("actor", actor.id)}))
+
+
+def source_page(site: Site, source: Source, source_keys: SourceKeys) -> PageSpec:
+    return PageSpec(path_of("source", source.id), "source.html", source.title, {"source": source},
+                    source_inputs(site, source.id, source_keys), bodies=frozenset({record_key("source", source.id)}))
 
 
 SourceKeys = Callable[[str], frozenset[str]]  # source id -> the keys of what showing it shows

@@ -40,8 +40,8 @@ def launch_text(title: str, date: str, actor: str, body: str, source: str | None
 
 # One edit to the content: (operation, a number that picks what and how).
 edits = st.lists(st.tuples(st.sampled_from(
-    ["add", "delete", "rename", "retitle", "redate", "rebody", "retext", "actor", "source", "site", "template",
-     "nothing"]),
+    ["add", "delete", "rename", "retitle", "redate", "rebody", "retext", "relocate", "actor", "source", "site",
+     "template", "nothing"]),
     st.integers(0, 50)), min_size=1, max_size=6)
 
 
@@ -91,6 +91,10 @@ def apply(project: Path, operation: str, n: int) -> None:
         path = content / "sources/2030-03-01-daily-example.md" if n % 4 == 3 else launches[n % len(launches)]
         front_matter, _, _ = path.read_text().rpartition("---\n")
         path.write_text(front_matter + "---\n" + text + "\n")
+    elif operation == "relocate":  # what a launch's pages show, keeping what orders and links it
+        path = launches[n % len(launches)]
+        lines = [line for line in path.read_text().splitlines() if not line.startswith("location:")]
+        path.write_text("\n".join(lines[:1] + [f"location: place {n}"] + lines[1:]) + "\n")
     elif operation == "actor":
         (content / "actors/northland.yaml").write_text(f"name: Northland {n}\nkind: state\n")
     elif operation == "source":
@@ -350,15 +354,49 @@ def test_the_preview_rebuilds_after_a_draft_s_body_edit_as_a_cold_build_would(si
             if drafts else not (site_dir / "site/launches/2030-06-01-draft").exists())
 
 
-@pytest.mark.parametrize("edit", ["title", "new link", "template", "unsafe link"])
+def test_the_preview_rebuilds_after_edits_that_keep_every_record_s_shape_without_linking_or_planning(
+        site_dir, monkeypatch):
+    options, memory = BuildOptions(site_dir / "content", site_dir / "site", search=False), Memory()
+    age_new_files(site_dir)
+    build(options, memory=memory)
+    linked, planned = count_calls(monkeypatch, build_module, "link"), count_calls(monkeypatch, build_module, "plan")
+    edits = {  # path -> (old text, new text): what the pages show of records, but not their order or links
+        "launches/2030-04-10-second.md": ("title: Second test launch", "title: Second launch, renamed"),
+        "launches/2030-03-01-first.md": ("value: 300", "value: 320"),
+        "sources/2030-03-01-daily-example.md": ("outlet: Daily Example", "outlet: Example Daily"),
+        "actors/south-staff.yaml": ("kind: military", "kind: military\ntitle: The staff of our invention"),
+    }
+    for n, (name, (old, new)) in enumerate(edits.items()):
+        path = site_dir / "content" / name
+        path.write_text(path.read_text().replace(old, new))
+        age_new_files(site_dir)
+        report = build(options, memory=memory)
+        assert not linked and not planned, name
+        assert tree(site_dir / "site") == cold_tree(site_dir), name
+        linked.clear(), planned.clear()  # by the cold build
+        if n == 0:  # its title is on its own page and on those that list it or link to it
+            assert {"launches/2030-04-10-second/index.html", "launches/index.html", "feed.xml",
+                    "actors/northland/index.html", "data/launches.json"} <= set(report.files)
+            assert "sources/2030-03-01-daily-example/index.html" not in report.files
+    assert b"Example Daily" in (site_dir / "site/feed.xml").read_bytes()  # in the entry of the launch citing it
+
+
+@pytest.mark.parametrize("edit", ["date", "new source", "quote", "actor name", "new link", "template", "unsafe link"])
 def test_the_preview_links_and_plans_again_after_any_other_edit(site_dir, monkeypatch, edit):
     options, memory = BuildOptions(site_dir / "content", site_dir / "site", search=False), Memory()
     age_new_files(site_dir)
     build(options, memory=memory)
     linked = count_calls(monkeypatch, build_module, "link")
     path = site_dir / "content/launches/2030-04-10-second.md"
-    if edit == "title":
-        path.write_text(path.read_text().replace("title: Second", "title: The second"))
+    source = site_dir / "content/sources/2030-03-01-daily-example.md"
+    if edit == "date":  # the order of launches
+        path.write_text(path.read_text().replace("date: 2030-04-10", "date: 2030-02-10"))
+    elif edit == "new source":  # what the source's page lists
+        path.write_text(path.read_text().replace("---\nAnother", "sources: [2030-03-01-daily-example]\n---\nAnother"))
+    elif edit == "quote":  # a statement on the speaker's page
+        source.write_text(source.read_text().replace("watching closely", "watching"))
+    elif edit == "actor name":  # the order of actors
+        (site_dir / "content/actors/northland.yaml").write_text("name: Zed Northland\nkind: state\n")
     elif edit == "new link":  # a body's links are checked when linking
         path.write_text(path.read_text().replace("Another one.", "Another [one](launch:2030-03-01-first)."))
     elif edit == "template":
