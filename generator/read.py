@@ -37,7 +37,7 @@ class ReadResult:
     @functools.cached_property
     def validated(self) -> Validated:
         """Every record and every problem, for linking (gathered when asked: the preview, after an edit
-        to bodies alone, does not link)."""
+        that keeps every record's shape, does not link)."""
         return collect(self.config, [entry.result for entry in self.files.values()], self.problems)
 
 
