@@ -373,7 +373,8 @@ def test_the_preview_rebuilds_after_edits_that_keep_every_record_s_shape_without
         report = build(options, memory=memory)
         assert not linked and not planned, name
         assert tree(site_dir / "site") == cold_tree(site_dir), name
-        linked.clear(), planned.clear()  # by the cold build
+        linked.clear()  # by the cold build
+        planned.clear()
         if n == 0:  # its title is on its own page and on those that list it or link to it
             assert {"launches/2030-04-10-second/index.html", "launches/index.html", "feed.xml",
                     "actors/northland/index.html", "data/launches.json"} <= set(report.files)
