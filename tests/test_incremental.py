@@ -336,7 +336,7 @@ def test_the_preview_renders_again_a_site_s_own_feed_entries_that_show_an_edited
 
 
 @pytest.mark.parametrize("drafts", [False, True])
-def test_the_preview_rebuilds_after_a_draft_s_body_edit_as_a_cold_build_would(site_dir, monkeypatch, drafts):
+def test_the_preview_rebuilds_after_a_draft_s_body_or_title_edit_as_a_cold_build_would(site_dir, monkeypatch, drafts):
     draft = site_dir / "content/launches/2030-06-01-draft.md"
     draft.write_text("---\ntitle: Not yet\ndate: 2030-06-01\ndraft: true\nactors: [{id: northland, role: launcher}]\n"
                      "---\nA first text.\n")
@@ -350,8 +350,14 @@ def test_the_preview_rebuilds_after_a_draft_s_body_edit_as_a_cold_build_would(si
     build(options, memory=memory)
     assert not linked
     assert tree(site_dir / "site") == cold_tree(site_dir, drafts)
-    assert (b"A second text." in (site_dir / "site/launches/2030-06-01-draft/index.html").read_bytes()
-            if drafts else not (site_dir / "site/launches/2030-06-01-draft").exists())
+    linked.clear()  # by the cold build
+    draft.write_text(draft.read_text().replace("title: Not yet", "title: Soon"))
+    age_new_files(site_dir)
+    build(options, memory=memory)
+    assert not linked
+    assert tree(site_dir / "site") == cold_tree(site_dir, drafts)
+    page = site_dir / "site/launches/2030-06-01-draft/index.html"
+    assert b"A second text." in page.read_bytes() and b"Soon" in page.read_bytes() if drafts else not page.exists()
 
 
 def test_the_preview_rebuilds_after_edits_that_keep_every_record_s_shape_without_linking_or_planning(
