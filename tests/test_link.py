@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from generator import feeds, routes
 from generator.errors import ContentError
-from generator.link import link
+from generator.link import link, shape
 from generator.load import load_content
 from generator.validate import validate
 from tests.conftest import minimal_site, write_tree
@@ -150,3 +151,44 @@ def test_a_draft_may_link_to_a_draft(tmp_path, monkeypatch):
         "content/launches/2030-06-02-draft.md": launch("2030-06-02", "draft: true\n") + "See [it](launch:2030-06-01-draft).\n",
     }
     assert "2030-06-01-draft" not in site_of(tmp_path, files, monkeypatch).launch_by_id
+
+
+def records(site) -> list:
+    return [view.launch for view in site.launches] + [*site.sources.values(), *site.actors.values()]
+
+
+def planned_structure(site) -> list[tuple]:
+    """Every page that plan() and feeds.plan() make, but for its title and context: what it is made of."""
+    pages = routes.plan(site)
+    pages += feeds.plan(site, pages)
+    return [(p.path, p.template, p.depends_on, p.bodies, p.derived, p.absolute_links, p.origin) for p in pages]
+
+
+# Edits to what a record's shape leaves out (link.shape): the preview then neither links nor plans again.
+OUTSIDE_SHAPE = [
+    ("launches/2030-03-01-first.md", "title: First test launch", "title: The first test launch"),
+    ("launches/2030-03-01-first.md", "location: off the coast", "location: far off the coast"),
+    ("launches/2030-03-01-first.md", "name: test rocket, count: 1", "name: test rocket, count: 2"),
+    ("launches/2030-03-01-first.md", "value: 300", "value: 320"),
+    ("launches/2030-03-01-first.md", "sources: [", "outcome: success\ntags: [test]\nsources: ["),
+    ("launches/2030-03-01-first.md", "fired a rocket.", "fired a rocket again."),
+    ("sources/2030-03-01-daily-example.md", "title: Northland tests a rocket", "title: A rocket test"),
+    ("sources/2030-03-01-daily-example.md", "outlet: Daily Example", "outlet: Example Daily"),
+    ("sources/2030-03-01-daily-example.md", "authors: [A. Writer]", "authors: [A. Writer, B. Writer]"),
+    ("sources/2030-03-01-daily-example.md", "url: https://news.example.test/rocket", "url: https://example.test/r"),
+    ("actors/south-staff.yaml", "kind: military", "kind: military\ntitle: Staff\naliases: [the staff]"),
+]
+
+
+@pytest.mark.parametrize("name, old, new", OUTSIDE_SHAPE)
+def test_an_edit_outside_a_record_s_shape_changes_no_planned_page_but_for_titles(tmp_path, monkeypatch,
+                                                                                name, old, new):
+    before = site_of(tmp_path, {}, monkeypatch)
+    path = tmp_path / "content" / name
+    assert old in path.read_text()
+    path.write_text(path.read_text().replace(old, new))
+    after = link(validate(load_content(Path("content"))))
+    assert records(before) != records(after)  # the edit took
+    assert [shape(r) for r in records(before)] == [shape(r) for r in records(after)]
+    # If planning comes to read more of a record, link.shape must say so, or the preview shows stale pages.
+    assert planned_structure(before) == planned_structure(after)
