@@ -122,7 +122,8 @@ def launch_pages(view: LaunchView, source_keys: SourceKeys) -> list[PageSpec]:
                       launch_inputs(view, source_keys), bodies=frozenset({record_key("launch", launch.id)}),
                       derived=(view.number_in_year, view.days_since_previous))]
     for alias in launch.aliases:
-        pages.append(PageSpec(alias + "index.html", "redirect.html", launch.title, {"target": path_of("launch", launch.id)},
+        pages.append(PageSpec(alias + "index.html", "redirect.html", launch.title,
+                              {"target": path_of("launch", launch.id)},
                               frozenset({record_key("launch", launch.id)}), origin=launch.path))
     return pages
 

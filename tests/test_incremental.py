@@ -434,18 +434,20 @@ def test_the_preview_checks_a_broken_link_again_on_every_build(site_dir):
         assert "unknown launch 'no-such-launch'" in str(error.value.problems)
 
 
-def test_a_preview_build_that_fails_after_a_body_edit_leaves_no_body_behind(site_dir):
-    # A site's own launch page that fails on one body: the edited body reached the site before the failure.
+@pytest.mark.parametrize("field, edit", [("body.text", ("fired a rocket.", "fired a rocket. FAIL")),
+                                         ("title", ("title: First test launch", "title: First test launch FAIL"))])
+def test_a_preview_build_that_fails_after_an_edit_leaves_nothing_of_it_behind(site_dir, field, edit):
+    # A site's own launch page that fails on one record: the edit reached the site before the failure.
     fails = (Path(__file__).resolve().parents[1] / "templates/launch.html").read_text()
-    write_tree(site_dir, {"templates/launch.html": '{% if "FAIL" in launch.body.text %}{{ no_such_name }}{% endif %}'
-                                                   + fails})
+    failing = f'{{% if "FAIL" in launch.{field} %}}{{{{ no_such_name }}}}{{% endif %}}'
+    write_tree(site_dir, {"templates/launch.html": failing + fails})
     options, memory = BuildOptions(site_dir / "content", site_dir / "site", search=False), Memory()
     age_new_files(site_dir)
     build(options, memory=memory)
     launches = site_dir / "content/launches"
     first, second = launches / "2030-03-01-first.md", launches / "2030-04-10-second.md"
     original = first.read_text()
-    first.write_text(original.replace("fired a rocket.", "fired a rocket. FAIL"))
+    first.write_text(original.replace(*edit))
     age_new_files(site_dir)
     with pytest.raises(ContentError):
         build(options, memory=memory)
