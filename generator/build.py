@@ -151,7 +151,7 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
         files = render_all(renderer, pages, options.content_dir, progress) | extra_files(renderer, site, rows)
         return BuildReport(len(pages), files, None, time.perf_counter() - started)
     if reuse:
-        rows = export_rows(site, previous, fingerprints, edited.records if edited and not edited.heads else None)
+        rows = export_rows(site, previous, fingerprints, edited)
         files = render_all(renderer, stale_pages(candidates, fingerprints, previous, options.out_dir),
                            options.content_dir, progress)
         files |= extra_files(renderer, site, rows, data_as_before(rows, previous, options.out_dir))
@@ -252,10 +252,10 @@ def pages_showing(pages: list[PageSpec], edited: Edited, renderer: Renderer) -> 
 
 
 def export_rows(site: Site, previous: cache.BuildCache | None, fingerprints: dict[str, str | None],
-                edited: list[Launch | Source | Actor] | None = None) -> data.Rows:
+                edited: Edited | None = None) -> data.Rows:
     """The exported records' rows, those of `previous` kept where the record's page is unchanged
-    (`edited`: the records whose bodies alone were, see edited_records)."""
-    only = None if edited is None else [(kind_of(record), record.id) for record in edited]
+    (`edited`: what the preview's quick path found; after edits to bodies alone, only those records are asked)."""
+    only = None if edited is None or edited.heads else [(kind_of(record), record.id) for record in edited.records]
     return data.export_rows(site, previous.rows if previous else None,
                             lambda kind, ident: fingerprints[path_of(kind, ident)], only)
 

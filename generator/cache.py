@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import BinaryIO, Iterator
 
 from .data import Rows
+from .model import SHARED_LENGTH
 from .validate import DocResult
 
 FORMAT = 14  # bump when what is stored changes shape
@@ -56,7 +57,7 @@ class FileEntry:
 
 class _SharingPickler(pickle.Pickler):
     def persistent_id(self, obj):
-        return obj if type(obj) is str and len(obj) < 64 else None
+        return obj if type(obj) is str and len(obj) < SHARED_LENGTH else None
 
 
 def pickle_result(result: DocResult) -> bytes:

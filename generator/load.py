@@ -18,6 +18,7 @@ import frontmatter
 import yaml
 
 from .errors import Problem, display_path
+from .model import SHARED_LENGTH
 
 KINDS = {"launches": "launch", "sources": "source", "actors": "actor"}
 SUFFIXES = (".md", ".markdown", ".yaml", ".yml")
@@ -276,5 +277,4 @@ def _to_python(node: yaml.Node, path: tuple, doc: RawDoc, problems: list[Problem
         problems.append(doc.problem(path, f"cannot read value: {getattr(exc, 'problem', None) or exc}"))
         doc.unreadable.add(path)
         return None
-    # Ids, roles and types recur in every file: one shared copy of each (see cache.pickle_result).
-    return sys.intern(value) if type(value) is str and len(value) < 64 else value
+    return sys.intern(value) if type(value) is str and len(value) < SHARED_LENGTH else value

@@ -162,6 +162,11 @@ def record_key(kind: str, ident: str) -> str:
     return sys.intern(f"{kind}:{ident}")
 
 
+# Strings shorter than this (ids, roles, types, dates as text) recur across records: each is kept as one
+# shared copy, when a file is parsed (load) and when a result is unpickled from the cache (cache.unpickle_result).
+SHARED_LENGTH = 64
+
+
 def kind_of(record: Launch | Source | Actor) -> str:
     """A record's kind: "launch", "source" or "actor"."""
     return type(record).__name__.lower()

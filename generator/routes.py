@@ -74,8 +74,7 @@ def pretty_url(path: str) -> str:
 
 def plan(site: Site) -> list[PageSpec]:
     """Every page of the site, in a stable order."""
-    # A source is cited by many launches, and its keys are the same each time.
-    source_keys = functools.cache(functools.partial(_source_and_names, site))
+    source_keys = cached_source_keys(site)
     all_launches = frozenset(record_key("launch", view.launch.id) for view in site.launches)
     all_actors = frozenset(record_key("actor", actor_id) for actor_id in site.actors)
     all_sources = frozenset(record_key("source", source_id) for source_id in site.sources)
@@ -103,7 +102,7 @@ def plan(site: Site) -> list[PageSpec]:
 def plan_again(site: Site, pages: list[PageSpec], records: list[Launch | Source | Actor]) -> list[PageSpec]:
     """`pages` with the own pages of `records` planned again: after edits that leave
     every record's shape as it was (see link.shape), what else plan() makes is the same."""
-    source_keys = functools.cache(functools.partial(_source_and_names, site))
+    source_keys = cached_source_keys(site)
     again: dict[str, PageSpec] = {}
     for record in records:
         if isinstance(record, Launch) and record.id in site.launch_by_id:  # not a draft left out
@@ -139,6 +138,11 @@ def source_page(site: Site, source: Source, source_keys: SourceKeys) -> PageSpec
 
 
 SourceKeys = Callable[[str], frozenset[str]]  # source id -> the keys of what showing it shows
+
+
+def cached_source_keys(site: Site) -> SourceKeys:
+    """_source_and_names, remembered: a source is cited by many launches, and its keys are the same each time."""
+    return functools.cache(functools.partial(_source_and_names, site))
 
 
 def _source_and_names(site: Site, source_id: str) -> frozenset[str]:
