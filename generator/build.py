@@ -248,7 +248,7 @@ def pages_showing(pages: list[PageSpec], edited: Edited, renderer: Renderer) -> 
     templates = {name: (renderer.shows_bodies(name), renderer.is_shipped(name)) for name in {p.template for p in pages}}
     return [page for page in pages
             if page.depends_on is None or not keys.isdisjoint(shown_bodies(page, *templates[page.template]))
-            or not edited.heads.isdisjoint(page.depends_on)]
+            or not edited.heads.isdisjoint(shown_records(page, templates[page.template][1]))]
 
 
 def export_rows(site: Site, previous: cache.BuildCache | None, fingerprints: dict[str, str | None],
@@ -372,7 +372,7 @@ def page_fingerprints(pages: list[PageSpec], content: ReadResult, renderer: Rend
         template_digest, shows_bodies, shipped = templates[page.template]
         bodies = shown_bodies(page, shows_bodies, shipped)
         inputs = [setup, template_digest, page.title, repr(page.derived)]
-        inputs += [(whole if key in bodies else heads)[key] for key in sorted(page.depends_on)]
+        inputs += [(whole if key in bodies else heads)[key] for key in sorted(shown_records(page, shipped))]
         fingerprints[page.path] = cache.digest("\0".join(inputs).encode())
     return fingerprints
 
@@ -396,7 +396,14 @@ def shown_bodies(page: PageSpec, shows_bodies: bool, shipped: bool) -> Collectio
         return ()
     if shipped and page.bodies is not None:
         return page.bodies
-    return page.depends_on
+    return shown_records(page, shipped)
+
+
+def shown_records(page: PageSpec, shipped: bool) -> frozenset[str]:
+    """The records a page shows: those it names, and if its template is the site's own, what that may show besides."""
+    if shipped or not page.own_template_may_show:
+        return page.depends_on
+    return page.depends_on | page.own_template_may_show
 
 
 def without_inputs(pages: list[PageSpec]) -> list[PageSpec]:
@@ -406,7 +413,7 @@ def without_inputs(pages: list[PageSpec]) -> list[PageSpec]:
     of the memory that rendering every page grows into (measured). Copying
     the pages takes a few hundredths of a second: not worth it for a few pages.
     """
-    return [replace(page, depends_on=None, bodies=None) for page in pages]
+    return [replace(page, depends_on=None, bodies=None, own_template_may_show=frozenset()) for page in pages]
 
 
 def template_dirs(options: BuildOptions) -> list[Path]:

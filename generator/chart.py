@@ -53,22 +53,23 @@ def by_month(site: Site) -> Chart:
         key = (view.launch.date.year, view.launch.date.month)
         counts[key] = counts.get(key, 0) + 1
     months = _month_range(min(counts), max(counts)) if counts else []
-    items = [(f"{MONTH_NAMES[m - 1]} {y}", counts.get((y, m), 0), routes.month_anchor(y, m), MONTH_NAMES[m - 1][:3],
-              str(y) if m == 1 or (y, m) == months[0] else "") for y, m in months]
+    pages = routes.month_paths(site)
+    items = [(f"{MONTH_NAMES[m - 1]} {y}", counts.get((y, m), 0), pages.get((y, m), ""), routes.month_anchor(y, m),
+              MONTH_NAMES[m - 1][:3], str(y) if m == 1 or (y, m) == months[0] else "") for y, m in months]
     span = f"from {items[0][0]} to {items[-1][0]}" if items else "none yet"
     busiest = max(items, key=lambda item: item[1]) if items else None
     description = f"Bar chart of the number of launches in each month, {span}" + (
         f"; the most in one month was {busiest[1]}, in {busiest[0]}." if busiest else ".")
-    return _chart("chart-months", "Launches per month", description, "Month", items, "launches/index.html")
+    return _chart("chart-months", "Launches per month", description, "Month", items)
 
 
 def by_year(site: Site) -> Chart:
     """Launches in each year from the first launch's year to the last's."""
     years = list(range(min(site.years), max(site.years) + 1)) if site.years else []
-    items = [(str(y), len(site.years.get(y, ())), "", str(y), "") for y in years]
+    items = [(str(y), len(site.years.get(y, ())), routes.year_path(y), "", str(y), "") for y in years]
     span = f"from {years[0]} to {years[-1]}" if years else "none yet"
     description = f"Bar chart of the number of launches in each year, {span}."
-    return _chart("chart-years", "Launches per year", description, "Year", items, "")
+    return _chart("chart-years", "Launches per year", description, "Year", items)
 
 
 def _month_range(first: tuple[int, int], last: tuple[int, int]) -> list[tuple[int, int]]:
@@ -79,18 +80,17 @@ def _month_range(first: tuple[int, int], last: tuple[int, int]) -> list[tuple[in
     return months
 
 
-def _chart(ident: str, title: str, description: str, unit: str, items: list, target: str) -> Chart:
-    """Lay out one bar per (label, count, anchor, tick, group) item."""
+def _chart(ident: str, title: str, description: str, unit: str, items: list) -> Chart:
+    """Lay out one bar per (label, count, target, anchor, tick, group) item."""
     labelled = len(items) <= LABEL_EVERY_BAR
     slot = 28.0 if labelled else max(4.0, 640.0 / max(len(items), 1))
     top_count = max([count for _, count, *_ in items] + [1])
     baseline = TOP + PLOT_HEIGHT
     bars = []
-    for i, (label, count, anchor, tick, group) in enumerate(items):
+    for i, (label, count, target, anchor, tick, group) in enumerate(items):
         height = round(PLOT_HEIGHT * count / top_count, 2)
-        page = target or routes.year_path(int(label))
         bars.append(Bar(label, count, LEFT + i * slot + slot * 0.15, round(baseline - height, 2),
-                        round(slot * 0.7, 2), height, page, anchor, tick if labelled else "", group))
+                        round(slot * 0.7, 2), height, target, anchor, tick if labelled else "", group))
     width = LEFT + slot * len(items) + RIGHT
     return Chart(ident, title, description, unit, tuple(bars), round(max(width, 160.0), 2),
                  baseline + BOTTOM, baseline, top_count, labelled)

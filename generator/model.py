@@ -42,6 +42,7 @@ class SiteConfig:
     language: str
     timezone: str
     vocabularies: Vocabularies
+    launches_per_page: int  # on each page of the chronological index
 
 
 @record
@@ -172,6 +173,7 @@ def kind_of(record: Launch | Source | Actor) -> str:
     return type(record).__name__.lower()
 
 
+LAUNCHES_PER_PAGE = 50  # unless site.yaml says otherwise
 ACTOR_KINDS = ("state", "person", "organization", "military", "government")
 OUTCOMES = ("success", "failure", "unknown")
 

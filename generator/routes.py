@@ -9,6 +9,7 @@ under any sub-path, and opened straight from disk.
 from __future__ import annotations
 
 import functools
+import itertools
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -31,6 +32,9 @@ class PageSpec:
     # leaves the page as it is.
     bodies: frozenset[str] | None = None
     derived: tuple = ()
+    # What a site's own template may show besides: on a page of the launch index,
+    # every launch, as the index once did on one page.
+    own_template_may_show: frozenset[str] = frozenset()
     absolute_links: bool = False  # for pages a host serves at any URL (404)
     origin: str = ""  # the content file a page comes from, for errors about it
 
@@ -42,6 +46,11 @@ def path_of(kind: str, ident: str) -> str:
 
 def year_path(year: int) -> str:
     return f"launches/{year}/index.html"
+
+
+def index_path(number: int) -> str:
+    """Page `number` (from 1) of the chronological index, newest launches first."""
+    return "launches/index.html" if number == 1 else f"launches/page/{number}/index.html"
 
 
 def month_anchor(year: int, month: int) -> str:
@@ -80,12 +89,12 @@ def plan(site: Site) -> list[PageSpec]:
     all_sources = frozenset(record_key("source", source_id) for source_id in site.sources)
     pages = [
         PageSpec("index.html", "home.html", site.config.title, depends_on=all_launches | all_actors | all_sources),
-        PageSpec("launches/index.html", "launches.html", "All launches", depends_on=all_launches),
         PageSpec("actors/index.html", "actors.html", "Actors", depends_on=all_actors | all_launches),
         PageSpec("sources/index.html", "sources.html", "Sources", depends_on=all_sources | all_actors),
         PageSpec("404.html", "404.html", "Page not found", depends_on=frozenset(), absolute_links=True),
         PageSpec(SEARCH, "search.html", "Search", depends_on=frozenset()),
     ]
+    pages += index_pages(site)
     years = tuple(site.years)
     for year, launches in site.years.items():
         pages.append(PageSpec(year_path(year), "year.html", f"Launches in {year}", {"year": year, "launches": launches},
@@ -97,6 +106,54 @@ def plan(site: Site) -> list[PageSpec]:
     for source in site.sources.values():
         pages.append(source_page(site, source, source_keys))
     return pages
+
+
+def index_pages(site: Site) -> list[PageSpec]:
+    """The pages of the chronological index."""
+    chunks = index_chunks(site)
+    every_launch = frozenset(record_key("launch", view.launch.id) for view in site.launches)
+    pages = []
+    for number, views in enumerate(chunks, 1):
+        years = tuple((year, len(site.years[year]), tuple(group))
+                      for year, group in itertools.groupby(views, key=lambda v: v.launch.date.year))
+        context = {"page_number": number, "page_count": len(chunks), "years": years}
+        title = "All launches" if number == 1 else f"All launches, page {number} of {len(chunks)}"
+        # What the page prints beside its launches: the pager, the count of all
+        # launches and of each year shown, and on the first page the chart of all months.
+        derived = (number, len(chunks), len(site.launches), tuple((y, total) for y, total, _ in years))
+        if number == 1:
+            derived += (chart_months(site),)
+        pages.append(PageSpec(index_path(number), "launches.html", title, context,
+                              frozenset(record_key("launch", v.launch.id) for v in views), derived=derived,
+                              own_template_may_show=every_launch))
+    return pages
+
+
+def index_chunks(site: Site) -> list[list[LaunchView]]:
+    """The launches on each page of the chronological index, newest first: `launches_per_page`
+    or a few more, since a month is never cut in two (so that each page counts whole months)."""
+    chunks: list[list[LaunchView]] = [[]]
+    for _, month in itertools.groupby(reversed(site.launches), key=_month_of):
+        if len(chunks[-1]) >= site.config.launches_per_page:
+            chunks.append([])
+        chunks[-1] += month
+    return chunks
+
+
+def month_paths(site: Site) -> dict[tuple[int, int], str]:
+    """(year, month) -> the page of the index that lists it, for each month with a launch."""
+    return {_month_of(view): index_path(number)
+            for number, views in enumerate(index_chunks(site), 1) for view in views}
+
+
+def _month_of(view: LaunchView) -> tuple[int, int]:
+    return view.launch.date.year, view.launch.date.month
+
+
+def chart_months(site: Site) -> tuple[tuple[int, int, int], ...]:
+    """(year, month, launches) for every month with a launch: what the chart of months shows."""
+    months = itertools.groupby(site.launches, key=_month_of)
+    return tuple((year, month, sum(1 for _ in views)) for (year, month), views in months)
 
 
 def plan_again(site: Site, pages: list[PageSpec], records: list[Launch | Source | Actor]) -> list[PageSpec]:

@@ -399,6 +399,7 @@ SITE_FIELDS = {
     "title": text, "description": text, "base_url": web_url, "language": text, "timezone": timezone,
     "vocabularies": record(VOCABULARY_FIELDS, set(), lambda missile_types, roles, tags: model.Vocabularies(
         missile_types or (), roles or (), tags or ())),
+    "launches_per_page": count,
 }
 
 
@@ -453,8 +454,9 @@ def validate_doc(doc: RawDoc, config: model.SiteConfig | None) -> DocResult:
     if not ID_RE.match(doc.id):
         check.problems.append(Problem(doc.shown, 1, 1, "", f"file name '{doc.id}' is not a valid id",
                                       "rename the file with lowercase letters, digits and hyphens"))
-    elif doc.kind == "launch" and doc.id.isdigit():
-        check.problems.append(Problem(doc.shown, 1, 1, "", f"file name '{doc.id}' is taken by the page of a year",
+    elif doc.kind == "launch" and (doc.id.isdigit() or doc.id == "page"):
+        taken_by = "the page of a year" if doc.id.isdigit() else "the pages of the launch index"
+        check.problems.append(Problem(doc.shown, 1, 1, "", f"file name '{doc.id}' is taken by {taken_by}",
                                       "name the file after the date and a few words, e.g. 2030-04-10-east-coast"))
     make_record = {"launch": launch_record, "source": source_record, "actor": actor_record}[doc.kind]
     record_ = make_record(check)
@@ -475,7 +477,8 @@ def validate_site(doc: RawDoc, base_url: str | None, problems: list[Problem]) ->
         title=fields["title"], description=fields["description"] or "",
         base_url=url if url.endswith("/") else url + "/",
         language=fields["language"] or "en", timezone=fields["timezone"] or "UTC",
-        vocabularies=fields["vocabularies"] or model.Vocabularies((), (), ()))
+        vocabularies=fields["vocabularies"] or model.Vocabularies((), (), ()),
+        launches_per_page=fields["launches_per_page"] or model.LAUNCHES_PER_PAGE)
 
 
 def body_of(doc: RawDoc) -> model.Body:

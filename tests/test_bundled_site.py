@@ -205,13 +205,14 @@ def test_previous_and_next_links_lead_to_each_other(site):
     assert text(page(site, forward).h1) in text(january.select_one('a[rel="next"]'))
 
 
-def test_the_index_groups_by_year_and_month_in_time_order(site):
+def test_the_index_groups_by_year_and_month_newest_first(site):
     index = page(site, "launches/index.html")
     [year] = index.select("main section[aria-labelledby^=y]")
     assert text(year.h2).startswith("2022")
     months = [(text(section.h3), [target("launches/index.html", a["href"]) for a in section.select("li a")])
               for section in year.select("section[aria-labelledby^=m]")]
-    assert months == [("January 2022 (1)", [JANUARY]), ("May 2022 (1)", [MAY])]
+    assert months == [("May 2022 (1)", [MAY]), ("January 2022 (1)", [JANUARY])]
+    assert index.select_one(".pager") is None  # two launches fit on one page
 
 
 def test_the_year_page_and_the_home_page(site):

@@ -110,3 +110,20 @@ def test_clicking_the_january_2022_bar_opens_that_month(browser, bundled_site):
     top = page.evaluate("() => document.getElementById('m2022-01').getBoundingClientRect().top")
     assert 0 <= top < page.viewport_size["height"]  # in view
     page.close()
+
+
+def test_on_a_paged_index_each_bar_leads_to_the_page_that_lists_its_month(gap_site):
+    site_yaml = gap_site / "content/site.yaml"
+    site_yaml.write_text(site_yaml.read_text() + "launches_per_page: 1\n")
+    build(BuildOptions(gap_site / "content", gap_site / "site", search=False))
+    out = gap_site / "site"
+    first = out / "launches/index.html"
+    links = svg_charts(first.read_text())[0].find_all("a")
+    assert len(links) == 4
+    for link in links:
+        page, _, anchor = link["href"].partition("#")
+        target = (first.parent / page).resolve()
+        assert BeautifulSoup(target.read_text(), "html.parser").find(id=anchor) is not None, link["href"]
+    assert [a["href"] for a in links if a["href"].endswith("#m2030-07")] == ["page/2/index.html#m2030-07"]
+    # Only the first page draws the chart; every page has one month here, newest first.
+    assert [len(svg_charts((out / f"launches/page/{n}/index.html").read_text())) for n in (2, 3, 4)] == [0, 0, 0]

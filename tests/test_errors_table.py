@@ -152,6 +152,9 @@ CASES = [
     Case("launch named like a year", {"content/launches/2030.md": launch()},
          ["content/launches/2030.md:1:1: error: file name '2030' is taken by the page of a year "
           "(name the file after the date and a few words, e.g. 2030-04-10-east-coast)"]),
+    Case("launch named like the index's pages", {"content/launches/page.md": launch()},
+         ["content/launches/page.md:1:1: error: file name 'page' is taken by the pages of the launch index "
+          "(name the file after the date and a few words, e.g. 2030-04-10-east-coast)"]),
     Case("date outside the years a digest holds", {BROKEN: launch('time: "23:59"\ntimezone: America/New_York',
                                                                date="9999-12-31")},
          [f"{BROKEN}:3:7: error: date: '9999-12-31' is not between the years 1900 and 2100 (check the year)"]),
@@ -176,6 +179,8 @@ CASES = [
         "https://example.test/", "example.test")},
          ["content/site.yaml:2:11: error: base_url: 'example.test' is not an http or https URL "
           "(links must start with http:// or https://)"]),
+    Case("index page size that is no whole number", {"content/site.yaml": SITE_YAML + "launches_per_page: 0\n"},
+         ["content/site.yaml:8:20: error: launches_per_page: expected a whole number of at least 1, got the number 0"]),
     Case("missing site.yaml", {"content/site.yaml": None},
          ["content/site.yaml:1:1: error: missing site.yaml (create it with at least 'title:' and 'base_url:')"]),
     Case("template with a syntax error", {"templates/launch.html":

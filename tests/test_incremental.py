@@ -102,7 +102,8 @@ def apply(project: Path, operation: str, n: int) -> None:
         path.write_text(path.read_text().replace("outlet: Daily Example", f"outlet: Daily Example {n}"))
     elif operation == "site":
         path = content / "site.yaml"
-        path.write_text(path.read_text().replace("title: Test Digest", f"title: Test Digest {n}"))
+        text = path.read_text().replace("title: Test Digest", f"title: Test Digest {n}")
+        path.write_text(text.replace("launches_per_page: 2", "launches_per_page: 1") if n % 2 else text)
     elif operation == "nothing":
         pass
     elif operation == "template":
@@ -122,7 +123,9 @@ def apply(project: Path, operation: str, n: int) -> None:
 @given(sequence=edits)
 def test_incremental_equals_cold(tmp_path_factory, monkeypatch, sequence):
     monkeypatch.setattr(feeds, "SITEMAP_LIMIT", 6)  # a sitemap in parts, which edits add and take away
-    project = write_tree(tmp_path_factory.mktemp("project"), minimal_site())
+    files = minimal_site()
+    files["content/site.yaml"] += "launches_per_page: 2\n"  # an index of pages that edits add and take away
+    project = write_tree(tmp_path_factory.mktemp("project"), files)
     # A published launch with an alias, so redirects are exercised too.
     (project / "content/launches/2030-05-05-third.md").write_text(
         "---\ntitle: Third\ndate: 2030-05-05\naliases: [launches/old-third/]\n"

@@ -286,3 +286,20 @@ def test_a_template_is_shipped_only_if_all_it_uses_is_digests_own(tmp_path):
     own_base = render.Renderer(None, [tmp_path / "templates", default])
     assert not own_base.is_shipped("actor.html")  # it extends the site's own base.html
     assert not own_base.is_shipped("robots.txt")  # the site's own feed entry helper is used by any page
+
+
+def test_the_index_pages_link_newer_and_older_and_name_their_page(tmp_path, monkeypatch):
+    extra = {f"content/launches/2030-0{m}-01-more.md": f"---\ntitle: More in month {m}\ndate: 2030-0{m}-01\n---\n"
+             for m in (5, 6)}  # with minimal_site's March and April: four months
+    files = rendered(tmp_path, monkeypatch, {**extra, "content/site.yaml": minimal_site()["content/site.yaml"]
+                                             + "launches_per_page: 2\n"}, search=False)
+    first, second = soup(files, "launches/index.html"), soup(files, "launches/page/2/index.html")
+    assert "launches/page/3/index.html" not in files
+    assert [a.get_text() for a in first.select("main li a")] == ["More in month 6", "More in month 5"]
+    assert [a.get_text() for a in second.select("main li a")] == ["Second test launch", "First test launch"]
+    assert first.h1.get_text(" ", strip=True) == "All launches (page 1 of 2)"
+    assert second.title.get_text().startswith("All launches, page 2 of 2")
+    assert [(a["rel"], a["href"]) for a in first.select(".pager a")] == [(["next"], "page/2/index.html")]
+    assert [(a["rel"], a["href"]) for a in second.select(".pager a")] == [(["prev"], "../../index.html")]
+    # A year's heading counts the whole year, wherever its launches are listed.
+    assert first.select_one("#y2030").get_text(" ", strip=True) == "2030 (4)"

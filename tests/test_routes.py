@@ -26,6 +26,8 @@ def test_url_scheme():
     assert routes.path_of("actor", "northland") == "actors/northland/index.html"
     assert routes.path_of("source", "s") == "sources/s/index.html"
     assert routes.year_path(2030) == "launches/2030/index.html"
+    assert routes.index_path(1) == "launches/index.html"
+    assert routes.index_path(2) == "launches/page/2/index.html"
     assert routes.month_anchor(2030, 3) == "m2030-03"
     assert routes.pretty_url("launches/x/index.html") == "launches/x/"
     assert routes.pretty_url("index.html") == ""
@@ -87,3 +89,45 @@ def test_an_alias_onto_a_real_page_is_refused(tmp_path, monkeypatch):
     [problem] = caught.value.problems
     assert problem.path == "content/launches/2030-04-10-second.md"
     assert problem.message == "two pages would be written to actors/northland/index.html"
+
+
+def dated_launches(dates: list[str]) -> dict[str, str]:
+    return {f"content/launches/{date}-x{i}.md": f"---\ntitle: Launch {i}\ndate: {date}\n---\nText.\n"
+            for i, date in enumerate(dates)}
+
+
+def test_the_index_is_cut_into_pages_of_whole_months_newest_first(tmp_path, monkeypatch):
+    # With the two launches of minimal_site (March and April 2030): 3 in May, 1 in June,
+    # 2 in July, 1 in August 2030, 1 in January 2031.
+    dates = ["2030-05-01", "2030-05-09", "2030-05-20", "2030-06-02", "2030-07-03", "2030-07-04", "2030-08-01",
+             "2031-01-15"]
+    site_yaml = minimal_site()["content/site.yaml"] + "launches_per_page: 2\n"
+    pages = planned(tmp_path, monkeypatch, {"content/site.yaml": site_yaml, **dated_launches(dates)})
+    index = [page for page in pages if page.template == "launches.html"]
+    assert [page.path for page in index] == ["launches/index.html"] + [
+        f"launches/page/{n}/index.html" for n in range(2, 5)]
+    shown = [[view.launch.date.isoformat() for _, _, views in page.context["years"] for view in views]
+             for page in index]
+    # Each page holds at least two launches, or more to end a month; the last holds what is left.
+    assert shown == [["2031-01-15", "2030-08-01"], ["2030-07-04", "2030-07-03"],
+                     ["2030-06-02", "2030-05-20", "2030-05-09", "2030-05-01"], ["2030-04-10", "2030-03-01"]]
+    assert [(year, total) for year, total, _ in index[0].context["years"]] == [(2031, 1), (2030, 9)]
+    assert [page.context["page_number"] for page in index] == [1, 2, 3, 4]
+    assert {page.context["page_count"] for page in index} == {4}
+    assert len({page.title for page in index}) == 4
+    for page, dates_shown in zip(index, shown):  # a page shows its own launches
+        assert len(page.depends_on) == len(dates_shown)
+        assert len(page.own_template_may_show) == 10  # a site's own template may show them all
+    site = link(validate(load_content(Path("content"))))
+    assert routes.month_paths(site)[(2030, 5)] == "launches/page/3/index.html"  # where the chart's bar leads
+
+
+def test_a_site_without_launches_has_one_empty_index_page(tmp_path, monkeypatch):
+    files = {name: text for name, text in minimal_site().items() if "/launches/" not in name}
+    files["content/sources/2030-03-01-daily-example.md"] = files["content/sources/2030-03-01-daily-example.md"].replace(
+        "[the launch](launch:2030-03-01-first)", "the launch")
+    write_tree(tmp_path, files)
+    monkeypatch.chdir(tmp_path)
+    pages = routes.plan(link(validate(load_content(Path("content")))))
+    [index] = [page for page in pages if page.template == "launches.html"]
+    assert index.path == "launches/index.html" and index.context["years"] == () and index.depends_on == frozenset()
