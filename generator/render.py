@@ -201,8 +201,7 @@ class Renderer:
         groups: dict[str, list] = {}
         for item in items:
             groups.setdefault(role_of(item), []).append(item)
-        rank = lambda role: (order.index(role) if role in order else len(order), role)  # noqa: E731
-        return [(role, groups[role]) for role in sorted(groups, key=rank)]
+        return [(role, groups[role]) for role in sorted(groups, key=lambda role: routes.role_rank(order, role))]
 
     @jinja2.pass_context
     def feed_entry(self, context, entry) -> Markup:

@@ -48,9 +48,14 @@ def year_path(year: int) -> str:
     return f"launches/{year}/index.html"
 
 
+def paged_path(first: str, number: int) -> str:
+    """Page `number` (from 1) of a listing in pages: 'actors/x/index.html', 'actors/x/page/2/index.html', ..."""
+    return first if number == 1 else f"{first.removesuffix('index.html')}page/{number}/index.html"
+
+
 def index_path(number: int) -> str:
     """Page `number` (from 1) of the chronological index, newest launches first."""
-    return "launches/index.html" if number == 1 else f"launches/page/{number}/index.html"
+    return paged_path("launches/index.html", number)
 
 
 def month_anchor(year: int, month: int) -> str:
@@ -102,7 +107,7 @@ def plan(site: Site) -> list[PageSpec]:
     for view in site.launches:
         pages += launch_pages(view, source_keys)
     for actor in site.actors.values():
-        pages.append(actor_page(site, actor, source_keys))
+        pages += actor_pages(site, actor, source_keys)
     for source in site.sources.values():
         pages.append(source_page(site, source, source_keys))
     return pages
@@ -165,7 +170,7 @@ def plan_again(site: Site, pages: list[PageSpec], records: list[Launch | Source 
         if isinstance(record, Launch) and record.id in site.launch_by_id:  # not a draft left out
             again.update((page.path, page) for page in launch_pages(site.launch_by_id[record.id], source_keys))
         elif isinstance(record, Actor):
-            again[path_of("actor", record.id)] = actor_page(site, site.actors[record.id], source_keys)
+            again.update((page.path, page) for page in actor_pages(site, site.actors[record.id], source_keys))
         elif isinstance(record, Source) and record.id in site.sources:
             again[path_of("source", record.id)] = source_page(site, site.sources[record.id], source_keys)
     return [again.get(page.path, page) for page in pages]
@@ -184,9 +189,43 @@ def launch_pages(view: LaunchView, source_keys: SourceKeys) -> list[PageSpec]:
     return pages
 
 
-def actor_page(site: Site, actor: Actor, source_keys: SourceKeys) -> PageSpec:
-    return PageSpec(path_of("actor", actor.id), "actor.html", actor.name, {"actor": actor},
-                    actor_inputs(site, actor.id, source_keys), bodies=frozenset({record_key("actor", actor.id)}))
+def actor_pages(site: Site, actor: Actor, source_keys: SourceKeys) -> list[PageSpec]:
+    """An actor's page; past `launches_per_page` launches, pages that list the rest follow it.
+
+    The first page shows all but the launches of the others. It also tells each
+    launch's role apart (in `derived`): the actor's data row lists them all.
+    """
+    listed = actor_launches(site, actor.id)
+    per_page = site.config.launches_per_page
+    chunks = [listed[start:start + per_page] for start in range(0, len(listed), per_page)] or [[]]
+    first, bodies = path_of("actor", actor.id), frozenset({record_key("actor", actor.id)})
+    everything = actor_inputs(site, actor, listed, source_keys)
+    pages = []
+    for number, chunk in enumerate(chunks, 1):
+        context = {"actor": actor, "launches": chunk, "page_number": number, "page_count": len(chunks)}
+        if number == 1:
+            inputs = everything if len(chunks) == 1 else actor_inputs(site, actor, chunk, source_keys)
+            derived = (1, len(chunks), tuple((role, view.launch.id) for role, view in listed))
+        else:
+            inputs = frozenset({record_key("actor", actor.id)} | {record_key("launch", v.launch.id) for _, v in chunk})
+            derived = (number, len(chunks))
+        title = actor.name if number == 1 else f"{actor.name}, page {number} of {len(chunks)}"
+        pages.append(PageSpec(paged_path(first, number), "actor.html", title, context, inputs,
+                              bodies=bodies if number == 1 else frozenset(), derived=derived,
+                              own_template_may_show=everything))
+    return pages
+
+
+def actor_launches(site: Site, actor_id: str) -> list[tuple[str, LaunchView]]:
+    """(role, launch) for each launch naming the actor: by role in the vocabulary's order, newest first."""
+    order = site.config.vocabularies.roles
+    newest_first = reversed(site.launches_of_actor.get(actor_id, ()))
+    return sorted(newest_first, key=lambda pair: role_rank(order, pair[0]))  # sorted() keeps ties in order
+
+
+def role_rank(order: tuple[str, ...], role: str) -> tuple[int, str]:
+    """Where a role sorts: in the vocabulary's order, then any other by name."""
+    return (order.index(role) if role in order else len(order), role)
 
 
 def source_page(site: Site, source: Source, source_keys: SourceKeys) -> PageSpec:
@@ -222,14 +261,15 @@ def launch_inputs(view: LaunchView, source_keys: SourceKeys) -> frozenset[str]:
     return frozenset(keys)
 
 
-def actor_inputs(site: Site, actor_id: str, source_keys: SourceKeys) -> frozenset[str]:
-    actor = site.actors[actor_id]
-    keys = {record_key("actor", actor_id)} | ({record_key("actor", actor.country)} if actor.country else set())
-    keys |= {record_key("launch", view.launch.id) for _, view in site.launches_of_actor.get(actor_id, ())}
-    keys |= {record_key("actor", member.id) for member in site.members_of.get(actor_id, ())}
-    for statement in site.statements_of_actor.get(actor_id, ()):
+def actor_inputs(site: Site, actor: Actor, listed: list[tuple[str, LaunchView]],
+                 source_keys: SourceKeys) -> frozenset[str]:
+    """What an actor's first page shows, with the launches it lists."""
+    keys = {record_key("actor", actor.id)} | ({record_key("actor", actor.country)} if actor.country else set())
+    keys |= {record_key("launch", view.launch.id) for _, view in listed}
+    keys |= {record_key("actor", member.id) for member in site.members_of.get(actor.id, ())}
+    for statement in site.statements_of_actor.get(actor.id, ()):
         keys.add(record_key("source", statement.source.id))
-    for source in site.contributions_of.get(actor_id, ()):
+    for source in site.contributions_of.get(actor.id, ()):
         keys |= source_keys(source.id)
     return frozenset(keys)
 

@@ -790,3 +790,14 @@ def test_a_template_failing_in_a_parallel_build_leaves_the_old_site_and_no_stagi
     assert "no_such_field" in failed.value.problems[0].message
     assert tree(project / "site") == before
     assert sorted(p.name for p in project.iterdir()) == [".digest-cache", "content", "site", "templates"]
+
+
+def test_a_role_changed_on_an_actor_s_later_page_reaches_its_data_row(site_dir):
+    site_yaml = site_dir / "content/site.yaml"
+    site_yaml.write_text(site_yaml.read_text() + "launches_per_page: 1\n")  # northland: a page per launch
+    build(BuildOptions(site_dir / "content", site_dir / "site", search=False))
+    first = site_dir / "content/launches/2030-03-01-first.md"  # on northland's second page
+    first.write_text(first.read_text().replace("{id: northland, role: launcher}", "{id: northland, role: mentioned}"))
+    build(BuildOptions(site_dir / "content", site_dir / "site", search=False))
+    assert b'"role": "mentioned"' in (site_dir / "site/data/actors.json").read_bytes()
+    assert tree(site_dir / "site") == cold_tree(site_dir)

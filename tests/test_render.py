@@ -303,3 +303,16 @@ def test_the_index_pages_link_newer_and_older_and_name_their_page(tmp_path, monk
     assert [(a["rel"], a["href"]) for a in second.select(".pager a")] == [(["prev"], "../../index.html")]
     # A year's heading counts the whole year, wherever its launches are listed.
     assert first.select_one("#y2030").get_text(" ", strip=True) == "2030 (4)"
+
+
+def test_an_actor_s_later_pages_list_launches_alone(tmp_path, monkeypatch):
+    files = rendered(tmp_path, monkeypatch, {"content/site.yaml": minimal_site()["content/site.yaml"]
+                                             + "launches_per_page: 1\n"}, search=False)
+    first, second = soup(files, "actors/northland/index.html"), soup(files, "actors/northland/page/2/index.html")
+    assert [a.get_text() for a in first.select("#launches ~ ol a")] == ["Second test launch"]
+    assert [a.get_text() for a in second.select("#launches ~ ol a")] == ["First test launch"]
+    assert second.h1.get_text(" ", strip=True) == "Northland (page 2 of 2)"
+    assert first.select_one(".summary") is not None and second.select_one(".summary") is None
+    assert [(a["rel"], a["href"]) for a in second.select(".pager a")] == [(["prev"], "../../index.html")]
+    # Search indexes an actor's first page alone.
+    assert first.main.has_attr("data-pagefind-body") and not second.main.has_attr("data-pagefind-body")

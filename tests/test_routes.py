@@ -131,3 +131,24 @@ def test_a_site_without_launches_has_one_empty_index_page(tmp_path, monkeypatch)
     pages = routes.plan(link(validate(load_content(Path("content")))))
     [index] = [page for page in pages if page.template == "launches.html"]
     assert index.path == "launches/index.html" and index.context["years"] == () and index.depends_on == frozenset()
+
+
+def test_an_actor_with_more_launches_than_a_page_holds_gets_pages(tmp_path, monkeypatch):
+    dates = ["2030-05-01", "2030-06-01", "2030-07-01"]
+    launches = {f"content/launches/{date}-x.md": f"---\ntitle: On {date}\ndate: {date}\n"
+                "actors: [{id: northland, role: mentioned}]\n---\n" for date in dates}
+    site_yaml = minimal_site()["content/site.yaml"] + "launches_per_page: 2\n"
+    pages = planned(tmp_path, monkeypatch, {"content/site.yaml": site_yaml, **launches})
+    northland = [page for page in pages if page.path.startswith("actors/northland/")]
+    assert [page.path for page in northland] == ["actors/northland/index.html", "actors/northland/page/2/index.html",
+                                                 "actors/northland/page/3/index.html"]
+    # By role in the vocabulary's order (launcher before mentioned), newest first within a role.
+    shown = [[(role, view.launch.id[:10]) for role, view in page.context["launches"]] for page in northland]
+    assert shown == [[("launcher", "2030-04-10"), ("launcher", "2030-03-01")],
+                     [("mentioned", "2030-07-01"), ("mentioned", "2030-06-01")], [("mentioned", "2030-05-01")]]
+    first, second, _ = northland
+    assert "launch:2030-07-01-x" not in first.depends_on and "launch:2030-07-01-x" in first.own_template_may_show
+    assert second.depends_on == {"actor:northland", "launch:2030-07-01-x", "launch:2030-06-01-x"}
+    assert second.bodies == frozenset() and first.bodies == {"actor:northland"}  # its description is on the first
+    assert ("mentioned", "2030-05-01-x") in first.derived[2]  # the actor's data row lists every launch and role
+    assert second.title == "Northland, page 2 of 3"
