@@ -39,6 +39,9 @@ class PageSpec:
     origin: str = ""  # the content file a page comes from, for errors about it
 
 
+LATEST = 10  # launches on the home page
+
+
 def path_of(kind: str, ident: str) -> str:
     """The output path of a record's page."""
     return f"{ {'launch': 'launches', 'actor': 'actors', 'source': 'sources'}[kind]}/{ident}/index.html"
@@ -92,14 +95,19 @@ def plan(site: Site) -> list[PageSpec]:
     all_launches = frozenset(record_key("launch", view.launch.id) for view in site.launches)
     all_actors = frozenset(record_key("actor", actor_id) for actor_id in site.actors)
     all_sources = frozenset(record_key("source", source_id) for source_id in site.sources)
+    latest = tuple(reversed(site.launches[-LATEST:]))
     pages = [
-        PageSpec("index.html", "home.html", site.config.title, depends_on=all_launches | all_actors | all_sources),
+        # The home page lists the latest launches and counts the rest (charts, a table by year).
+        PageSpec("index.html", "home.html", site.config.title, {"latest": latest},
+                 frozenset(record_key("launch", view.launch.id) for view in latest),
+                 derived=(len(site.actors), len(site.sources), chart_months(site)),
+                 own_template_may_show=all_launches | all_actors | all_sources),
         PageSpec("actors/index.html", "actors.html", "Actors", depends_on=all_actors | all_launches),
         PageSpec("sources/index.html", "sources.html", "Sources", depends_on=all_sources | all_actors),
         PageSpec("404.html", "404.html", "Page not found", depends_on=frozenset(), absolute_links=True),
         PageSpec(SEARCH, "search.html", "Search", depends_on=frozenset()),
     ]
-    pages += index_pages(site)
+    pages += index_pages(site, all_launches)
     years = tuple(site.years)
     for year, launches in site.years.items():
         pages.append(PageSpec(year_path(year), "year.html", f"Launches in {year}", {"year": year, "launches": launches},
@@ -113,10 +121,9 @@ def plan(site: Site) -> list[PageSpec]:
     return pages
 
 
-def index_pages(site: Site) -> list[PageSpec]:
+def index_pages(site: Site, all_launches: frozenset[str]) -> list[PageSpec]:
     """The pages of the chronological index."""
     chunks = index_chunks(site)
-    every_launch = frozenset(record_key("launch", view.launch.id) for view in site.launches)
     pages = []
     for number, views in enumerate(chunks, 1):
         years = tuple((year, len(site.years[year]), tuple(group))
@@ -130,7 +137,7 @@ def index_pages(site: Site) -> list[PageSpec]:
             derived += (chart_months(site),)
         pages.append(PageSpec(index_path(number), "launches.html", title, context,
                               frozenset(record_key("launch", v.launch.id) for v in views), derived=derived,
-                              own_template_may_show=every_launch))
+                              own_template_may_show=all_launches))
     return pages
 
 

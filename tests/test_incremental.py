@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from generator import build as build_module
-from generator import cache, feeds, read
+from generator import cache, feeds, read, routes
 from generator.build import BuildOptions, Memory, build
 from generator.errors import ContentError
 from generator.markup import MarkdownRenderer
@@ -800,4 +800,16 @@ def test_a_role_changed_on_an_actor_s_later_page_reaches_its_data_row(site_dir):
     first.write_text(first.read_text().replace("{id: northland, role: launcher}", "{id: northland, role: mentioned}"))
     build(BuildOptions(site_dir / "content", site_dir / "site", search=False))
     assert b'"role": "mentioned"' in (site_dir / "site/data/actors.json").read_bytes()
+    assert tree(site_dir / "site") == cold_tree(site_dir)
+
+
+@pytest.mark.parametrize("memory", [None, Memory()], ids=["command line", "preview"])
+def test_the_home_page_counts_launches_it_does_not_list(site_dir, monkeypatch, memory):
+    monkeypatch.setattr(routes, "LATEST", 1)  # the home page lists the newest launch alone
+    build(BuildOptions(site_dir / "content", site_dir / "site", search=False), memory=memory)
+    older = site_dir / "content/launches/2030-03-01-first.md"
+    older.write_text(older.read_text().replace("date: 2030-03-01", "date: 2029-03-01"))
+    build(BuildOptions(site_dir / "content", site_dir / "site", search=False), memory=memory)
+    home = (site_dir / "site/index.html").read_text()
+    assert "launches/2029/index.html" in home  # the table by year and the chart count 2029 now
     assert tree(site_dir / "site") == cold_tree(site_dir)
