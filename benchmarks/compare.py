@@ -17,7 +17,7 @@ from pathlib import Path
 from corpus import Actor, Corpus, Launch, Report, Source, num
 
 SITE_TZ = "Asia/Seoul"
-PAGE_SIZE = 50  # as digest's index pages (launches_per_page)
+PAGE_SIZE = 50  # as digest's index pages (per_page)
 FEED_ITEMS = 20
 LABELS = {"distance_km": ("Distance", "km"), "apogee_km": ("Apogee", "km"), "altitude_km": ("Altitude", "km"),
           "flight_time_min": ("Flight time", "min"), "speed_mach": ("Speed", "Mach"),

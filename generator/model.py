@@ -42,7 +42,7 @@ class SiteConfig:
     language: str
     timezone: str
     vocabularies: Vocabularies
-    launches_per_page: int  # on each page of the chronological index
+    per_page: int  # items on each page of a listing: the launch index, an actor's launches, the sources
 
 
 @record
@@ -173,7 +173,7 @@ def kind_of(record: Launch | Source | Actor) -> str:
     return type(record).__name__.lower()
 
 
-LAUNCHES_PER_PAGE = 50  # unless site.yaml says otherwise
+PER_PAGE = 50  # unless site.yaml says otherwise
 ACTOR_KINDS = ("state", "person", "organization", "military", "government")
 OUTCOMES = ("success", "failure", "unknown")
 

@@ -103,11 +103,11 @@ def plan(site: Site) -> list[PageSpec]:
                  derived=(len(site.actors), len(site.sources), chart_months(site)),
                  own_template_may_show=all_launches | all_actors | all_sources),
         PageSpec("actors/index.html", "actors.html", "Actors", depends_on=all_actors | all_launches),
-        PageSpec("sources/index.html", "sources.html", "Sources", depends_on=all_sources | all_actors),
         PageSpec("404.html", "404.html", "Page not found", depends_on=frozenset(), absolute_links=True),
         PageSpec(SEARCH, "search.html", "Search", depends_on=frozenset()),
     ]
     pages += index_pages(site, all_launches)
+    pages += sources_pages(site, source_keys, all_sources | all_actors)
     years = tuple(site.years)
     for year, launches in site.years.items():
         pages.append(PageSpec(year_path(year), "year.html", f"Launches in {year}", {"year": year, "launches": launches},
@@ -141,12 +141,30 @@ def index_pages(site: Site, all_launches: frozenset[str]) -> list[PageSpec]:
     return pages
 
 
+def sources_pages(site: Site, source_keys: SourceKeys, every_source_and_actor: frozenset[str]) -> list[PageSpec]:
+    """The list of sources, newest first, in pages."""
+    chunks = in_pages(list(site.sources.values()), site.config.per_page)
+    pages = []
+    for number, sources in enumerate(chunks, 1):
+        context = {"sources": sources, "page_number": number, "page_count": len(chunks)}
+        title = "Sources" if number == 1 else f"Sources, page {number} of {len(chunks)}"
+        inputs = frozenset().union(*(source_keys(source.id) for source in sources))
+        pages.append(PageSpec(paged_path("sources/index.html", number), "sources.html", title, context, inputs,
+                              derived=(number, len(chunks)), own_template_may_show=every_source_and_actor))
+    return pages
+
+
+def in_pages(items: list, per_page: int) -> list[list]:
+    """`items` cut into pages of `per_page`; no items make one empty page."""
+    return [items[start:start + per_page] for start in range(0, len(items), per_page)] or [[]]
+
+
 def index_chunks(site: Site) -> list[list[LaunchView]]:
-    """The launches on each page of the chronological index, newest first: `launches_per_page`
+    """The launches on each page of the chronological index, newest first: `per_page`
     or a few more, since a month is never cut in two (so that each page counts whole months)."""
     chunks: list[list[LaunchView]] = [[]]
     for _, month in itertools.groupby(reversed(site.launches), key=_month_of):
-        if len(chunks[-1]) >= site.config.launches_per_page:
+        if len(chunks[-1]) >= site.config.per_page:
             chunks.append([])
         chunks[-1] += month
     return chunks
@@ -197,14 +215,13 @@ def launch_pages(view: LaunchView, source_keys: SourceKeys) -> list[PageSpec]:
 
 
 def actor_pages(site: Site, actor: Actor, source_keys: SourceKeys) -> list[PageSpec]:
-    """An actor's page; past `launches_per_page` launches, pages that list the rest follow it.
+    """An actor's page; past `per_page` launches, pages that list the rest follow it.
 
     The first page shows all but the launches of the others. It also tells each
     launch's role apart (in `derived`): the actor's data row lists them all.
     """
     listed = actor_launches(site, actor.id)
-    per_page = site.config.launches_per_page
-    chunks = [listed[start:start + per_page] for start in range(0, len(listed), per_page)] or [[]]
+    chunks = in_pages(listed, site.config.per_page)
     first, bodies = path_of("actor", actor.id), frozenset({record_key("actor", actor.id)})
     everything = actor_inputs(site, actor, listed, source_keys)
     pages = []

@@ -399,7 +399,7 @@ SITE_FIELDS = {
     "title": text, "description": text, "base_url": web_url, "language": text, "timezone": timezone,
     "vocabularies": record(VOCABULARY_FIELDS, set(), lambda missile_types, roles, tags: model.Vocabularies(
         missile_types or (), roles or (), tags or ())),
-    "launches_per_page": count,
+    "per_page": count,
 }
 
 
@@ -478,7 +478,7 @@ def validate_site(doc: RawDoc, base_url: str | None, problems: list[Problem]) ->
         base_url=url if url.endswith("/") else url + "/",
         language=fields["language"] or "en", timezone=fields["timezone"] or "UTC",
         vocabularies=fields["vocabularies"] or model.Vocabularies((), (), ()),
-        launches_per_page=fields["launches_per_page"] or model.LAUNCHES_PER_PAGE)
+        per_page=fields["per_page"] or model.PER_PAGE)
 
 
 def body_of(doc: RawDoc) -> model.Body:

@@ -61,7 +61,7 @@ def test_drafts_and_narrow_screens_have_no_axe_violations(browser, site_dir, ser
     draft = site_dir / "content/launches/2030-04-10-second.md"
     draft.write_text(draft.read_text().replace("date: 2030-04-10", "date: 2030-04-10\ndraft: true"))
     site_yaml = site_dir / "content/site.yaml"
-    site_yaml.write_text(site_yaml.read_text() + "launches_per_page: 1\n")  # an index in pages
+    site_yaml.write_text(site_yaml.read_text() + "per_page: 1\n")  # an index in pages
     build(BuildOptions(site_dir / "content", site_dir / "site", drafts=True, search=False))
     root = serve_dir(site_dir / "site")
     context = browser.new_context(color_scheme=scheme, viewport={"width": 390, "height": 800})

@@ -114,7 +114,7 @@ def test_clicking_the_january_2022_bar_opens_that_month(browser, bundled_site):
 
 def test_on_a_paged_index_each_bar_leads_to_the_page_that_lists_its_month(gap_site):
     site_yaml = gap_site / "content/site.yaml"
-    site_yaml.write_text(site_yaml.read_text() + "launches_per_page: 1\n")
+    site_yaml.write_text(site_yaml.read_text() + "per_page: 1\n")
     build(BuildOptions(gap_site / "content", gap_site / "site", search=False))
     out = gap_site / "site"
     first = out / "launches/index.html"

@@ -179,8 +179,8 @@ CASES = [
         "https://example.test/", "example.test")},
          ["content/site.yaml:2:11: error: base_url: 'example.test' is not an http or https URL "
           "(links must start with http:// or https://)"]),
-    Case("index page size that is no whole number", {"content/site.yaml": SITE_YAML + "launches_per_page: 0\n"},
-         ["content/site.yaml:8:20: error: launches_per_page: expected a whole number of at least 1, got the number 0"]),
+    Case("page size that is no whole number", {"content/site.yaml": SITE_YAML + "per_page: 0\n"},
+         ["content/site.yaml:8:11: error: per_page: expected a whole number of at least 1, got the number 0"]),
     Case("missing site.yaml", {"content/site.yaml": None},
          ["content/site.yaml:1:1: error: missing site.yaml (create it with at least 'title:' and 'base_url:')"]),
     Case("template with a syntax error", {"templates/launch.html":

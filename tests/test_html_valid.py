@@ -61,7 +61,7 @@ def feature_site(root: Path) -> Path:
     """The minimal site plus a draft with a range, differing reports, a redirect, an update and Markdown,
     and an index of a page per launch."""
     site_yaml = root / "content/site.yaml"
-    site_yaml.write_text(site_yaml.read_text() + "launches_per_page: 1\n", encoding="utf-8")
+    site_yaml.write_text(site_yaml.read_text() + "per_page: 1\n", encoding="utf-8")
     (root / "content/launches/2030-05-01-more.md").write_text(textwrap.dedent("""\
         ---
         title: A launch with <everything> & "more"

@@ -103,7 +103,7 @@ def apply(project: Path, operation: str, n: int) -> None:
     elif operation == "site":
         path = content / "site.yaml"
         text = path.read_text().replace("title: Test Digest", f"title: Test Digest {n}")
-        path.write_text(text.replace("launches_per_page: 2", "launches_per_page: 1") if n % 2 else text)
+        path.write_text(text.replace("per_page: 1", "per_page: 2") if n % 2 else text)
     elif operation == "nothing":
         pass
     elif operation == "template":
@@ -124,7 +124,10 @@ def apply(project: Path, operation: str, n: int) -> None:
 def test_incremental_equals_cold(tmp_path_factory, monkeypatch, sequence):
     monkeypatch.setattr(feeds, "SITEMAP_LIMIT", 6)  # a sitemap in parts, which edits add and take away
     files = minimal_site()
-    files["content/site.yaml"] += "launches_per_page: 2\n"  # an index of pages that edits add and take away
+    # Listings in pages that edits add and take away: the index, northland's launches, the sources.
+    files["content/site.yaml"] += "per_page: 1\n"
+    files["content/sources/2030-04-01-second-report.md"] = (
+        "---\ntitle: A second report\noutlet: Example Wire\npublished: 2030-04-01\ncontributors: [northland]\n---\n")
     project = write_tree(tmp_path_factory.mktemp("project"), files)
     # A published launch with an alias, so redirects are exercised too.
     (project / "content/launches/2030-05-05-third.md").write_text(
@@ -794,7 +797,7 @@ def test_a_template_failing_in_a_parallel_build_leaves_the_old_site_and_no_stagi
 
 def test_a_role_changed_on_an_actor_s_later_page_reaches_its_data_row(site_dir):
     site_yaml = site_dir / "content/site.yaml"
-    site_yaml.write_text(site_yaml.read_text() + "launches_per_page: 1\n")  # northland: a page per launch
+    site_yaml.write_text(site_yaml.read_text() + "per_page: 1\n")  # northland: a page per launch
     build(BuildOptions(site_dir / "content", site_dir / "site", search=False))
     first = site_dir / "content/launches/2030-03-01-first.md"  # on northland's second page
     first.write_text(first.read_text().replace("{id: northland, role: launcher}", "{id: northland, role: mentioned}"))

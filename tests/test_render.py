@@ -292,7 +292,7 @@ def test_the_index_pages_link_newer_and_older_and_name_their_page(tmp_path, monk
     extra = {f"content/launches/2030-0{m}-01-more.md": f"---\ntitle: More in month {m}\ndate: 2030-0{m}-01\n---\n"
              for m in (5, 6)}  # with minimal_site's March and April: four months
     files = rendered(tmp_path, monkeypatch, {**extra, "content/site.yaml": minimal_site()["content/site.yaml"]
-                                             + "launches_per_page: 2\n"}, search=False)
+                                             + "per_page: 2\n"}, search=False)
     first, second = soup(files, "launches/index.html"), soup(files, "launches/page/2/index.html")
     assert "launches/page/3/index.html" not in files
     assert [a.get_text() for a in first.select("main li a")] == ["More in month 6", "More in month 5"]
@@ -307,7 +307,7 @@ def test_the_index_pages_link_newer_and_older_and_name_their_page(tmp_path, monk
 
 def test_an_actor_s_later_pages_list_launches_alone(tmp_path, monkeypatch):
     files = rendered(tmp_path, monkeypatch, {"content/site.yaml": minimal_site()["content/site.yaml"]
-                                             + "launches_per_page: 1\n"}, search=False)
+                                             + "per_page: 1\n"}, search=False)
     first, second = soup(files, "actors/northland/index.html"), soup(files, "actors/northland/page/2/index.html")
     assert [a.get_text() for a in first.select("#launches ~ ol a")] == ["Second test launch"]
     assert [a.get_text() for a in second.select("#launches ~ ol a")] == ["First test launch"]

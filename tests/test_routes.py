@@ -101,7 +101,7 @@ def test_the_index_is_cut_into_pages_of_whole_months_newest_first(tmp_path, monk
     # 2 in July, 1 in August 2030, 1 in January 2031.
     dates = ["2030-05-01", "2030-05-09", "2030-05-20", "2030-06-02", "2030-07-03", "2030-07-04", "2030-08-01",
              "2031-01-15"]
-    site_yaml = minimal_site()["content/site.yaml"] + "launches_per_page: 2\n"
+    site_yaml = minimal_site()["content/site.yaml"] + "per_page: 2\n"
     pages = planned(tmp_path, monkeypatch, {"content/site.yaml": site_yaml, **dated_launches(dates)})
     index = [page for page in pages if page.template == "launches.html"]
     assert [page.path for page in index] == ["launches/index.html"] + [
@@ -137,7 +137,7 @@ def test_an_actor_with_more_launches_than_a_page_holds_gets_pages(tmp_path, monk
     dates = ["2030-05-01", "2030-06-01", "2030-07-01"]
     launches = {f"content/launches/{date}-x.md": f"---\ntitle: On {date}\ndate: {date}\n"
                 "actors: [{id: northland, role: mentioned}]\n---\n" for date in dates}
-    site_yaml = minimal_site()["content/site.yaml"] + "launches_per_page: 2\n"
+    site_yaml = minimal_site()["content/site.yaml"] + "per_page: 2\n"
     pages = planned(tmp_path, monkeypatch, {"content/site.yaml": site_yaml, **launches})
     northland = [page for page in pages if page.path.startswith("actors/northland/")]
     assert [page.path for page in northland] == ["actors/northland/index.html", "actors/northland/page/2/index.html",
@@ -152,3 +152,18 @@ def test_an_actor_with_more_launches_than_a_page_holds_gets_pages(tmp_path, monk
     assert second.bodies == frozenset() and first.bodies == {"actor:northland"}  # its description is on the first
     assert ("mentioned", "2030-05-01-x") in first.derived[2]  # the actor's data row lists every launch and role
     assert second.title == "Northland, page 2 of 3"
+
+
+def test_the_sources_are_listed_in_pages_newest_first(tmp_path, monkeypatch):
+    newer = "---\ntitle: A later report\noutlet: Example Wire\npublished: 2030-04-11\ncontributors: [southland]\n---\n"
+    site_yaml = minimal_site()["content/site.yaml"] + "per_page: 1\n"
+    pages = planned(tmp_path, monkeypatch, {"content/site.yaml": site_yaml,
+                                            "content/sources/2030-04-11-wire.md": newer})
+    listing = [page for page in pages if page.template == "sources.html"]
+    assert [page.path for page in listing] == ["sources/index.html", "sources/page/2/index.html"]
+    assert [[source.id for source in page.context["sources"]] for page in listing] == [
+        ["2030-04-11-wire"], ["2030-03-01-daily-example"]]
+    # A page is made of its sources and the actors their citations name (or quote).
+    assert listing[0].depends_on == {"source:2030-04-11-wire", "actor:southland"}
+    assert listing[1].depends_on == {"source:2030-03-01-daily-example", "actor:south-staff"}
+    assert listing[1].title == "Sources, page 2 of 2"
