@@ -32,8 +32,8 @@ class PageSpec:
     # leaves the page as it is.
     bodies: frozenset[str] | None = None
     derived: tuple = ()
-    # What a site's own template may show besides: on a page of the launch index,
-    # every launch, as the index once did on one page.
+    # What a site's own template may show besides: on the home page and on a page
+    # of a listing in pages, whatever the site or the whole listing holds.
     own_template_may_show: frozenset[str] = frozenset()
     absolute_links: bool = False  # for pages a host serves at any URL (404)
     origin: str = ""  # the content file a page comes from, for errors about it
@@ -217,7 +217,7 @@ def launch_pages(view: LaunchView, source_keys: SourceKeys) -> list[PageSpec]:
 def actor_pages(site: Site, actor: Actor, source_keys: SourceKeys) -> list[PageSpec]:
     """An actor's page; past `per_page` launches, pages that list the rest follow it.
 
-    The first page shows all but the launches of the others. It also tells each
+    The first page shows everything but the other pages' launches. It also tells each
     launch's role apart (in `derived`): the actor's data row lists them all.
     """
     listed = actor_launches(site, actor.id)

@@ -454,8 +454,9 @@ def validate_doc(doc: RawDoc, config: model.SiteConfig | None) -> DocResult:
     if not ID_RE.match(doc.id):
         check.problems.append(Problem(doc.shown, 1, 1, "", f"file name '{doc.id}' is not a valid id",
                                       "rename the file with lowercase letters, digits and hyphens"))
-    elif doc.kind == "launch" and (doc.id.isdigit() or doc.id == "page"):
-        taken_by = "the page of a year" if doc.id.isdigit() else "the pages of the launch index"
+    elif doc.kind == "launch" and doc.id.isdigit() or doc.kind in ("launch", "source") and doc.id == "page":
+        listing = "launches" if doc.kind == "launch" else "sources"
+        taken_by = "the page of a year" if doc.id.isdigit() else f"the later pages of the list of {listing}"
         check.problems.append(Problem(doc.shown, 1, 1, "", f"file name '{doc.id}' is taken by {taken_by}",
                                       "name the file after the date and a few words, e.g. 2030-04-10-east-coast"))
     make_record = {"launch": launch_record, "source": source_record, "actor": actor_record}[doc.kind]

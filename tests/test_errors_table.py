@@ -153,7 +153,10 @@ CASES = [
          ["content/launches/2030.md:1:1: error: file name '2030' is taken by the page of a year "
           "(name the file after the date and a few words, e.g. 2030-04-10-east-coast)"]),
     Case("launch named like the index's pages", {"content/launches/page.md": launch()},
-         ["content/launches/page.md:1:1: error: file name 'page' is taken by the pages of the launch index "
+         ["content/launches/page.md:1:1: error: file name 'page' is taken by the later pages of the list of launches "
+          "(name the file after the date and a few words, e.g. 2030-04-10-east-coast)"]),
+    Case("source named like the sources' pages", {"content/sources/page.md": source("https://example.test/a")},
+         ["content/sources/page.md:1:1: error: file name 'page' is taken by the later pages of the list of sources "
           "(name the file after the date and a few words, e.g. 2030-04-10-east-coast)"]),
     Case("date outside the years a digest holds", {BROKEN: launch('time: "23:59"\ntimezone: America/New_York',
                                                                date="9999-12-31")},
