@@ -316,3 +316,13 @@ def test_an_actor_s_later_pages_list_launches_alone(tmp_path, monkeypatch):
     assert [(a["rel"], a["href"]) for a in second.select(".pager a")] == [(["prev"], "../../index.html")]
     # Search indexes an actor's first page alone.
     assert first.main.has_attr("data-pagefind-body") and not second.main.has_attr("data-pagefind-body")
+
+
+def test_the_sources_list_goes_on_numbering_on_its_later_pages(tmp_path, monkeypatch):
+    newer = "---\ntitle: A later report\noutlet: Example Wire\npublished: 2030-04-11\n---\n"
+    files = rendered(tmp_path, monkeypatch, {"content/site.yaml": minimal_site()["content/site.yaml"] + "per_page: 1\n",
+                                             "content/sources/2030-04-11-wire.md": newer}, search=False)
+    first, second = soup(files, "sources/index.html"), soup(files, "sources/page/2/index.html")
+    assert first.select_one("ol.sources").get("start") is None
+    assert second.select_one("ol.sources")["start"] == "2"
+    assert [a.get_text() for a in second.select("ol.sources cite > a:first-of-type")] == ["Northland tests a rocket"]
