@@ -96,17 +96,18 @@ def plan(site: Site) -> list[PageSpec]:
     all_actors = frozenset(record_key("actor", actor_id) for actor_id in site.actors)
     all_sources = frozenset(record_key("source", source_id) for source_id in site.sources)
     latest = tuple(reversed(site.launches[-LATEST:]))
+    months = chart_months(site)
     pages = [
         # The home page lists the latest launches and counts the rest (charts, a table by year).
         PageSpec("index.html", "home.html", site.config.title, {"latest": latest},
                  frozenset(record_key("launch", view.launch.id) for view in latest),
-                 derived=(len(site.actors), len(site.sources), chart_months(site)),
+                 derived=(len(site.actors), len(site.sources), months),
                  own_template_may_show=all_launches | all_actors | all_sources),
         PageSpec("actors/index.html", "actors.html", "Actors", depends_on=all_actors | all_launches),
         PageSpec("404.html", "404.html", "Page not found", depends_on=frozenset(), absolute_links=True),
         PageSpec(SEARCH, "search.html", "Search", depends_on=frozenset()),
     ]
-    pages += index_pages(site, all_launches)
+    pages += index_pages(site, all_launches, months)
     pages += sources_pages(site, source_keys, all_sources | all_actors)
     years = tuple(site.years)
     for year, launches in site.years.items():
@@ -121,20 +122,20 @@ def plan(site: Site) -> list[PageSpec]:
     return pages
 
 
-def index_pages(site: Site, all_launches: frozenset[str]) -> list[PageSpec]:
-    """The pages of the chronological index."""
+def index_pages(site: Site, all_launches: frozenset[str], months: tuple) -> list[PageSpec]:
+    """The pages of the chronological index; `months`: chart_months(site), which the first page's chart shows."""
     chunks = index_chunks(site)
     pages = []
     for number, views in enumerate(chunks, 1):
         years = tuple((year, len(site.years[year]), tuple(group))
                       for year, group in itertools.groupby(views, key=lambda v: v.launch.date.year))
         context = {"page_number": number, "page_count": len(chunks), "years": years}
-        title = "All launches" if number == 1 else f"All launches, page {number} of {len(chunks)}"
+        title = paged_title("All launches", number, len(chunks))
         # What the page prints beside its launches: the pager, the count of all
         # launches and of each year shown, and on the first page the chart of all months.
         derived = (number, len(chunks), len(site.launches), tuple((y, total) for y, total, _ in years))
         if number == 1:
-            derived += (chart_months(site),)
+            derived += (months,)
         pages.append(PageSpec(index_path(number), "launches.html", title, context,
                               frozenset(record_key("launch", v.launch.id) for v in views), derived=derived,
                               own_template_may_show=all_launches))
@@ -147,11 +148,15 @@ def sources_pages(site: Site, source_keys: SourceKeys, every_source_and_actor: f
     pages = []
     for number, sources in enumerate(chunks, 1):
         context = {"sources": sources, "page_number": number, "page_count": len(chunks)}
-        title = "Sources" if number == 1 else f"Sources, page {number} of {len(chunks)}"
+        title = paged_title("Sources", number, len(chunks))
         inputs = frozenset().union(*(source_keys(source.id) for source in sources))
         pages.append(PageSpec(paged_path("sources/index.html", number), "sources.html", title, context, inputs,
                               derived=(number, len(chunks)), own_template_may_show=every_source_and_actor))
     return pages
+
+
+def paged_title(title: str, number: int, count: int) -> str:
+    return title if number == 1 else f"{title}, page {number} of {count}"
 
 
 def in_pages(items: list, per_page: int) -> list[list]:
@@ -233,7 +238,7 @@ def actor_pages(site: Site, actor: Actor, source_keys: SourceKeys) -> list[PageS
         else:
             inputs = frozenset({record_key("actor", actor.id)} | {record_key("launch", v.launch.id) for _, v in chunk})
             derived = (number, len(chunks))
-        title = actor.name if number == 1 else f"{actor.name}, page {number} of {len(chunks)}"
+        title = paged_title(actor.name, number, len(chunks))
         pages.append(PageSpec(paged_path(first, number), "actor.html", title, context, inputs,
                               bodies=bodies if number == 1 else frozenset(), derived=derived,
                               own_template_may_show=everything))
