@@ -223,7 +223,7 @@ def actor_pages(site: Site, actor: Actor, source_keys: SourceKeys) -> list[PageS
     """An actor's page; past `per_page` launches, pages that list the rest follow it.
 
     The first page shows everything but the other pages' launches. It also tells each
-    launch's role apart (in `derived`): the actor's data row lists them all.
+    launch's role (in `derived`): the actor's data row lists them all.
     """
     listed = actor_launches(site, actor.id)
     chunks = in_pages(listed, site.config.per_page)
@@ -234,7 +234,9 @@ def actor_pages(site: Site, actor: Actor, source_keys: SourceKeys) -> list[PageS
         context = {"actor": actor, "launches": chunk, "page_number": number, "page_count": len(chunks)}
         if number == 1:
             inputs = everything if len(chunks) == 1 else actor_inputs(site, actor, chunk, source_keys)
-            derived = (1, len(chunks), tuple((role, view.launch.id) for role, view in listed))
+            derived = (1, len(chunks))
+            if len(chunks) > 1:  # the launches of later pages: which, and in which role (two tuples take less room)
+                derived += (tuple(role for role, _ in listed), tuple(view.launch.id for _, view in listed))
         else:
             inputs = frozenset({record_key("actor", actor.id)} | {record_key("launch", v.launch.id) for _, v in chunk})
             derived = (number, len(chunks))
