@@ -48,10 +48,7 @@ class Chart:
 
 def by_month(site: Site) -> Chart:
     """Launches in each month from the first launch to the last, empty months included."""
-    counts = {}
-    for view in site.launches:
-        key = (view.launch.date.year, view.launch.date.month)
-        counts[key] = counts.get(key, 0) + 1
+    counts = {(year, month): count for year, month, count in routes.chart_months(site)}
     months = _month_range(min(counts), max(counts)) if counts else []
     pages = routes.month_paths(site)
     items = [(f"{MONTH_NAMES[m - 1]} {y}", counts.get((y, m), 0), pages.get((y, m), ""), routes.month_anchor(y, m),
