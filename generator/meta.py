@@ -34,8 +34,11 @@ def json_ld(site: Site, page: routes.PageSpec) -> Markup:
 
 
 def script_json(data: dict[str, Any]) -> str:
-    """JSON that cannot end its <script> element early: every '<' (and '>', '&') escaped."""
-    text = json.dumps(data, ensure_ascii=False, indent=1, sort_keys=False)
+    """JSON that cannot end its <script> element early: every '<' (and '>', '&') escaped.
+
+    On one line: json's C encoder does not indent (indented: 33 µs a launch against 12).
+    """
+    text = json.dumps(data, ensure_ascii=False)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
