@@ -128,6 +128,9 @@ class Renderer:
             loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(d)) for d in template_dirs]),
             **SYNTAX,
             bytecode_cache=jinja2.FileSystemBytecodeCache(str(compiled_dir)) if compiled_dir else None,
+            # A Renderer lives for one build: no need to ask the file system, on each page,
+            # whether each template it uses has changed (2149 pages: 5.00-5.71 s against 5.13-5.78 s).
+            auto_reload=False,
         )
         self.env.globals.update(
             site=site, url=url, link=link, body=self.body, feed_entry=self.feed_entry, routes=routes, FACT_FIELDS=FACT_FIELDS,
