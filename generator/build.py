@@ -23,7 +23,7 @@ from .link import Site, link, shape, swap_records
 from .model import Actor, Launch, Source, kind_of, record_key
 from .read import ReadResult, read_again, read_content
 from .render import Memo, Renderer, default_templates_dir, render_pages
-from .routes import PageSpec, path_of, plan, plan_again
+from .routes import PageSpec, path_of, plan, plan_again, record_of
 from .write import MARKER, WriteReport, check_output_dir, check_relative, staged_site, update_site
 
 
@@ -151,7 +151,7 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
         files = render_all(renderer, pages, options.content_dir, progress) | extra_files(renderer, site, rows)
         return BuildReport(len(pages), files, None, time.perf_counter() - started)
     if reuse:
-        rows = export_rows(site, previous, fingerprints, edited)
+        rows = export_rows(site, previous, fingerprints, candidates if edited is not None else None)
         files = render_all(renderer, stale_pages(candidates, fingerprints, previous, options.out_dir),
                            options.content_dir, progress)
         files |= extra_files(renderer, site, rows, data_as_before(rows, previous, options.out_dir))
@@ -252,10 +252,15 @@ def pages_showing(pages: list[PageSpec], edited: Edited, renderer: Renderer) -> 
 
 
 def export_rows(site: Site, previous: cache.BuildCache | None, fingerprints: dict[str, str | None],
-                edited: Edited | None = None) -> data.Rows:
-    """The exported records' rows, those of `previous` kept where the record's page is unchanged
-    (`edited`: what the preview's quick path found; after edits to bodies alone, only those records are asked)."""
-    only = None if edited is None or edited.heads else [(kind_of(record), record.id) for record in edited.records]
+                fingerprinted: list[PageSpec] | None = None) -> data.Rows:
+    """The exported records' rows, those of `previous` kept where the record's page is unchanged.
+
+    `fingerprinted`: the only pages whose fingerprints may have changed since
+    `previous` (the preview's quick path), so only the records whose own page is
+    among them are asked: asking all 15,427 took 0.02-0.03 s of a title edit at
+    10,000 launches.
+    """
+    only = None if fingerprinted is None else [key for key in map(record_of, (p.path for p in fingerprinted)) if key]
     return data.export_rows(site, previous.rows if previous else None,
                             lambda kind, ident: fingerprints[path_of(kind, ident)], only)
 

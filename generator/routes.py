@@ -42,9 +42,22 @@ class PageSpec:
 LATEST = 10  # launches on the home page
 
 
+FOLDERS = {"launch": "launches", "actor": "actors", "source": "sources"}
+KIND_OF_FOLDER = {folder: kind for kind, folder in FOLDERS.items()}
+
+
 def path_of(kind: str, ident: str) -> str:
     """The output path of a record's page."""
-    return f"{ {'launch': 'launches', 'actor': 'actors', 'source': 'sources'}[kind]}/{ident}/index.html"
+    return f"{FOLDERS[kind]}/{ident}/index.html"
+
+
+def record_of(path: str) -> tuple[str, str] | None:
+    """(kind, id) of the record whose page path_of would put at `path`, for a path of that
+    form; the record may not exist (a year's page or a launch's alias has that form too)."""
+    parts = path.split("/")
+    if len(parts) == 3 and parts[2] == "index.html" and parts[0] in KIND_OF_FOLDER:
+        return KIND_OF_FOLDER[parts[0]], parts[1]
+    return None
 
 
 def year_path(year: int) -> str:

@@ -168,3 +168,11 @@ def test_the_sources_are_listed_in_pages_newest_first(tmp_path, monkeypatch):
     assert listing[0].depends_on == {"source:2030-04-11-wire", "actor:southland"}
     assert listing[1].depends_on == {"source:2030-03-01-daily-example", "actor:south-staff"}
     assert listing[1].title == "Sources, page 2 of 2"
+
+
+def test_record_of_undoes_path_of_and_knows_no_other_page():
+    for kind in ("launch", "actor", "source"):
+        assert routes.record_of(routes.path_of(kind, "2031-05-06-test")) == (kind, "2031-05-06-test")
+    for path in ["index.html", "launches/index.html", "launches/page/2/index.html", "actors/a/page/2/index.html",
+                 "actors/a/feed.xml", "feed.xml", "data/launches.json", "search/index.html", "launches/a/b.html"]:
+        assert routes.record_of(path) is None, path
