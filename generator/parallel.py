@@ -19,7 +19,11 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 MIN_ITEMS = 400  # below this, starting worker processes costs more than it saves
-CHUNK_COUNT = 64  # chunks interleave the items, so slow and fast ones spread over the workers
+# The items go in this many chunks of neighbours, and neighbouring pages show much the same:
+# interleaved chunks made each process convert more of the same Markdown bodies again (a cold
+# build at 10,000 launches: 17,796 conversions against 16,790; user CPU time 1.00-1.30 times
+# as much, six builds each taking turns). Workers take the last chunks first: the slow feeds.
+CHUNK_COUNT = 64
 
 _job: tuple[Callable, list] | None = None  # (function, items), set in each worker by fork
 
@@ -54,8 +58,8 @@ def _fork_imap(function: Callable[[T], R], items: list[T]) -> Iterator[tuple[int
     cores = min(os.cpu_count() or 1, 8)
     if cores < 2 or len(items) < MIN_ITEMS or "fork" not in multiprocessing.get_all_start_methods():
         return
-    step = min(CHUNK_COUNT, len(items))
-    chunks = collections.deque(range(start, len(items), step) for start in range(step))
+    size = -(-len(items) // CHUNK_COUNT)  # rounded up
+    chunks = collections.deque(range(start, min(start + size, len(items))) for start in range(0, len(items), size))
     context = multiprocessing.get_context("fork")
     try:
         with ProcessPoolExecutor(cores - 1, mp_context=context, initializer=_start_worker,

@@ -17,9 +17,9 @@ def test_many_items_are_shared_with_other_processes_each_done_once(monkeypatch):
     assert os.getpid() in pids and len(pids) >= 2  # this process takes its share, workers the rest
 
 
-# Chunks interleave the items (item i is in chunk i % 64); this process takes chunks from the
-# front, workers from the end: item 64 fails here, item 63 in a worker.
-@pytest.mark.parametrize("failing", [64, 63])
+# 300 items in chunks of 5 neighbours; this process takes chunks from the front, workers from
+# the end: item 0 fails here, item 299 in a worker.
+@pytest.mark.parametrize("failing", [0, 299])
 def test_a_failing_item_is_done_again_here_and_raises_with_nothing_done_twice(monkeypatch, failing):
     monkeypatch.setattr(parallel, "MIN_ITEMS", 10)
     def work(i):
