@@ -53,20 +53,20 @@ def _fork_imap(function: Callable[[T], R], items: list[T]) -> Iterator[tuple[int
 
     This process takes its share of the items too, one worker fewer: a forked worker
     gradually copies the memory of all it reads (reference counts are written to), so
-    each worker costs nearly as much memory as this process (at 10,000 launches, ~290 MB).
+    each worker costs nearly as much memory as this process (at 10,000 launches, ~140 MB).
     """
-    cores = min(os.cpu_count() or 1, 8)
-    if cores < 2 or len(items) < MIN_ITEMS or "fork" not in multiprocessing.get_all_start_methods():
+    workers = worker_count()
+    if workers < 1 or len(items) < MIN_ITEMS or "fork" not in multiprocessing.get_all_start_methods():
         return
     size = -(-len(items) // CHUNK_COUNT)  # rounded up
     chunks = collections.deque(range(start, min(start + size, len(items))) for start in range(0, len(items), size))
     context = multiprocessing.get_context("fork")
     try:
-        with ProcessPoolExecutor(cores - 1, mp_context=context, initializer=_start_worker,
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
                                  initargs=(function, items)) as pool:
             running: dict[Future, range] = {}
             while chunks or running:
-                while chunks and len(running) < 2 * (cores - 1):  # the workers take from the end
+                while chunks and len(running) < 2 * workers:  # the workers take from the end
                     chunk = chunks.pop()
                     running[pool.submit(_run_chunk, chunk)] = chunk
                 if chunks:  # this process from the front
@@ -78,6 +78,40 @@ def _fork_imap(function: Callable[[T], R], items: list[T]) -> Iterator[tuple[int
                     yield from zip(running.pop(future), future.result())
     except Exception:  # noqa: BLE001 - imap does the rest here, and raises it properly
         return
+
+
+def worker_count() -> int:
+    """One worker per other core (up to 8 cores), as many as the memory available holds.
+
+    Each worker ends up holding about as much as this process does: with less
+    memory left than that, forking would get the build killed instead of slower.
+    """
+    cores = min(os.cpu_count() or 1, 8)
+    available, held = memory_available(), memory_held()
+    if available is None or not held:
+        return cores - 1
+    return max(0, min(cores - 1, available // held - 1))  # the last share is for this process to grow
+
+
+def memory_available() -> int | None:
+    """Bytes the system can give without swapping (Linux's MemAvailable); None where it does not say."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def memory_held() -> int | None:
+    """Bytes this process holds in memory (its resident set); None where the system does not say."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _start_worker(function: Callable, items: list) -> None:

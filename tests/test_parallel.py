@@ -36,3 +36,23 @@ def test_a_failing_item_is_done_again_here_and_raises_with_nothing_done_twice(mo
 def test_few_items_stay_in_this_process():
     results = parallel.imap(lambda i: (i, os.getpid()), [1, 2], no_progress("test", 2))
     assert list(results) == [(0, (1, os.getpid())), (1, (2, os.getpid()))]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork") or (os.cpu_count() or 1) < 2, reason="needs fork and two cores")
+def test_with_too_little_memory_for_another_copy_the_items_stay_in_this_process(monkeypatch):
+    monkeypatch.setattr(parallel, "MIN_ITEMS", 10)
+    monkeypatch.setattr(parallel, "memory_held", lambda: 400 << 20)
+    monkeypatch.setattr(parallel, "memory_available", lambda: 700 << 20)  # not two more copies
+    results = list(parallel.imap(lambda i: os.getpid(), list(range(300)), no_progress("test", 300)))
+    assert {pid for _, pid in results} == {os.getpid()} and len(results) == 300
+
+
+def test_workers_are_as_many_as_cores_and_memory_allow(monkeypatch):
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(parallel, "memory_held", lambda: 100)
+    for available, workers in [(None, 3), (10_000, 3), (400, 3), (399, 2), (200, 1), (199, 0), (0, 0)]:
+        monkeypatch.setattr(parallel, "memory_available", lambda: available)
+        assert parallel.worker_count() == workers, available
+    monkeypatch.setattr(os, "cpu_count", lambda: 32)
+    monkeypatch.setattr(parallel, "memory_available", lambda: None)
+    assert parallel.worker_count() == 7
