@@ -55,8 +55,10 @@ def _fork_imap(function: Callable[[T], R], items: list[T]) -> Iterator[tuple[int
     gradually copies the memory of all it reads (reference counts are written to), so
     each worker costs nearly as much memory as this process (at 10,000 launches, ~140 MB).
     """
+    if len(items) < MIN_ITEMS or "fork" not in multiprocessing.get_all_start_methods():
+        return
     workers = worker_count()
-    if workers < 1 or len(items) < MIN_ITEMS or "fork" not in multiprocessing.get_all_start_methods():
+    if workers < 1:
         return
     size = -(-len(items) // CHUNK_COUNT)  # rounded up
     chunks = collections.deque(range(start, min(start + size, len(items))) for start in range(0, len(items), size))
