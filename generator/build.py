@@ -101,6 +101,8 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
     # digest's own code is an input too: a newer version may write other bytes.
     inputs = [options.content_dir, *templates, Path(__file__).parent]
     snapshot = cache.take_snapshot(build_setup(options), inputs, started_ns) if write and not memory else None
+    if snapshot:
+        cache.prune(store)
     if snapshot and incremental:
         last = cache.unchanged_since(cache.snapshot_path(store), snapshot, options.out_dir)
         if last:  # nothing to read, render or write
@@ -188,6 +190,7 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
         cache.save_output(store, cache.BuildCache(**output))
         snapshot.pages, snapshot.outputs = len(pages), cache.stat_files(options.out_dir, sorted(report.outputs))
         cache.save_snapshot(cache.snapshot_path(store), snapshot)
+        cache.note_out_dir(store, options.out_dir)
     return BuildReport(len(pages), files, report, time.perf_counter() - started)
 
 

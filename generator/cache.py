@@ -199,6 +199,32 @@ def output_path(store: Path) -> Path:
     return store.with_suffix(".output.pickle")
 
 
+def out_dir_note(store: Path) -> Path:
+    """Where the cache at `store` notes the output directory it describes."""
+    return store.with_suffix(".out")
+
+
+def note_out_dir(store: Path, out_dir: Path) -> None:
+    out_dir_note(store).write_text(str(out_dir.resolve()) + "\n", encoding="utf-8")
+
+
+def prune(store: Path) -> None:
+    """Delete the caches beside `store` whose output directories are gone.
+
+    One output directory's cache is ~100 MB at 10,000 launches, and building
+    into a new folder each time (a temporary one, say) would pile them up.
+    """
+    for note in store.parent.glob("build-*.out"):
+        try:
+            gone = note != out_dir_note(store) and not Path(note.read_text(encoding="utf-8").strip()).is_dir()
+        except OSError:
+            continue
+        if gone:
+            other = note.with_suffix(".pickle")
+            for path in (other, output_path(other), snapshot_path(other), note):
+                path.unlink(missing_ok=True)
+
+
 def compiled_templates_dir(store: Path) -> Path:
     """Where the templates compiled by Jinja are kept (Jinja checks their source before use)."""
     folder = store.parent / "templates"

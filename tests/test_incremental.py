@@ -695,6 +695,22 @@ def test_corrupt_cache_is_ignored(site_dir, damage):
     assert report.written.unchanged > 0 and report.written.written == 0
 
 
+def test_the_caches_of_output_directories_that_are_gone_are_deleted_by_the_next_build(site_dir):
+    def build_into(name: str) -> set[str]:
+        build(BuildOptions(site_dir / "content", site_dir / name, search=False))
+        return {p.name for p in (site_dir / ".digest-cache").glob("build-*")}
+
+    first = build_into("site")
+    both = build_into("other")
+    theirs = both - first
+    assert len(first) == 4 and len(theirs) == 4  # files, output, snapshot and the folder's note
+    assert build_into("site") == both  # the other folder is still there
+    shutil.rmtree(site_dir / "other")
+    assert build_into("site") == first
+    build(BuildOptions(site_dir / "content", site_dir / "other", search=False))  # built again from scratch
+    assert (site_dir / "other" / "index.html").is_file()
+
+
 def test_the_cache_holds_every_file_as_read_and_its_entries_can_be_sent_to_another_process(site_dir):
     options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
     build(options)
