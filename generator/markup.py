@@ -51,10 +51,12 @@ class _SmartySkip(Treeprocessor):
 
     def run(self, root):
         for element in root.iter():
-            if element.text and not isinstance(element.text, AtomicString) and not SMARTY_TRIGGER.search(element.text):
-                element.text = AtomicString(element.text)
-            if element.tail and not isinstance(element.tail, AtomicString) and not SMARTY_TRIGGER.search(element.tail):
-                element.tail = AtomicString(element.tail)
+            element.text, element.tail = _atomic_if_unchanged(element.text), _atomic_if_unchanged(element.tail)
+
+
+def _atomic_if_unchanged(text: str | None) -> str | None:
+    """`text` as an AtomicString if smarty would leave it as it is."""
+    return AtomicString(text) if text and not SMARTY_TRIGGER.search(text) else text
 
 
 class MarkdownRenderer:

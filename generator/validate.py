@@ -454,7 +454,7 @@ def validate_doc(doc: RawDoc, config: model.SiteConfig | None) -> DocResult:
     if not ID_RE.match(doc.id):
         check.problems.append(Problem(doc.shown, 1, 1, "", f"file name '{doc.id}' is not a valid id",
                                       "rename the file with lowercase letters, digits and hyphens"))
-    elif doc.kind == "launch" and doc.id.isdigit() or doc.kind in ("launch", "source") and doc.id == "page":
+    elif (doc.kind == "launch" and doc.id.isdigit()) or (doc.kind in ("launch", "source") and doc.id == "page"):
         listing = "launches" if doc.kind == "launch" else "sources"
         taken_by = "the page of a year" if doc.id.isdigit() else f"the later pages of the list of {listing}"
         check.problems.append(Problem(doc.shown, 1, 1, "", f"file name '{doc.id}' is taken by {taken_by}",
