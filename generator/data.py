@@ -81,7 +81,7 @@ FILES = {routes.DATA_DIR + "launches.json": ("launch", "json"), routes.DATA_DIR 
 
 def export(site: Site, rows: Rows | None = None, as_before: Collection[str] = ()) -> dict[str, bytes]:
     """Every data file, by output path (with the records' `rows`, when already made), but
-    those `as_before` (whose bytes the last build wrote, see files_as_before)."""
+    those `as_before` (whose bytes the last build wrote, see compare_files)."""
     rows = export_rows(site) if rows is None else rows
     schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
     schema["$id"] = absolute(site, routes.DATA_DIR + "launches.schema.json")
@@ -105,21 +105,28 @@ def export(site: Site, rows: Rows | None = None, as_before: Collection[str] = ()
     return {routes.DATA_DIR + name: make() for name, make in makers.items() if routes.DATA_DIR + name not in as_before}
 
 
-def files_as_before(rows: Rows, previous: Rows) -> set[str]:
-    """The data files whose rows say the same as those of `previous`, in the same order.
+def compare_files(rows: Rows, previous: Rows, only: Collection[tuple[str, str]] | None = None) -> dict[str, bool]:
+    """The data files whose bytes the rows tell: True for those of `previous`'s, False for others.
 
     A row not made again is the same object (export_rows); one made again may
     say the same (a launch's body is not in the CSV file). The rest of a file is
     made of the site's settings, and a change to those makes every row again: one
-    row not made again shows they are the same.
+    row not made again shows they are the same. With the same settings and the
+    same records in the same order, one row saying something else makes another
+    file. `only`: as for export_rows, the only records whose rows may be new.
     """
-    def as_before(kind: str, part: str) -> bool:
-        pairs = list(zip(rows[kind].items(), previous[kind].items()))
-        return (len(rows[kind]) == len(previous[kind]) and any(row is old for (_, row), (_, old) in pairs)
-                and all(ident == old_ident and (row is old or getattr(row, part) == getattr(old, part))
-                        for (ident, row), (old_ident, old) in pairs))
+    def compare(kind: str, part: str) -> bool | None:
+        new, old = rows[kind], previous[kind]
+        if only is not None:
+            idents = [ident for of_kind, ident in only if of_kind == kind and ident in old]
+        elif list(new) == list(old) and any(row is old[ident] for ident, row in new.items()):
+            idents = list(new)
+        else:
+            return None
+        return all(new[i] is old[i] or getattr(new[i], part) == getattr(old[i], part) for i in idents)
 
-    return {path for path, (kind, part) in FILES.items() if kind in rows and kind in previous and as_before(kind, part)}
+    compared = {path: compare(kind, part) for path, (kind, part) in FILES.items() if kind in rows and kind in previous}
+    return {path: same for path, same in compared.items() if same is not None}
 
 
 class EncodedRecords(list):

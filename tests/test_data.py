@@ -176,16 +176,26 @@ def test_bundled_site_data_validates(bundled_site):
     assert len(load(data / "launches.json")["launches"]) == len(list((REPO / "content/launches").glob("*.*")))
 
 
-def test_data_files_are_as_before_only_with_rows_that_say_the_same_in_the_same_order():
+def test_data_files_are_told_from_rows_that_say_the_same_or_otherwise_in_the_same_order():
     first, second = data_module.Row("f1", b'{"id": "a"}', b"a\r\n"), data_module.Row("f2", b'{"id": "b"}', b"b\r\n")
     previous = {"launch": {"a": first, "b": second}, "actor": {"a": first}, "source": {}}
-    everything = set(data_module.FILES) - {"data/launches.schema.json"}
-    assert data_module.files_as_before(previous, previous) == everything - {"data/sources.json"}  # no rows
+    compare = data_module.compare_files
+    assert compare(previous, previous) == {"data/launches.json": True, "data/launches.csv": True,
+                                           "data/actors.json": True}  # no source rows: the settings are not known
     reordered = {"launch": {"b": second, "a": first}}
-    assert data_module.files_as_before(reordered, previous) == set()
+    assert compare(reordered, previous) == {}
     new_body = {"launch": {"a": data_module.Row("f3", b'{"id": "a", "narrative": "x"}', b"a\r\n"), "b": second}}
-    assert data_module.files_as_before(new_body, previous) == {"data/launches.csv"}  # only the JSON says more
+    assert compare(new_body, previous) == {"data/launches.json": False, "data/launches.csv": True}
     everything_again = {"launch": {"a": data_module.Row("f4", first.json, first.csv),
                                    "b": data_module.Row("f5", second.json, second.csv)}}
-    assert data_module.files_as_before(everything_again, previous) == set()  # the settings may have changed
-    assert data_module.files_as_before({"source": {}}, {"launch": {}}) == set()  # no rows known of that kind
+    assert compare(everything_again, previous) == {}  # the settings may have changed
+    assert compare({"source": {}}, {"launch": {}}) == {}  # no rows known of that kind
+    # `only`: every other row is the last build's, and so are the settings
+    assert compare(everything_again, previous, only=[("launch", "a"), ("launch", "b")]) == {
+        "data/launches.json": True, "data/launches.csv": True}
+    assert compare(new_body | {"source": {}}, previous, only=[("launch", "a")]) == {
+        "data/launches.json": False, "data/launches.csv": True, "data/sources.json": True}
+    assert compare({"launch": {"a": first, "b": data_module.Row("f6", b"{}", b"\r\n")}}, previous,
+                   only=[("launch", "a")]) == {"data/launches.json": True, "data/launches.csv": True}
+
+

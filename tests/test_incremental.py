@@ -243,7 +243,7 @@ def test_a_build_stopped_while_writing_leaves_no_cache_to_trust(site_dir, monkey
     launch.write_text(original.replace("Another one.", "Another two."))
     age_new_files(site_dir)
 
-    def half_written(files, out_dir, *rest):  # the edited page is written, then the disk is full
+    def half_written(files, out_dir, *rest, **options):  # the edited page is written, then the disk is full
         page = "launches/2030-04-10-second/index.html"
         (out_dir / page).write_bytes(files[page])
         raise OSError("No space left on device")
@@ -672,6 +672,24 @@ def test_one_edit_exports_again_only_the_rows_of_records_whose_pages_changed(sit
     cold = build(BuildOptions(site_dir / "content", search=False), write=False).files
     for name in ("launches.json", "launches.csv", "actors.json", "sources.json"):
         assert (site_dir / "site/data" / name).read_bytes() == cold["data/" + name]
+
+
+@pytest.mark.parametrize("kept", ["command line", "preview"])
+def test_a_data_file_whose_rows_say_something_else_is_written_without_comparing(site_dir, monkeypatch, kept):
+    from generator import write
+
+    options, memory = BuildOptions(site_dir / "content", site_dir / "site", search=False), None
+    if kept == "preview":
+        memory = Memory()
+    build(options, memory=memory)
+    compared, real = [], write.holds
+    monkeypatch.setattr(write, "holds", lambda path, data: compared.append(path.name) or real(path, data))
+    path = site_dir / "content/launches/2030-04-10-second.md"
+    path.write_text(path.read_text().replace("Another one.", "Another one, edited."))
+    report = build(options, memory=memory, touched={str(path)} if memory else None)
+    assert "data/launches.json" in report.files and "launches.json" not in compared
+    assert "Another one, edited." in (site_dir / "site/data/launches.json").read_text()
+    assert "index.html" in compared  # a page is compared with the one on disk
 
 
 def test_missing_output_file_is_rendered_again(site_dir):

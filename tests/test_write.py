@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import pytest
 
+from generator import write
 from generator.write import MARKER, OutputError, check_output_dir, safe_relative, staged_site, update_site
 
 OLD = 1_000_000_000  # a modification time long past, to see whether a file was rewritten
@@ -88,6 +90,19 @@ def test_an_update_in_place_refuses_the_same_paths_and_writes_nothing(tmp_path, 
     with pytest.raises(OutputError, match=message):
         update_site(files, out, frozenset(files), frozenset({"index.html"}))
     assert snapshot(out) == before and not (tmp_path / "escape.html").exists()
+
+
+def test_an_update_in_place_closes_the_big_files_it_replaced(tmp_path):
+    out = tmp_path / "site"
+    write_site({"data/big.json": b"a" * write.BIG_FILE, "index.html": b"home"}.items(), out)
+    descriptors = len(os.listdir("/proc/self/fd"))
+    files = {"data/big.json": b"b" * write.BIG_FILE, "index.html": b"new home"}
+    report = update_site(files, out, frozenset(files), frozenset(files))
+    for thread in threading.enumerate():
+        if thread is not threading.current_thread():
+            thread.join(timeout=10)
+    assert report.written == 2 and (out / "data/big.json").read_bytes() == files["data/big.json"]
+    assert len(os.listdir("/proc/self/fd")) == descriptors  # the old file's blocks are free
 
 
 @pytest.mark.parametrize("good", ["index.html", "launches/2030/index.html", "static/style.css", "a b/c.html"])
