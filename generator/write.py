@@ -178,7 +178,7 @@ def update_site(files: dict[str, bytes], out_dir: Path, outputs: frozenset[str],
             with os.fdopen(fd, "wb") as stream:
                 stream.write(files[path])
             os.chmod(tmp, 0o644)
-            if len(files[path]) >= BIG_FILE:
+            if len(files[path]) >= BIG_FILE and os.name == "posix":  # elsewhere an open file cannot be replaced
                 with contextlib.suppress(OSError):
                     held.append(os.open(target, os.O_RDONLY))
             os.replace(tmp, target)
