@@ -106,7 +106,7 @@ def export(site: Site, rows: Rows | None = None, as_before: Collection[str] = ()
 
 
 def compare_files(rows: Rows, previous: Rows, only: Collection[tuple[str, str]] | None = None) -> dict[str, bool]:
-    """The data files whose bytes the rows tell: True for those of `previous`'s, False for others.
+    """The data files whose bytes the rows tell: True where they are those `previous` made, False where not.
 
     A row not made again is the same object (export_rows); one made again may
     say the same (a launch's body is not in the CSV file). The rest of a file is

@@ -197,5 +197,3 @@ def test_data_files_are_told_from_rows_that_say_the_same_or_otherwise_in_the_sam
         "data/launches.json": False, "data/launches.csv": True, "data/sources.json": True}
     assert compare({"launch": {"a": first, "b": data_module.Row("f6", b"{}", b"\r\n")}}, previous,
                    only=[("launch", "a")]) == {"data/launches.json": True, "data/launches.csv": True}
-
-

@@ -678,9 +678,8 @@ def test_one_edit_exports_again_only_the_rows_of_records_whose_pages_changed(sit
 def test_a_data_file_whose_rows_say_something_else_is_written_without_comparing(site_dir, monkeypatch, kept):
     from generator import write
 
-    options, memory = BuildOptions(site_dir / "content", site_dir / "site", search=False), None
-    if kept == "preview":
-        memory = Memory()
+    options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
+    memory = Memory() if kept == "preview" else None
     build(options, memory=memory)
     compared, real = [], write.holds
     monkeypatch.setattr(write, "holds", lambda path, data: compared.append(path.name) or real(path, data))
