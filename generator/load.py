@@ -37,6 +37,7 @@ _Loader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+STR_TAG = yaml.resolver.BaseResolver.DEFAULT_SCALAR_TAG  # 'tag:yaml.org,2002:str'
 
 
 class Mark(NamedTuple):  # a tuple: there is one per value of every file, and tuples are made fastest
@@ -271,10 +272,13 @@ def _to_python(node: yaml.Node, path: tuple, doc: RawDoc, problems: list[Problem
     if isinstance(node, yaml.SequenceNode):
         return [_to_python(item, path + (i,), doc, problems, constructor, lines, within)
                 for i, item in enumerate(node.value)]
-    try:
-        value = constructor.construct_object(node, deep=True)
-    except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:  # e.g. `!!int x`
-        problems.append(doc.problem(path, f"cannot read value: {getattr(exc, 'problem', None) or exc}"))
-        doc.unreadable.add(path)
-        return None
+    if node.tag == STR_TAG:  # most values: their text is what the constructor would give, by a longer way
+        value = node.value
+    else:
+        try:
+            value = constructor.construct_object(node, deep=True)
+        except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:  # e.g. `!!int x`
+            problems.append(doc.problem(path, f"cannot read value: {getattr(exc, 'problem', None) or exc}"))
+            doc.unreadable.add(path)
+            return None
     return sys.intern(value) if type(value) is str and len(value) < SHARED_LENGTH else value

@@ -147,8 +147,8 @@ class Checker:
             return _MISSING
 
     def ref(self, kind: str, path: tuple, ident: str) -> str:
-        where = self.doc.problem(path, "")
-        self.refs.append((kind, ident, where.line, where.col, where.field))
+        where = self.doc.mark(path)
+        self.refs.append((kind, ident, where.line, where.col, field_name(path)))
         return ident
 
 
