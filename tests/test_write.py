@@ -95,12 +95,11 @@ def test_an_update_in_place_refuses_the_same_paths_and_writes_nothing(tmp_path, 
 def test_an_update_in_place_closes_the_big_files_it_replaced(tmp_path):
     out = tmp_path / "site"
     write_site({"data/big.json": b"a" * write.BIG_FILE, "index.html": b"home"}.items(), out)
-    descriptors = len(os.listdir("/proc/self/fd"))
+    descriptors, threads = len(os.listdir("/proc/self/fd")), set(threading.enumerate())
     files = {"data/big.json": b"b" * write.BIG_FILE, "index.html": b"new home"}
     report = update_site(files, out, frozenset(files), frozenset(files))
-    for thread in threading.enumerate():
-        if thread is not threading.current_thread():
-            thread.join(timeout=10)
+    for thread in set(threading.enumerate()) - threads:  # the one closing the old file
+        thread.join(timeout=10)
     assert report.written == 2 and (out / "data/big.json").read_bytes() == files["data/big.json"]
     assert len(os.listdir("/proc/self/fd")) == descriptors  # the old file's blocks are free
 
