@@ -3,6 +3,7 @@
 Usage: python benchmarks/run.py [--sizes 1000,10000] [--reps 3] [--tools digest,hugo,pelican]
 On first use it creates benchmarks/.venv-compare (Pelican, Hugo, psutil) and re-runs itself there.
 Every build runs in a fresh process with a fresh output dir and cache; runs of the tools alternate.
+Then digest's rebuilds, and `digest check` from nothing and again after the same edits.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ class Run:
 class Result:
     n: int
     tool: str
-    kind: str  # cold | no-change | edit-body | edit-title
+    kind: str  # cold | no-change | edit-body | edit-title (of a build, or of `digest check`)
     runs: tuple[Run, ...]
 
     @property
@@ -142,6 +143,9 @@ def tools_for(root: Path, digest: Path, digest_args: list[str]) -> dict[str, Too
         "digest": Tool("digest", root / "digest",
                        (str(digest), "build", "--content", "content", "--out", "site", *digest_args),
                        "site", (".digest-cache",)),
+        # After digest's builds: the site and the builds' cache are moved aside with the check's.
+        "digest check": Tool("digest check", root / "digest", (str(digest), "check", "--content", "content"),
+                             "site", (".digest-cache",)),
         "hugo": Tool("hugo", root / "hugo", (hugo_binary(), "--quiet", "--destination", "public",
                                              "--cacheDir", str(root / "hugo" / ".hugo-cache")),
                      "public", (".hugo-cache", "resources", ".hugo_build.lock")),
@@ -250,23 +254,24 @@ def move_into(folder: Path, paths: list[Path]) -> None:
 
 
 def rebuilds(tool: Tool, reps: int, logs: Path, timeout: float | None) -> list[tuple[str, list[Run]]]:
-    """digest's rebuilds after a cold build: nothing changed; one launch's body edited; one launch's title edited."""
+    """digest's rebuilds (or checks) after a cold one: nothing changed; one launch's body edited; its title edited."""
     launches = sorted((tool.cwd / "content" / "launches").glob("*.md"))
     target = launches[len(launches) // 2]
     original = target.read_bytes()
     results: dict[str, list[Run]] = {"no-change": [], "edit-body": [], "edit-title": []}
-    measure(tool, logs / "digest-warm.log", timeout)  # settle the cache after the cold builds
+    log = lambda kind: logs / f"{tool.name.replace(' ', '-')}-{kind}.log"  # noqa: E731
+    measure(tool, log("warm"), timeout)  # settle the cache after the cold builds
     try:
         for rep in range(reps):
-            results["no-change"].append(measure(tool, logs / "digest-no-change.log", timeout))
+            results["no-change"].append(measure(tool, log("no-change"), timeout))
             edited = original + f"\nA correction was added to this report ({rep + 1}).\n".encode()
             target.write_bytes(edited)
-            results["edit-body"].append(measure(tool, logs / "digest-edit-body.log", timeout))
+            results["edit-body"].append(measure(tool, log("edit-body"), timeout))
             target.write_bytes(edited.replace(b"\ntitle: \"", f"\ntitle: \"(Revised {rep + 1}) ".encode(), 1))
-            results["edit-title"].append(measure(tool, logs / "digest-edit-title.log", timeout))
+            results["edit-title"].append(measure(tool, log("edit-title"), timeout))
             # Back to the original, unmeasured, so that the next body edit changes the body alone.
             target.write_bytes(original)
-            measure(tool, logs / "digest-warm.log", timeout)
+            measure(tool, log("warm"), timeout)
     finally:
         target.write_bytes(original)
     return list(results.items())
@@ -296,6 +301,11 @@ def bench(n: int, reps: int, names: list[str], work: Path, digest: Path, digest_
     if rebuild_reps and "digest" in names and not runs["digest"][-1].timed_out:
         for kind, rebuilt in rebuilds(tools["digest"], rebuild_reps, logs, timeout):
             results.append(Result(n, "digest", kind, tuple(rebuilt)))
+        checker = tools["digest check"]
+        results.append(Result(n, checker.name, "cold", (cold(checker, logs / "digest-check-cold.log", timeout,
+                                                              set_aside),)))
+        for kind, checked in rebuilds(checker, rebuild_reps, logs, timeout):
+            results.append(Result(n, checker.name, kind, tuple(checked)))
     return results
 
 
@@ -349,7 +359,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--digest-arg", action="append", default=[], metavar="ARG",
                         help="an extra argument for `digest build` (repeatable), e.g. --digest-arg=--no-search")
     parser.add_argument("--rebuild-reps", type=int, default=3, metavar="R",
-                        help="digest rebuilds of each kind (no change, body edit, title edit); 0 skips them "
+                        help="digest rebuilds, and checks, of each kind (no change, body edit, title edit); 0 skips them "
                              "(default: 3)")
     parser.add_argument("--timeout", type=float, metavar="SECONDS",
                         help="stop a build that takes longer; the tool is then skipped at that size")

@@ -189,6 +189,17 @@ def cache_path(content_dir: Path, out_dir: Path) -> Path:
     return content_dir.resolve().parent / ".digest-cache" / f"build-{key}.pickle"
 
 
+def check_path(content_dir: Path) -> Path | None:
+    """Where `digest check` keeps its cache (apart from the builds', as it has no output),
+    or None where it cannot be written (a read-only checkout: the check then goes without)."""
+    store = content_dir.resolve().parent / ".digest-cache" / "check.pickle"
+    try:
+        _make_folder(store.parent)
+    except OSError:
+        return None
+    return store if os.access(store.parent, os.W_OK) else None
+
+
 def snapshot_path(store: Path) -> Path:
     """Where the snapshot of the build whose cache is at `store` lives."""
     return store.with_suffix(".inputs.json")

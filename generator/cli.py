@@ -9,7 +9,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .build import BuildOptions, build
+from .build import BuildOptions, build, check
 from tqdm import tqdm
 
 from .errors import FORMATS, ContentError, Progress, format_problems
@@ -184,8 +184,11 @@ def main(argv: list[str] | None = None) -> int:
         print("digest: warning: --no-search: building without a search index; "
               "the search page will say that search is unavailable", file=sys.stderr)
     try:
-        report = build(options, write=args.command == "build", incremental=not getattr(args, "clean", False),
-                       progress=terminal_progress(quiet=getattr(args, "quiet", False)))
+        progress = terminal_progress(quiet=getattr(args, "quiet", False))
+        if args.command == "check":
+            report = check(options, progress)
+        else:
+            report = build(options, incremental=not args.clean, progress=progress)
     except ContentError as exc:
         style = getattr(args, "format", "text")
         if style != "text":

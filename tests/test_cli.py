@@ -46,13 +46,17 @@ def test_usage_errors_exit_2(argv, says, capsys):
     assert says in capsys.readouterr().err
 
 
-def test_check_reports_success_and_writes_nothing(project, capsys):
+def test_check_reports_success_and_writes_nothing_but_its_cache(project, capsys):
     before = tree(project)
     assert main(["check"]) == 0
     out, err = capsys.readouterr()
     assert out.startswith("No problems found: ") and out.rstrip().endswith("pages would be built.")
     assert err == ""
-    assert tree(project) == before
+    after = tree(project)
+    assert {path: after[path] for path in after if not path.startswith(".digest-cache/")} == before
+    assert {".digest-cache/check.pickle", ".digest-cache/check.output.pickle"} <= after.keys()
+    assert main(["check"]) == 0
+    assert capsys.readouterr().out == out  # the same words when the cache spares the work
 
 
 def test_build_writes_the_site_and_says_so(project, capsys):

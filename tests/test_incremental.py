@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from generator import build as build_module
 from generator import cache, feeds, read, routes
-from generator.build import BuildOptions, Memory, build
+from generator.build import BuildOptions, Memory, build, check
 from generator.errors import ContentError
 from generator.markup import MarkdownRenderer
 from generator.serve import ChangeWatcher, watched_roots
@@ -147,15 +147,19 @@ def test_incremental_equals_cold(tmp_path_factory, monkeypatch, sequence):
         cold_out = project / "cold"
         shutil.rmtree(cold_out, ignore_errors=True)
         try:
-            build(BuildOptions(project / "content", cold_out, search=False), incremental=False)
+            cold = build(BuildOptions(project / "content", cold_out, search=False), incremental=False)
         except ContentError as cold_error:  # e.g. a deleted launch that a body still links to
             for out, kept in [(incremental_out, None), (preview_out, memory)]:
                 with pytest.raises(ContentError) as incremental_error:
                     build(BuildOptions(project / "content", out, search=False), memory=kept,
                           touched=seen_by(watcher) if kept else None)
                 assert incremental_error.value.problems == cold_error.problems
+            with pytest.raises(ContentError) as check_error:  # with the cache of the checks before
+                check(BuildOptions(project / "content"))
+            assert check_error.value.problems == cold_error.problems
             assert (tree(incremental_out), tree(preview_out)) == before
             continue
+        assert check(BuildOptions(project / "content")).pages == cold.pages
         build(BuildOptions(project / "content", incremental_out, search=False))
         build(BuildOptions(project / "content", preview_out, search=False), memory=memory, touched=seen_by(watcher))
         assert tree(incremental_out) == tree(cold_out), f"after {operation} {n}"
@@ -689,6 +693,68 @@ def test_a_data_file_whose_rows_say_something_else_is_written_without_comparing(
     assert "data/launches.json" in report.files and "launches.json" not in compared
     assert "Another one, edited." in (site_dir / "site/data/launches.json").read_text()
     assert "index.html" in compared  # a page is compared with the one on disk
+
+
+RENDER = build_module.Renderer.render
+
+
+def rendered_by_check(options: BuildOptions, monkeypatch) -> list[str]:
+    """The pages a check renders (in this process: too few to fork for)."""
+    paths = []
+    monkeypatch.setattr(build_module.Renderer, "render", lambda self, page: paths.append(page.path) or RENDER(self, page))
+    report = check(options)
+    assert report.rendered == len(paths)
+    return paths
+
+
+def test_a_check_renders_only_the_pages_the_last_check_did_not_render_as_they_are_now(site_dir, monkeypatch):
+    options = BuildOptions(site_dir / "content")
+    age_new_files(site_dir)
+    everything = rendered_by_check(options, monkeypatch)
+    assert len(everything) == check(options).pages > 10
+    assert rendered_by_check(options, monkeypatch) == []  # nothing changed: nothing read either
+    path = site_dir / "content/launches/2030-04-10-second.md"
+    path.write_text(path.read_text().replace("Another one.", "Another one, edited."))
+    again = rendered_by_check(options, monkeypatch)
+    assert "launches/2030-04-10-second/index.html" in again
+    assert "launches/2030-03-01-first/index.html" not in again  # shows its title, not its body
+    assert len(again) < len(everything) // 2
+    # A build's cache is its own: the first build renders every page.
+    assert len(build(BuildOptions(site_dir / "content", site_dir / "site", search=False)).written.outputs) > len(again)
+
+
+def test_a_check_after_one_that_passed_still_finds_a_template_error(site_dir, monkeypatch):
+    options = BuildOptions(site_dir / "content")
+    check(options)
+    (site_dir / "templates").mkdir()
+    (site_dir / "templates/source.html").write_text("{{ source.title.nope() }}\n")
+    with pytest.raises(ContentError) as error:
+        check(options)
+    assert error.value.problems[0].path == "templates/source.html"
+    with pytest.raises(ContentError):  # the check that failed left nothing to trust
+        check(options)
+    (site_dir / "templates/source.html").write_text("{{ source.title }}\n")
+    assert rendered_by_check(options, monkeypatch) == ["sources/2030-03-01-daily-example/index.html"]
+    assert rendered_by_check(options, monkeypatch) == []
+
+
+def test_a_check_after_one_that_passed_still_finds_a_content_error(site_dir):
+    options = BuildOptions(site_dir / "content")
+    age_new_files(site_dir)
+    check(options)
+    path = site_dir / "content/launches/2030-04-10-second.md"
+    path.write_text(path.read_text().replace("Another one.", "See [the actor](actor:nobody)."))
+    with pytest.raises(ContentError) as error:
+        check(options)
+    assert "nobody" in error.value.problems[0].message
+
+
+def test_a_check_that_cannot_keep_its_cache_renders_every_page(site_dir, monkeypatch):
+    (site_dir / ".digest-cache").write_text("a file where the cache folder would be\n")
+    options = BuildOptions(site_dir / "content")
+    first = rendered_by_check(options, monkeypatch)
+    assert first and rendered_by_check(options, monkeypatch) == first
+    assert (site_dir / ".digest-cache").is_file()
 
 
 def test_missing_output_file_is_rendered_again(site_dir):
