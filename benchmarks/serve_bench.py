@@ -2,7 +2,8 @@
 
 Runs `digest serve` on a copy of the bundled site and on a generated N-launch site
 (benchmarks/corpus.py), saves an edit the way editors' tools do (write beside, rename
-over) and polls the launch page until the new text is served. Prints medians.
+over) and polls the launch page until the new text is served. Prints medians, and the
+first build of the next `digest serve` (from the last one's preview), before and after an edit.
 Usage: python benchmarks/serve_bench.py [--launches 1000] [--reps 9] [--edit body|title]
 (--edit title: each edit gives the launch a new title instead of a new last line.)
 """
@@ -38,8 +39,11 @@ class Figures:
     launches: int
     pages: int
     first_build: float
+    ready: float  # from the command to serving
     save_to_served: list[float]  # seconds, one per edit
     rebuild: list[float]  # what the server reported for each rebuild
+    restart: float  # from the command to serving, for the next `digest serve` (it starts from the last one's preview)
+    restart_after_edit: float  # the same, after one more edit while no preview ran
 
 
 def digest_command() -> list[str]:
@@ -58,6 +62,7 @@ class Server:
 
     def __init__(self, project: Path):
         self.lines: queue.Queue[str] = queue.Queue()
+        started = time.perf_counter()
         # SIGINT back to default in the child: a benchmark started in the background inherits it ignored.
         self.process = subprocess.Popen(digest_command() + ["serve", "--port", str(free_port())], cwd=project,
                                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -66,6 +71,7 @@ class Server:
         first = self.expect(r"First build: built (\d+) pages in ([\d.]+)s")
         self.pages, self.first_build = int(first.group(1)), float(first.group(2))
         self.url = self.expect(r"Serving .* at (http://\S+/)").group(1)
+        self.ready = time.perf_counter() - started  # from the command to serving: start-up and first build
 
     def _read(self) -> None:
         for line in self.process.stdout:
@@ -128,8 +134,16 @@ def measure(name: str, project: Path, reps: int, edit: str) -> Figures:
         results = [time_one_edit(server, launch, page_url, n, edit) for n in range(1, reps + 1)]
     finally:
         server.stop()
-    return Figures(name, len(launches), server.pages, server.first_build,
-                   [r[0] for r in results], [r[1] for r in results])
+    restarts = []
+    for n in (reps + 1, reps + 2):
+        if n == reps + 2:
+            launch.write_text(launch.read_text(encoding="utf-8") + f"\nEdited while stopped ({n}).\n",
+                              encoding="utf-8")
+        again = Server(project)
+        again.stop()
+        restarts.append(again.ready)
+    return Figures(name, len(launches), server.pages, server.first_build, server.ready,
+                   [r[0] for r in results], [r[1] for r in results], *restarts)
 
 
 def make_corpus(project: Path, launches: int) -> str:
@@ -140,13 +154,17 @@ def make_corpus(project: Path, launches: int) -> str:
 
 
 def report(figures: list[Figures]) -> None:
-    print(f"\n{'site':<28} {'pages':>6} {'first build':>12} {'save->served':>13} {'rebuild':>8} {'overhead':>9}")
+    print(f"\n{'site':<28} {'pages':>6} {'first build':>12} {'ready':>7} {'save->served':>13} {'rebuild':>8} "
+          f"{'overhead':>9} {'restart':>8} {'+edit':>7}")
     for f in figures:
         served, rebuild = statistics.median(f.save_to_served), statistics.median(f.rebuild)
-        print(f"{f.site:<28} {f.pages:>6} {f.first_build:>11.2f}s {served:>12.3f}s {rebuild:>7.3f}s "
-              f"{served - rebuild:>8.3f}s")
+        print(f"{f.site:<28} {f.pages:>6} {f.first_build:>11.2f}s {f.ready:>6.2f}s {served:>12.3f}s {rebuild:>7.3f}s "
+              f"{served - rebuild:>8.3f}s {f.restart:>7.2f}s {f.restart_after_edit:>6.2f}s")
     print("(medians; save->served: from the rename over the file to the first GET that returns the new text;"
-          "\n rebuild: as the server reported it; overhead: the rest, mostly polling and the debounce wait)")
+          "\n rebuild: as the server reported it; overhead: the rest, mostly polling and the debounce wait;"
+          "\n ready: from the command to serving, start-up and first build; restart: the same for the next"
+          "\n `digest serve`, from the last one's preview; +edit: the same after one more edit made while"
+          "\n no preview ran)")
     if len(figures) == 2:
         small, large = figures
         ratio = statistics.median(large.save_to_served) / statistics.median(small.save_to_served)

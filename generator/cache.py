@@ -200,6 +200,13 @@ def check_path(content_dir: Path) -> Path | None:
     return store if os.access(store.parent, os.W_OK) else None
 
 
+def preview_path(content_dir: Path) -> Path:
+    """Where `digest serve` builds its preview, kept for the next one to start from."""
+    folder = content_dir.resolve().parent / ".digest-cache"
+    _make_folder(folder)
+    return folder / "preview" / "site"
+
+
 def snapshot_path(store: Path) -> Path:
     """Where the snapshot of the build whose cache is at `store` lives."""
     return store.with_suffix(".inputs.json")
@@ -335,6 +342,15 @@ def drop_pickled(files: dict[str, FileEntry]) -> None:
     """Let go of the pickled copies (~40 MB at 10,000 launches): saved, or not to be."""
     for entry in files.values():
         entry.pickled = None
+
+
+def save(store: Path, cache: BuildCache) -> None:
+    """Save the whole cache at once (the preview's, kept in memory until it stops)."""
+    with saving_files(store) as saver:
+        for path, entry in cache.files.items():
+            saver.add(path, entry)
+        saver.end(cache.config, cache.read_at_ns)
+    save_output(store, cache)
 
 
 def save_output(store: Path, cache: BuildCache) -> None:

@@ -41,8 +41,9 @@ def parser() -> argparse.ArgumentParser:
     add_editor_commands(commands)
 
     serve_cmd = commands.add_parser("serve", help="preview the site with live reload",
-                                    description="Build into a temporary directory, serve it on 127.0.0.1 "
-                                                "and rebuild and reload the browser on every save.")
+                                    description="Build into .digest-cache/preview/ (kept for the next "
+                                                "preview), serve it on 127.0.0.1 and rebuild and reload the "
+                                                "browser on every save.")
     add_content_options(serve_cmd)
     serve_cmd.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     serve_cmd.add_argument("--port", type=int, default=8000,

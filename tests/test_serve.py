@@ -23,8 +23,9 @@ from tornado.web import Application
 from watchdog.events import (DirCreatedEvent, DirModifiedEvent, FileModifiedEvent, FileMovedEvent,
                              FileOpenedEvent)
 
-from generator import serve
-from generator.build import BuildOptions
+from generator import build as build_module
+from generator import cache, serve
+from generator.build import BuildOptions, build
 from generator.cli import main, parser
 from generator.errors import Problem
 from generator.render import default_templates_dir
@@ -348,6 +349,53 @@ def test_a_page_without_the_cookie_hears_of_rebuilds_only():
 def preview_of(site_dir: Path, drafts: bool = True) -> Preview:
     return Preview(BuildOptions(content_dir=site_dir / "content", out_dir=site_dir / "preview" / "site",
                                 drafts=drafts, search=False))
+
+
+def test_a_preview_starts_from_the_one_before_and_renders_only_what_changed_meanwhile(site_dir, tmp_path):
+    def session() -> tuple[Preview, Path]:
+        with serve.preview_folder(site_dir / "content") as (out_dir, store):
+            preview = Preview(BuildOptions(site_dir / "content", out_dir, search=False), store)
+            assert preview.rebuild().problems == ()
+            preview.keep_cache()
+        return preview, out_dir
+
+    first, out_dir = session()
+    assert out_dir == site_dir / ".digest-cache/preview/site"
+    before = {p.relative_to(out_dir).as_posix(): p.stat().st_mtime_ns for p in out_dir.rglob("*") if p.is_file()}
+    launch = site_dir / "content/launches/2030-04-10-second.md"
+    launch.write_text(launch.read_text().replace("Another one.", "Another one, edited."))
+    second, _ = session()
+    after = {p.relative_to(out_dir).as_posix(): p.stat().st_mtime_ns for p in out_dir.rglob("*") if p.is_file()}
+    assert {path for path in after if after[path] != before.get(path)} == {
+        "launches/2030-04-10-second/index.html", "feed.xml", "actors/northland/feed.xml", "data/launches.json"}
+    build(BuildOptions(site_dir / "content", tmp_path / "cold", search=False), incremental=False)
+    assert {p: (out_dir / p).read_bytes() for p in after} == {p: (tmp_path / "cold" / p).read_bytes() for p in after}
+
+
+def test_a_preview_stopped_while_writing_leaves_no_cache_of_its_files(site_dir, monkeypatch, tmp_path):
+    with serve.preview_folder(site_dir / "content") as (out_dir, store):
+        preview = Preview(BuildOptions(site_dir / "content", out_dir, search=False), store)
+        preview.rebuild()
+        launch = site_dir / "content/launches/2030-04-10-second.md"
+        launch.write_text(launch.read_text().replace("Another one.", "Another one, edited."))
+        monkeypatch.setattr(build_module, "update_site", lambda *args, **kwargs: raise_(KeyboardInterrupt))
+        with pytest.raises(KeyboardInterrupt):
+            preview.rebuild()
+        preview.keep_cache()
+    assert not cache.output_path(store).exists()  # the next preview renders every page again
+    monkeypatch.undo()
+    with serve.preview_folder(site_dir / "content") as (out_dir, store):
+        assert Preview(BuildOptions(site_dir / "content", out_dir, search=False), store).rebuild().problems == ()
+    build(BuildOptions(site_dir / "content", tmp_path / "cold", search=False), incremental=False)
+    assert tree(out_dir) == tree(tmp_path / "cold")
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def raise_(exception):
+    raise exception
 
 
 def test_a_preview_builds_into_its_own_directory(site_dir):

@@ -141,18 +141,35 @@ def save(path: Path, text: str) -> None:
     os.replace(temporary, path)
 
 
-def test_ctrl_c_stops_cleanly_and_leaves_nothing_behind(site_dir):
+def files_in(folder: Path) -> dict[str, int]:
+    return {p.relative_to(folder).as_posix(): p.stat().st_mtime_ns for p in folder.rglob("*") if p.is_file()}
+
+
+def test_ctrl_c_stops_cleanly_and_keeps_the_preview_for_the_next_one(site_dir):
     with serving(site_dir) as served:
         assert served.get(PAGE)[0] == 200
-        assert served.preview_dir.is_dir()
         status = served.stop()
         errors = served.err.rest()
         assert status == 0, errors
         assert "Stopped." in served.out.rest()
         assert "Traceback" not in errors
-    assert not served.preview_dir.exists()
+    assert served.preview_dir == site_dir / ".digest-cache/preview"
     assert not (site_dir / "site").exists()  # never the deploy build's directory
-    assert not list((site_dir / ".digest-cache").glob("build-*"))  # its build cache lived in memory only
+    kept = files_in(served.preview_dir)
+    assert "site/launches/2030-03-01-first/index.html" in kept
+    with serving(site_dir) as again:  # starts from the kept preview: rewrites none of its files
+        assert again.get(PAGE)[0] == 200
+        assert again.stop() == 0
+    assert files_in(served.preview_dir) == kept
+
+
+def test_a_second_preview_of_the_same_site_builds_in_a_temporary_directory(site_dir):
+    with serving(site_dir) as first, serving(site_dir) as second:
+        assert second.get(PAGE)[0] == 200 and first.get(PAGE)[0] == 200
+        assert first.preview_dir == site_dir / ".digest-cache/preview"
+        assert second.preview_dir.is_dir() and site_dir not in second.preview_dir.parents
+        assert second.stop() == 0
+    assert not second.preview_dir.exists()
 
 
 def test_a_taken_port_moves_to_the_next_free_one_and_says_so(site_dir):
