@@ -12,6 +12,7 @@ again. A missing or unreadable cache only makes the build slower, never differen
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import io
 import json
@@ -384,3 +385,15 @@ def _make_folder(folder: Path) -> None:
 
 def digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+@functools.cache
+def code_digest() -> str:
+    """A digest of digest's own code (its templates are fingerprinted apart).
+
+    What the cache holds was made by this code: another version may validate,
+    link or render the same content otherwise, so its cache is not used again.
+    """
+    package = Path(__file__).parent
+    return digest(b"\0".join(path.name.encode() + b"\0" + path.read_bytes() for path in sorted(package.iterdir())
+                             if path.suffix in (".py", ".json")))

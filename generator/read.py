@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Callable, Collection
 
 from . import parallel
-from .cache import BuildCache, FileEntry, digest
+from .cache import BuildCache, FileEntry, code_digest, digest
 from .errors import Problem, Progress, no_progress
 from .load import KINDS, RawDoc, content_files, file_id, listed_as, load_file, load_site_file
 from .model import SiteConfig, record_key
@@ -119,12 +119,13 @@ def read_again(content_dir: Path, base_url: str | None, last: ReadResult, touche
 
 
 def read_config(content_dir: Path, base_url: str | None, problems: list[Problem]) -> tuple[SiteConfig | None, str]:
-    """The site's settings (None if site.yaml is missing or invalid), and a digest of all records depend on."""
+    """The site's settings (None if site.yaml is missing or invalid), and a digest of all records depend on
+    (digest's own code included: what an older version made of a file is not used again)."""
     site_doc = load_site_file(content_dir, problems)
     config = validate_site(site_doc, base_url, problems) if site_doc else None
     site_bytes = (content_dir / "site.yaml").read_bytes() if site_doc else b""
     # Cached problems name files relative to the working directory, hence cwd.
-    return config, digest(site_bytes + f"\0{base_url}\0{Path.cwd()}".encode())
+    return config, digest(site_bytes + f"\0{base_url}\0{Path.cwd()}\0{code_digest()}".encode())
 
 
 @functools.cache  # asked for every file of every build: 0.024 s at 15,000 files, 0.007 s remembered

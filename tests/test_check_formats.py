@@ -127,13 +127,23 @@ def test_example_pages_workflow_checks_builds_and_publishes(tmp_path):
     assert deploy["needs"] == "build" and deploy["permissions"] == {"pages": "write", "id-token": "write"}
     assert deploy["steps"][0]["uses"].startswith("actions/deploy-pages@")
 
+    kept = next(s for s in build_steps if s.get("uses", "").startswith("actions/cache@"))["with"]["path"].split()
+    assert kept == [".digest-cache", "site"]
+
     shutil.copytree(REPO / "content", tmp_path / "content")
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     commands = [s["run"] for s in build_steps if "run" in s and "pip install" not in s["run"]]
     assert [c.split()[:2] for c in commands] == [["digest", "check"], ["digest", "build"]]
-    for command in commands:
-        command = command.replace("${{ steps.pages.outputs.base_url }}", "https://someone.github.io/digest")
-        result = subprocess.run(["bash", "-c", command], cwd=tmp_path, env=env, capture_output=True, text=True)
-        assert result.returncode == 0, (command, result.stderr)
-    assert (tmp_path / "site/index.html").is_file()
-    assert "<loc>https://someone.github.io/digest/launches/" in (tmp_path / "site/sitemap.xml").read_text()
+    for run in ("first", "with what the cache step kept"):
+        if run != "first":  # a new checkout: every content file has a new time, the same bytes
+            for path in (tmp_path / "content").rglob("*"):
+                os.utime(path)
+        outputs = []
+        for command in commands:
+            command = command.replace("${{ steps.pages.outputs.base_url }}", "https://someone.github.io/digest")
+            result = subprocess.run(["bash", "-c", command], cwd=tmp_path, env=env, capture_output=True, text=True)
+            assert result.returncode == 0, (command, result.stderr)
+            outputs.append(result.stdout)
+        assert (tmp_path / "site/index.html").is_file()
+        assert "<loc>https://someone.github.io/digest/launches/" in (tmp_path / "site/sitemap.xml").read_text()
+    assert " 0 written, " in outputs[-1]  # the second build only confirmed what the first wrote

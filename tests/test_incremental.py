@@ -757,6 +757,22 @@ def test_a_check_that_cannot_keep_its_cache_renders_every_page(site_dir, monkeyp
     assert (site_dir / ".digest-cache").is_file()
 
 
+def test_another_version_of_digest_reads_and_renders_everything_again(site_dir, monkeypatch):
+    options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
+    first = build(options)
+    for snapshot in (site_dir / ".digest-cache").glob("*.inputs.json"):
+        snapshot.unlink()  # as when digest's files changed: the snapshot includes them
+    monkeypatch.setattr(read, "code_digest", lambda: "another version")
+    parsed = []
+    load_file = read.load_file
+    monkeypatch.setattr(read, "load_file", lambda path, *args: parsed.append(path) or load_file(path, *args))
+    report = build(options)
+    assert len(parsed) == len(list((site_dir / "content").rglob("*.md"))) + len(list((site_dir / "content").rglob("*.yaml"))) - 1
+    assert {path for path in report.files if path.endswith(".html")} == {
+        page.relative_to(site_dir / "site").as_posix() for page in (site_dir / "site").rglob("*.html")}
+    assert report.written.written == 0 and report.pages == first.pages  # this version makes the same bytes
+
+
 def test_missing_output_file_is_rendered_again(site_dir):
     options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
     build(options)
