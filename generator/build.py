@@ -23,7 +23,7 @@ from .link import Site, link, shape, swap_records
 from .model import Actor, Launch, Source, kind_of, record_key
 from .read import ReadResult, read_again, read_content
 from .render import Memo, Renderer, default_templates_dir, render_pages
-from .routes import PageSpec, path_of, plan, plan_again, record_of
+from .routes import SEARCH, PageSpec, path_of, plan, plan_again, record_of
 from .write import MARKER, WriteReport, check_output_dir, check_relative, staged_site, update_site
 
 
@@ -158,7 +158,7 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
         compared = data.compare_files(rows, previous.rows, only)
         files |= extra_files(renderer, site, rows, data_as_before(compared, options.out_dir))
         if options.search:
-            files |= search.index(html_pages(pages, files, options.out_dir), options.out_dir)
+            files |= search.index(html_pages(pages, files, options.out_dir), search_bundles(pages), options.out_dir)
         outputs = frozenset(p.path for p in pages) | frozenset(files) | frozenset(data.FILES)
         forget_output(store, memory, read_files)
         report = update_site(files, options.out_dir, outputs, previous.outputs,
@@ -177,8 +177,8 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
             for path, contents in extra_files(renderer, site, rows).items():
                 staging.add(path, contents)
             if options.search:
-                html = [page.path for page in pages if page.path.endswith(".html")]
-                for path, contents in search.index_written(staging.root, html, options.out_dir).items():
+                html = {page.path: staging.root / page.path for page in pages if page.path.endswith(".html")}
+                for path, contents in search.index(html, search_bundles(pages), options.out_dir).items():
                     staging.add(path, contents)
         files, report = {}, staging.report
     output = dict(outputs=report.outputs, pages={p: f for p, f in fingerprints.items() if f}, rows=rows)
@@ -379,10 +379,14 @@ def stale_pages(pages: list[PageSpec], fingerprints: dict[str, str | None], prev
             or not os.path.isfile(os.path.join(out_dir, page.path))]
 
 
-def html_pages(pages: list[PageSpec], files: dict[str, bytes], out_dir: Path) -> dict[str, bytes]:
-    """Every HTML page of the build: rendered now, or unchanged on disk from the last build."""
-    return {p.path: files[p.path] if p.path in files else (out_dir / p.path).read_bytes()
-            for p in pages if p.path.endswith(".html")}
+def html_pages(pages: list[PageSpec], files: dict[str, bytes], out_dir: Path) -> dict[str, bytes | Path]:
+    """Every HTML page of the build: rendered now, or the file of the last build that holds it unchanged."""
+    return {p.path: files[p.path] if p.path in files else out_dir / p.path for p in pages if p.path.endswith(".html")}
+
+
+def search_bundles(pages: list[PageSpec]) -> dict[str, list[str]]:
+    """The search bundles that the search page loads, each with the pages it indexes, as planned."""
+    return next(page.context["bundles"] for page in pages if page.path == SEARCH)
 
 
 def load_site(content_dir: Path, base_url: str | None = None, drafts: bool = False) -> Site:

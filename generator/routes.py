@@ -9,6 +9,7 @@ under any sub-path, and opened straight from disk.
 from __future__ import annotations
 
 import functools
+import hashlib
 import itertools
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -85,6 +86,31 @@ ROBOTS = "robots.txt"
 SEARCH = "search/index.html"
 DATA_DIR = "data/"
 SEARCH_BUNDLE = "pagefind/"  # written by the search step
+SEARCH_SHARD_PAGES = 4000  # record pages per search bundle, about (see search_bundles)
+MAX_SEARCH_BUNDLES = 16  # each search loads every bundle's index
+
+
+def search_bundles(record_pages: list[str]) -> dict[str, list[str]]:
+    """The Pagefind bundles of a site, each with the records' own pages it indexes.
+
+    One bundle, or on a large site one per shard of those pages (by a digest of
+    the path, the same on every build), so that an edit indexes one shard again;
+    a shard that gets no page is left out. How many: a power of two, which changes
+    seldom as a site grows. Any other page goes with the first bundle.
+    """
+    count = 1
+    while count < MAX_SEARCH_BUNDLES and count * SEARCH_SHARD_PAGES < len(record_pages):
+        count *= 2
+    shards: list[list[str]] = [[] for _ in range(count)]
+    for path in record_pages:
+        shards[shard_of(path, count)].append(path)
+    shards = [shard for shard in shards if shard] or [[]]
+    return {SEARCH_BUNDLE if number == 0 else f"{SEARCH_BUNDLE}shard-{number}/": shard
+            for number, shard in enumerate(shards)}
+
+
+def shard_of(path: str, shards: int) -> int:
+    return int.from_bytes(hashlib.blake2b(path.encode(), digest_size=4).digest(), "big") % shards
 
 
 def sitemap_part(number: int) -> str:
@@ -110,6 +136,9 @@ def plan(site: Site) -> list[PageSpec]:
     all_sources = frozenset(record_key("source", source_id) for source_id in site.sources)
     latest = tuple(reversed(site.launches[-LATEST:]))
     months = chart_months(site)
+    bundles = search_bundles([path_of("launch", view.launch.id) for view in site.launches]
+                             + [path_of("actor", actor_id) for actor_id in site.actors]
+                             + [path_of("source", source_id) for source_id in site.sources])
     pages = [
         # The home page lists the latest launches and counts the rest (charts, a table by year).
         PageSpec("index.html", "home.html", site.config.title, {"latest": latest},
@@ -118,7 +147,9 @@ def plan(site: Site) -> list[PageSpec]:
                  own_template_may_show=all_launches | all_actors | all_sources),
         PageSpec("actors/index.html", "actors.html", "Actors", depends_on=all_actors | all_launches),
         PageSpec("404.html", "404.html", "Page not found", depends_on=frozenset(), absolute_links=True),
-        PageSpec(SEARCH, "search.html", "Search", depends_on=frozenset()),
+        # The search page names the bundles; the search step indexes the pages of each (see build).
+        PageSpec(SEARCH, "search.html", "Search", {"bundles": bundles}, depends_on=frozenset(),
+                 derived=tuple(bundles)),
     ]
     pages += index_pages(site, all_launches, months)
     pages += sources_pages(site, source_keys, all_sources | all_actors)

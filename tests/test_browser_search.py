@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -100,7 +101,7 @@ def test_unchanged_pages_reuse_the_index_on_disk(site_dir, monkeypatch):
     before = {p: p.read_bytes() for p in bundle.rglob("*") if p.is_file()}
     calls = []
     real = search.run_pagefind
-    monkeypatch.setattr(search, "run_pagefind", lambda root: calls.append(root) or real(root))
+    monkeypatch.setattr(search, "run_pagefind", lambda root, bundle: calls.append(root) or real(root, bundle))
     build(options)
     assert calls == [] and {p: p.read_bytes() for p in bundle.rglob("*") if p.is_file()} == before
     # A damaged bundle is rebuilt, and so is the bundle of changed pages.
@@ -111,3 +112,43 @@ def test_unchanged_pages_reuse_the_index_on_disk(site_dir, monkeypatch):
     page.write_text(page.read_text().replace("Another one.", "Another one, with new words."))
     build(options)
     assert len(calls) == 2
+
+
+def test_a_large_site_s_index_is_in_shards_that_are_searched_together(tmp_path, monkeypatch, browser, serve_dir):
+    from generator import routes
+    from tests.conftest import REPO
+
+    monkeypatch.setattr(routes, "SEARCH_SHARD_PAGES", 4)  # as if the bundled site were large
+    shutil.copytree(REPO / "content", tmp_path / "content")
+    build(BuildOptions(tmp_path / "content", tmp_path / "site", search=True))
+    bundles = sorted(p.parent.relative_to(tmp_path / "site").as_posix()
+                     for p in (tmp_path / "site/pagefind").rglob("pagefind-entry.json"))
+    assert len(bundles) > 2 and bundles[0] == "pagefind"
+    page = browser.new_page()
+    page.goto(serve_dir(tmp_path / "site") + "search/index.html")
+    paths = [url.split("/", 3)[3] for url in results_for(page, "missile")]  # the results' paths on the server
+    indexed = [p.relative_to(tmp_path / "site").as_posix() for p in (tmp_path / "site").glob("*/*/index.html")
+               if "data-pagefind-body" in p.read_text()]
+    shard = {path: bundle for bundle, shard in routes.search_bundles(indexed).items() for path in shard}
+    assert len({shard[path] for path in paths}) > 1, paths  # found in more than one bundle
+    assert any(path.startswith("launches/") for path in paths)
+    page.close()
+
+
+def test_an_edit_indexes_again_only_the_shard_of_the_page_it_changes(site_dir, monkeypatch):
+    from generator import routes, search
+
+    monkeypatch.setattr(routes, "SEARCH_SHARD_PAGES", 2)
+    options = BuildOptions(site_dir / "content", site_dir / "site", search=True)
+    build(options)
+    calls = []
+    real = search.run_pagefind
+    monkeypatch.setattr(search, "run_pagefind", lambda root, bundle: calls.append(bundle) or real(root, bundle))
+    page = site_dir / "content/launches/2030-04-10-second.md"
+    page.write_text(page.read_text().replace("Another one.", "Another one, with new words."))
+    build(options)
+    records = [p.relative_to(site_dir / "site").as_posix() for p in (site_dir / "site").glob("*/*/index.html")
+               if "data-pagefind-body" in p.read_text()]
+    bundles = routes.search_bundles(records)
+    assert len(bundles) > 1
+    assert calls == [next(b for b, shard in bundles.items() if "launches/2030-04-10-second/index.html" in shard)]
