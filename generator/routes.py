@@ -86,7 +86,7 @@ ROBOTS = "robots.txt"
 SEARCH = "search/index.html"
 DATA_DIR = "data/"
 SEARCH_BUNDLE = "pagefind/"  # written by the search step
-SEARCH_SHARD_PAGES = 4000  # record pages per search bundle, about (see search_bundles)
+SEARCH_SHARD_PAGES = 2000  # record pages per search bundle, about (see search_bundles)
 MAX_SEARCH_BUNDLES = 16  # each search loads every bundle's index
 
 

@@ -40,17 +40,22 @@ def index(pages: dict[str, bytes | Path], bundles: dict[str, list[str]],
     """
     files: dict[str, bytes] = {}
     placed = {path for shard in bundles.values() for path in shard}
+    others = {path: page for path, page in pages.items() if path not in placed}
+    if len(bundles) > 1:  # only those that ask to be indexed: the listings would make the first bundle's key change often
+        others = {path: page for path, page in others.items() if b"data-pagefind-body" in read(page)}
     for number, (bundle, shard) in enumerate(bundles.items()):
-        chosen = {path: pages[path] for path in shard}
-        if number == 0:
-            chosen |= {path: page for path, page in pages.items() if path not in placed}
+        chosen = {path: pages[path] for path in shard} | (others if number == 0 else {})
         files |= index_shard(chosen, bundle, previous_site)
     return files
 
 
+def read(page: bytes | Path) -> bytes:
+    return page.read_bytes() if isinstance(page, Path) else page
+
+
 def index_shard(pages: dict[str, bytes | Path], bundle: str, previous_site: Path | None) -> dict[str, bytes]:
     """One bundle: reused from `previous_site` if made from the same pages, else made by Pagefind."""
-    key = pages_key((path, page.read_bytes() if isinstance(page, Path) else page) for path, page in pages.items())
+    key = pages_key((path, read(page)) for path, page in pages.items())
     reused = previous_bundle(previous_site, bundle, key) if previous_site else None
     if reused is not None:
         return reused
