@@ -99,9 +99,8 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
     store = cache.cache_path(options.content_dir, options.out_dir)
     started_ns = cache.file_system_time(store.parent) if write else 0
     templates = template_dirs(options)
-    # digest's own code is an input too: a newer version may write other bytes.
-    inputs = [options.content_dir, *templates, Path(__file__).parent]
-    snapshot = cache.take_snapshot(build_setup(options), inputs, started_ns) if write and not memory else None
+    snapshot = (cache.take_snapshot(build_setup(options), input_folders(options, templates), started_ns)
+                if write and not memory else None)
     if snapshot:
         cache.prune(store)
     if snapshot and incremental:
@@ -158,7 +157,7 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
         compared = data.compare_files(rows, previous.rows, only)
         files |= extra_files(renderer, site, rows, data_as_before(compared, options.out_dir))
         if options.search:
-            files |= search.index(html_pages(pages, files, options.out_dir), search_bundles(pages), options.out_dir)
+            files |= search.index(html_pages(pages, files, options.out_dir), bundles_planned(pages), options.out_dir)
         outputs = frozenset(p.path for p in pages) | frozenset(files) | frozenset(data.FILES)
         forget_output(store, memory, read_files)
         report = update_site(files, options.out_dir, outputs, previous.outputs,
@@ -178,7 +177,7 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
                 staging.add(path, contents)
             if options.search:
                 html = {page.path: staging.root / page.path for page in pages if page.path.endswith(".html")}
-                for path, contents in search.index(html, search_bundles(pages), options.out_dir).items():
+                for path, contents in search.index(html, bundles_planned(pages), options.out_dir).items():
                     staging.add(path, contents)
         files, report = {}, staging.report
     output = dict(outputs=report.outputs, pages={p: f for p, f in fingerprints.items() if f}, rows=rows)
@@ -212,8 +211,7 @@ def check(options: BuildOptions, progress: Progress = no_progress) -> BuildRepor
     templates = template_dirs(options)
     snapshot = None
     if store:
-        snapshot = cache.take_snapshot(build_setup(options), [options.content_dir, *templates, Path(__file__).parent],
-                                       started_ns)
+        snapshot = cache.take_snapshot(build_setup(options), input_folders(options, templates), started_ns)
         last = cache.unchanged_since(cache.snapshot_path(store), snapshot, options.out_dir)
         if last:
             return BuildReport(last.pages, {}, None, time.perf_counter() - started, rendered=0)
@@ -364,6 +362,11 @@ def gc_paused():
         gc.enable()
 
 
+def input_folders(options: BuildOptions, templates: list[Path]) -> list[Path]:
+    """The folders whose files a build reads: digest's own code too, as another version may write other bytes."""
+    return [options.content_dir, *templates, Path(__file__).parent]
+
+
 def build_setup(options: BuildOptions) -> str:
     """Everything besides the files that decides what a build writes."""
     return repr((cache.FORMAT, str(Path.cwd()), str(options.content_dir.resolve()),
@@ -384,7 +387,7 @@ def html_pages(pages: list[PageSpec], files: dict[str, bytes], out_dir: Path) ->
     return {p.path: files[p.path] if p.path in files else out_dir / p.path for p in pages if p.path.endswith(".html")}
 
 
-def search_bundles(pages: list[PageSpec]) -> dict[str, list[str]]:
+def bundles_planned(pages: list[PageSpec]) -> dict[str, list[str]]:
     """The search bundles that the search page loads, each with the pages it indexes, as planned."""
     return next(page.context["bundles"] for page in pages if page.path == SEARCH)
 
