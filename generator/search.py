@@ -30,15 +30,16 @@ class SearchError(OutputError):
 
 
 def index(pages: dict[str, bytes | Path], bundles: dict[str, list[str]],
-          previous_site: Path | None = None) -> dict[str, bytes]:
+          previous_site: Path | None = None) -> dict[str, bytes | Path]:
     """The Pagefind bundles (routes.search_bundles) of these HTML pages, by output path.
 
-    Each page is given as its bytes or as the file that holds them. A bundle
-    whose pages are the same as when `previous_site` was built is kept from
-    there; the others are indexed again. Pagefind cannot update an index: one
-    page edited at 10,000 launches took 29 s of indexing with one bundle for all pages.
+    Each page is given as its bytes or as the file that holds them, and so is
+    each file of the bundles: a bundle whose pages are the same as when
+    `previous_site` was built is kept from there, as its files; the others are
+    indexed again. Pagefind cannot update an index: one page edited at 10,000
+    launches took 29 s of indexing with one bundle for all pages.
     """
-    files: dict[str, bytes] = {}
+    files: dict[str, bytes | Path] = {}
     placed = {path for shard in bundles.values() for path in shard}
     others = {path: page for path, page in pages.items() if path not in placed}
     if len(bundles) > 1:  # only those that ask to be indexed: the listings would make the first bundle's key change often
@@ -56,7 +57,7 @@ def read(page: bytes | Path) -> bytes:
     return page.read_bytes() if isinstance(page, Path) else page
 
 
-def index_shard(pages: dict[str, bytes | Path], bundle: str, previous_site: Path | None) -> dict[str, bytes]:
+def index_shard(pages: dict[str, bytes | Path], bundle: str, previous_site: Path | None) -> dict[str, bytes | Path]:
     """One bundle: reused from `previous_site` if made from the same pages, else made by Pagefind."""
     key = pages_key(pages)
     reused = previous_bundle(previous_site, bundle, key) if previous_site else None
@@ -98,8 +99,8 @@ def manifest(key: str, bundle: dict[str, bytes]) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def previous_bundle(site: Path, bundle: str, key: str) -> dict[str, bytes] | None:
-    """The bundle a previous build wrote for the same pages, if it is all there, unchanged."""
+def previous_bundle(site: Path, bundle: str, key: str) -> dict[str, Path] | None:
+    """The files of the bundle a previous build wrote for the same pages, if it is all there, unchanged."""
     try:
         lines = (site / bundle / MANIFEST).read_text(encoding="utf-8").splitlines()
         if not lines or lines[0] != key:
@@ -110,10 +111,10 @@ def previous_bundle(site: Path, bundle: str, key: str) -> dict[str, bytes] | Non
             data = (site / path).read_bytes()
             if not path.startswith(bundle) or hashlib.sha256(data).hexdigest() != expected:
                 return None
-            files[path] = data
+            files[path] = site / path
     except (OSError, ValueError, UnicodeDecodeError):
         return None
-    return files | {bundle + MANIFEST: (site / bundle / MANIFEST).read_bytes()}
+    return files | {bundle + MANIFEST: site / bundle / MANIFEST}
 
 
 def pagefind_version() -> str:
