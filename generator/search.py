@@ -18,6 +18,7 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from .errors import Progress, no_progress
 from .write import OutputError
 
 
@@ -29,8 +30,8 @@ class SearchError(OutputError):
     """The index could not be built; the message says why and what to do."""
 
 
-def index(pages: dict[str, bytes | Path], bundles: dict[str, list[str]],
-          previous_site: Path | None = None) -> dict[str, bytes | Path]:
+def index(pages: dict[str, bytes | Path], bundles: dict[str, list[str]], previous_site: Path | None = None,
+          progress: Progress = no_progress) -> dict[str, bytes | Path]:
     """The Pagefind bundles (routes.search_bundles) of these HTML pages, by output path.
 
     Each page is given as its bytes or as the file that holds them, and so is
@@ -46,10 +47,13 @@ def index(pages: dict[str, bytes | Path], bundles: dict[str, list[str]],
         others = {path: page for path, page in others.items() if b"data-pagefind-body" in read(page)}
     shards = [({path: pages[path] for path in shard} | (others if number == 0 else {}), bundle)
               for number, (bundle, shard) in enumerate(bundles.items())]
+    bar = progress("Indexing", len(shards))
     # Two Pagefind processes at a time keep two cores busy, where one kept 1.4 busy (measured).
     with ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, 4)) as pool:
         for made in pool.map(lambda shard: index_shard(*shard, previous_site), shards):
             files |= made
+            bar.update(1)
+    bar.close()
     return files
 
 

@@ -32,6 +32,19 @@ def test_build_reports_reading_and_rendering_with_totals(site_dir):
     assert [kind for _, kind, _ in log].count("close") == 2
 
 
+def test_a_build_with_search_reports_indexing_shard_by_shard(site_dir, monkeypatch):
+    from generator import routes
+
+    monkeypatch.setattr(routes, "SEARCH_SHARD_PAGES", 2)  # several bundles for the minimal site
+    log = []
+    build(BuildOptions(site_dir / "content", site_dir / "site", search=True),
+          progress=lambda stage, total: RecordingBar(log, stage, total))
+    bundles = len(list((site_dir / "site").rglob("pagefind-entry.json")))
+    assert bundles > 1
+    assert [(kind, n) for stage, kind, n in log if stage == "Indexing"] == [
+        ("total", bundles)] + [("update", 1)] * bundles + [("close", 0)]
+
+
 def test_bars_are_off_when_quiet_or_not_on_a_terminal(monkeypatch):
     monkeypatch.setattr("sys.stderr", io.StringIO())  # not a terminal
     assert terminal_progress(quiet=False)("Reading", 10).disable
