@@ -67,9 +67,7 @@ def index_shard(pages: dict[str, bytes | Path], bundle: str, previous_site: Path
     reused = previous_bundle(previous_site, bundle, key) if previous_site else None
     if reused is not None:
         return reused
-    # Beside the site, so that the pages written there can be linked rather than copied.
-    with tempfile.TemporaryDirectory(prefix=".digest-search-", dir=previous_site.parent if previous_site else None) \
-            as scratch:
+    with scratch_folder(previous_site.parent if previous_site else None) as scratch:
         root = Path(scratch)
         for path, page in pages.items():
             target = root / path
@@ -80,6 +78,15 @@ def index_shard(pages: dict[str, bytes | Path], bundle: str, previous_site: Path
                 target.write_bytes(page)
         made = run_pagefind(root, bundle)
     return made | {bundle + MANIFEST: manifest(key, made)}
+
+
+def scratch_folder(near: Path | None) -> tempfile.TemporaryDirectory:
+    """A temporary folder in `near` (beside the site: the pages there can be linked rather than
+    copied), or where temporary files go when `near` cannot have one."""
+    try:
+        return tempfile.TemporaryDirectory(prefix=".digest-search-", dir=near)
+    except OSError:
+        return tempfile.TemporaryDirectory(prefix="digest-search-")
 
 
 def link_or_copy(source: Path, target: Path) -> None:

@@ -152,3 +152,13 @@ def test_an_edit_indexes_again_only_the_shard_of_the_page_it_changes(site_dir, m
     bundles = routes.search_bundles(records)
     assert len(bundles) > 1
     assert calls == [next(b for b, shard in bundles.items() if "launches/2030-04-10-second/index.html" in shard)]
+
+
+def test_the_scratch_folder_goes_beside_the_site_or_else_where_temporary_files_go(tmp_path):
+    from generator.search import scratch_folder
+
+    with scratch_folder(tmp_path) as beside:
+        assert Path(beside).parent == tmp_path
+    (tmp_path / "a-file").write_text("not a folder\n")
+    with scratch_folder(tmp_path / "a-file") as elsewhere:
+        assert Path(elsewhere).is_dir() and tmp_path not in Path(elsewhere).parents
