@@ -96,7 +96,7 @@ def search_bundles(record_pages: list[str]) -> dict[str, list[str]]:
     One bundle, or on a large site one per shard of those pages (by a digest of
     the path, the same on every build), so that an edit indexes one shard again;
     a shard that gets no page is left out. How many: a power of two, which changes
-    seldom as a site grows. Any other page goes with the first bundle.
+    seldom as a site grows. Pages of no record go with the first bundle (see search.index).
     """
     count = 1
     while count < MAX_SEARCH_BUNDLES and count * SEARCH_SHARD_PAGES < len(record_pages):

@@ -719,7 +719,8 @@ def test_a_check_renders_only_the_pages_the_last_check_did_not_render_as_they_ar
     assert "launches/2030-04-10-second/index.html" in again
     assert "launches/2030-03-01-first/index.html" not in again  # shows its title, not its body
     assert len(again) < len(everything) // 2
-    # A build's cache is its own: the first build renders every page.
+    # A build's cache is its own: the checks made none, and the first build renders every page.
+    assert not list((site_dir / ".digest-cache").glob("build-*"))
     assert len(build(BuildOptions(site_dir / "content", site_dir / "site", search=False)).written.outputs) > len(again)
 
 
