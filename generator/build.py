@@ -149,11 +149,14 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
         rows = export_rows(site, previous, fingerprints)
         files = render_all(renderer, pages, options.content_dir, progress) | extra_files(renderer, site, rows)
         return BuildReport(len(pages), files, None, time.perf_counter() - started)
+    untouched: dict[str, list[int]] = {}  # output path -> [size, mtime_ns] of the files this build leaves as they were
     if reuse:
         only = records_with_pages(candidates) if edited is not None else None
         rows = export_rows(site, previous, fingerprints, only)
-        files = render_all(renderer, stale_pages(candidates, fingerprints, previous, options.out_dir),
+        present = cache.stat_files(options.out_dir, [page.path for page in candidates])
+        files = render_all(renderer, stale_pages(candidates, fingerprints, previous, present),
                            options.content_dir, progress)
+        untouched = {path: stat for path, stat in present.items() if path not in files}
         compared = data.compare_files(rows, previous.rows, only)
         files |= extra_files(renderer, site, rows, data_as_before(compared, options.out_dir))
         searched = search.index(html_pages(pages, files, options.out_dir), bundles_planned(pages),
@@ -189,7 +192,8 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
                               renderer.memo, renderer.shown_twice)
     else:
         cache.save_output(store, cache.BuildCache(**output))
-        snapshot.pages, snapshot.outputs = len(pages), cache.stat_files(options.out_dir, sorted(report.outputs))
+        snapshot.pages = len(pages)
+        snapshot.outputs = cache.stat_files(options.out_dir, sorted(report.outputs), known=untouched)
         cache.save_snapshot(cache.snapshot_path(store), snapshot)
         cache.note_out_dir(store, options.out_dir)
     return BuildReport(len(pages), files, report, time.perf_counter() - started)
@@ -376,11 +380,11 @@ def build_setup(options: BuildOptions) -> str:
 
 
 def stale_pages(pages: list[PageSpec], fingerprints: dict[str, str | None], previous: cache.BuildCache,
-                out_dir: Path) -> list[PageSpec]:
-    """The pages to render again: new, changed, unfingerprinted, or missing from the output."""
+                present: Collection[str]) -> list[PageSpec]:
+    """The pages to render again: new, changed, unfingerprinted, or missing from the output (not `present`)."""
     return [page for page in pages
             if fingerprints[page.path] is None or previous.pages.get(page.path) != fingerprints[page.path]
-            or not os.path.isfile(os.path.join(out_dir, page.path))]
+            or page.path not in present]
 
 
 def html_pages(pages: list[PageSpec], files: dict[str, bytes], out_dir: Path) -> dict[str, bytes | Path]:

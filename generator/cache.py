@@ -23,6 +23,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from stat import S_ISREG
 from typing import BinaryIO, Iterator
 
 from .data import Rows
@@ -166,16 +167,20 @@ def unchanged_since(path: Path, now: Snapshot, out_dir: Path) -> Snapshot | None
     return last if stat_files(out_dir, last.outputs) == last.outputs else None
 
 
-def stat_files(root: Path, names) -> dict[str, list[int]]:
-    """name -> [size, mtime_ns] of each file under `root` that exists."""
+def stat_files(root: Path, names, known: dict[str, list[int]] | None = None) -> dict[str, list[int]]:
+    """name -> [size, mtime_ns] of each name under `root` that is a file; taken from `known` where it says."""
     found = {}
     folder = str(root)  # joined as strings: a Path per file took half the time at 15,000 files
     for name in names:
+        if known and name in known:
+            found[name] = known[name]
+            continue
         try:
             stat = os.stat(os.path.join(folder, name))
         except OSError:
             continue
-        found[name] = [stat.st_size, stat.st_mtime_ns]
+        if S_ISREG(stat.st_mode):
+            found[name] = [stat.st_size, stat.st_mtime_ns]
     return found
 
 

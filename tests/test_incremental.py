@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import json
 import os
 import pickle
 import shutil
@@ -570,6 +571,26 @@ def test_nothing_changed_stops_before_reading(site_dir):
     report = build(options)
     assert report.files == {}  # nothing read, rendered or written
     assert (report.pages, report.written.unchanged, report.written.written) == (first.pages, len(tree(site_dir / "site")) - 1, 0)
+
+
+@pytest.mark.parametrize("search", [False, True])
+def test_after_an_edit_the_snapshot_tells_the_output_as_it_is(site_dir, monkeypatch, search):
+    # The build takes the size and time of the files it left alone from when it looked for
+    # missing pages, and those of the files it wrote (and kept search bundles) afresh.
+    monkeypatch.setattr(routes, "SEARCH_SHARD_PAGES", 2)  # bundles kept and bundles made again
+    options = BuildOptions(site_dir / "content", site_dir / "site", search=search)
+    age_new_files(site_dir)
+    build(options)
+    launch = site_dir / "content/launches/2030-04-10-second.md"
+    launch.write_text(launch.read_text().replace("Another one.", "Another one, edited."))
+    (site_dir / "site/actors/southland/index.html").unlink()  # to be put back
+    age_new_files(site_dir)
+    assert build(options).written.written >= 2
+    store = cache.cache_path(options.content_dir, options.out_dir)
+    snapshot = cache.Snapshot(**json.loads(cache.snapshot_path(store).read_text()))
+    assert set(snapshot.outputs) == tree(site_dir / "site").keys() - {".digest-site"}
+    assert snapshot.outputs == cache.stat_files(options.out_dir, snapshot.outputs)
+    assert build(options).files == {}  # so the next build stops before reading
 
 
 @pytest.mark.parametrize("change", ["touch", "new file", "template", "base_url", "missing output", "edited output"])
