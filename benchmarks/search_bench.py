@@ -61,14 +61,17 @@ def bundles(site: Path) -> list[str]:
 
 
 def queries(content: Path) -> list[str]:
-    """Words of the corpus: a word every launch has, an actor's name, and words of one launch's title."""
-    actor = sorted((content / "actors").glob("*.yaml"))[0]
-    name = next(line.split(":", 1)[1].strip().strip('"') for line in actor.read_text().splitlines()
-                if line.startswith("name:"))
-    launch = sorted((content / "launches").glob("*.md"))[len(list((content / "launches").glob("*.md"))) // 2]
-    title = next(line.split(":", 1)[1].strip().strip('"') for line in launch.read_text().splitlines()
-                 if line.startswith("title:"))
+    """Words of the corpus: one nearly every page has, an actor's name, and words of a launch's title."""
+    launches = sorted((content / "launches").glob("*.md"))
+    name = front_matter_value(sorted((content / "actors").glob("*.yaml"))[0], "name")
+    title = front_matter_value(launches[len(launches) // 2], "title")
     return ["missile", name, " ".join(title.split()[:2]), title]
+
+
+def front_matter_value(path: Path, key: str) -> str:
+    """A top-level text field of a file the corpus wrote (one line, maybe quoted)."""
+    line = next(line for line in path.read_text().splitlines() if line.startswith(f"{key}:"))
+    return line.split(":", 1)[1].strip().strip('"')
 
 
 def search(browser, base: str, query: str) -> tuple[float, int, float, str, list[str]]:
