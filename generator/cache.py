@@ -18,6 +18,7 @@ import io
 import json
 import os
 import pickle
+import shutil
 import sys
 import tempfile
 import time
@@ -223,6 +224,11 @@ def output_path(store: Path) -> Path:
     return store.with_suffix(".output.pickle")
 
 
+def search_trees_path(store: Path) -> Path:
+    """Where the build whose cache is at `store` keeps the folders of pages it gives Pagefind (see search.page_tree)."""
+    return store.with_suffix(".search")
+
+
 def out_dir_note(store: Path) -> Path:
     """Where the cache at `store` notes the output directory it describes."""
     return store.with_suffix(".out")
@@ -247,6 +253,7 @@ def prune(store: Path) -> None:
             other = note.with_suffix(".pickle")
             for path in (other, output_path(other), snapshot_path(other), note):
                 path.unlink(missing_ok=True)
+            shutil.rmtree(search_trees_path(other), ignore_errors=True)
 
 
 def compiled_templates_dir(store: Path) -> Path:

@@ -162,3 +162,60 @@ def test_the_scratch_folder_goes_beside_the_site_or_else_where_temporary_files_g
     (tmp_path / "a-file").write_text("not a folder\n")
     with scratch_folder(tmp_path / "a-file") as elsewhere:
         assert Path(elsewhere).is_dir() and tmp_path not in Path(elsewhere).parents
+
+
+def kept_trees(site_dir: Path) -> dict[str, dict[str, Path]]:
+    """Each kept folder of pages given to Pagefind (cache.search_trees_path): its files by path."""
+    trees = next((site_dir / ".digest-cache").glob("build-*.search"))
+    return {tree.name: {p.relative_to(tree).as_posix(): p for p in tree.rglob("*") if p.is_file()}
+            for tree in sorted(trees.iterdir())}
+
+
+def test_the_folders_of_pages_given_to_pagefind_are_kept_and_follow_the_site(site_dir, monkeypatch):
+    from generator import routes
+
+    monkeypatch.setattr(routes, "SEARCH_SHARD_PAGES", 2)
+    third = site_dir / "content/launches/2030-05-01-third.md"
+    third.write_text("---\ntitle: Third test launch\ndate: 2030-05-01\n---\nA third one.\n")
+    options = BuildOptions(site_dir / "content", site_dir / "site", search=True)
+    build(options)
+    site = site_dir / "site"
+    trees = kept_trees(site_dir)
+    assert len(trees) > 1
+    for files in trees.values():  # links to the site's pages, not copies
+        assert files and all(path.endswith(".html") and tree_file.samefile(site / path)
+                             for path, tree_file in files.items())
+    edited, removed = "launches/2030-04-10-second/index.html", "launches/2030-05-01-third/index.html"
+    tree_of = {path: name for name, files in trees.items() for path in files}
+    folder = trees[tree_of[edited]][edited].parent.parent  # launches/ in the edited page's folder of pages
+    folder_before = folder.stat().st_ino
+    page = site_dir / "content/launches/2030-04-10-second.md"
+    page.write_text(page.read_text().replace("Another one.", "Another one, with new words."))
+    third.unlink()
+    build(options)
+    after = kept_trees(site_dir)
+    assert after[tree_of[edited]][edited].read_bytes() == (site / edited).read_bytes()
+    assert folder.stat().st_ino == folder_before  # changed in place, not made again
+    assert removed not in after[tree_of[removed]]  # or Pagefind would index a page that is gone
+    # A full build writes every page anew: the folders of the bundles it kept would hold the old site.
+    build(options, incremental=False)
+    for files in kept_trees(site_dir).values():
+        assert all(tree_file.samefile(site / path) for path, tree_file in files.items())
+
+
+def test_without_a_folder_to_keep_the_pages_in_a_scratch_folder_does(tmp_path):
+    from generator.search import page_tree
+
+    (tmp_path / "a-file").write_text("not a folder\n")
+    with page_tree(tmp_path / "a-file" / "tree", tmp_path) as root:
+        assert root.is_dir() and root.parent == tmp_path
+    assert not root.exists()
+
+
+def test_the_folders_of_pages_of_an_output_directory_that_is_gone_are_deleted(site_dir):
+    build(BuildOptions(site_dir / "content", site_dir / "other", search=True))
+    kept = list((site_dir / ".digest-cache").glob("build-*.search"))
+    assert len(kept) == 1 and any(kept[0].rglob("*.html"))
+    shutil.rmtree(site_dir / "other")
+    build(BuildOptions(site_dir / "content", site_dir / "site", search=False))
+    assert not kept[0].exists()
