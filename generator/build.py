@@ -160,7 +160,7 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
         compared = data.compare_files(rows, previous.rows, only)
         files |= extra_files(renderer, site, rows, data_as_before(compared, options.out_dir))
         searched = search.index(html_pages(pages, files, options.out_dir), bundles_planned(pages), options.out_dir,
-                                progress, fingerprints, cache.search_trees_path(store)) if options.search else {}
+                                progress, cache.search_trees_path(store)) if options.search else {}
         files |= {path: made for path, made in searched.items() if isinstance(made, bytes)}  # not those kept on disk
         outputs = frozenset(p.path for p in pages) | frozenset(files) | frozenset(data.FILES) | frozenset(searched)
         forget_output(store, memory, read_files)
@@ -181,7 +181,7 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
                 staging.add(path, contents)
             if options.search:
                 html = {page.path: staging.root / page.path for page in pages if page.path.endswith(".html")}
-                searched = search.index(html, bundles_planned(pages), options.out_dir, progress, fingerprints,
+                searched = search.index(html, bundles_planned(pages), options.out_dir, progress,
                                         cache.search_trees_path(store))
                 for path, contents in searched.items():
                     staging.add(path, contents if isinstance(contents, bytes) else contents.read_bytes())

@@ -34,16 +34,14 @@ class SearchError(OutputError):
 
 
 def index(pages: dict[str, bytes | Path], bundles: dict[str, list[str]], previous_site: Path | None = None,
-          progress: Progress = no_progress, fingerprints: dict[str, str | None] | None = None,
-          trees: Path | None = None) -> dict[str, bytes | Path]:
+          progress: Progress = no_progress, trees: Path | None = None) -> dict[str, bytes | Path]:
     """The Pagefind bundles (routes.search_bundles) of these HTML pages, by output path.
 
     Each page is given as its bytes or as the file that holds them, and so is
     each file of the bundles: a bundle whose pages are the same as when
     `previous_site` was built is kept from there, as its files; the others are
     indexed again. Pagefind cannot update an index: one page edited at 10,000
-    launches took 29 s of indexing with one bundle for all pages. A page's
-    `fingerprints` entry, where it has one, stands for its bytes (see pages_key).
+    launches took 29 s of indexing with one bundle for all pages.
     `trees`: where each bundle's folder of pages is kept between builds (see page_tree).
     """
     files: dict[str, bytes | Path] = {}
@@ -57,7 +55,7 @@ def index(pages: dict[str, bytes | Path], bundles: dict[str, list[str]], previou
     # One Pagefind process per core, at most four: on a 2-core machine two kept both cores busy,
     # where one alone kept 1.4 busy (measured); more cores than two were never measured.
     with ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, 4)) as pool:
-        for made in pool.map(lambda shard: index_shard(*shard, previous_site, fingerprints or {}, trees), shards):
+        for made in pool.map(lambda shard: index_shard(*shard, previous_site, trees), shards):
             files |= made
             bar.update(1)
     bar.close()
@@ -69,9 +67,9 @@ def read(page: bytes | Path) -> bytes:
 
 
 def index_shard(pages: dict[str, bytes | Path], bundle: str, previous_site: Path | None,
-                fingerprints: dict[str, str | None], trees: Path | None) -> dict[str, bytes | Path]:
+                trees: Path | None) -> dict[str, bytes | Path]:
     """One bundle: reused from `previous_site` if made from the same pages, else made by Pagefind."""
-    key = pages_key(pages, fingerprints)
+    key = pages_key(pages)
     reused = previous_bundle(previous_site, bundle, key) if previous_site else None
     kept = trees / bundle.strip("/").replace("/", "-") if trees else None
     if reused is not None:
@@ -160,18 +158,16 @@ def link_or_copy(source: Path, target: Path) -> None:
         shutil.copyfile(source, target)
 
 
-def pages_key(pages: dict[str, bytes | Path], fingerprints: dict[str, str | None]) -> str:
+def pages_key(pages: dict[str, bytes | Path]) -> str:
     """A digest of the pages and of the Pagefind version that would index them.
 
-    A page with a fingerprint is known by it, without reading it: the same
-    fingerprint, the same bytes (what incremental builds rely on). Reading and
-    hashing every page took 0.8 s of each rebuild at 10,000 launches.
+    Of their bytes, not of their fingerprints (which would spare reading them,
+    0.8 s of CPU time at 10,000 launches): it is written in the site, and a
+    fingerprint depends on the folder the build ran in.
     """
     h = hashlib.sha256(pagefind_version().encode())
     for path in sorted(pages):
-        known = fingerprints.get(path)
-        h.update(f"\0{path}\0".encode() + (f"fingerprint {known}".encode() if known
-                                             else hashlib.sha256(read(pages[path])).digest()))
+        h.update(f"\0{path}\0".encode() + hashlib.sha256(read(pages[path])).digest())
     return h.hexdigest()
 
 
