@@ -42,14 +42,8 @@ def plan(site: Site, pages: list[PageSpec]) -> list[PageSpec]:
     """The feeds (site and per actor), the sitemap of `pages` and robots.txt."""
     newest = newest_dates(site)
     latest = max(newest.values(), default=EPOCH)
-    # Feeds list launches newest first, by the moment they happened, wherever that was.
-    moments = {v.launch.id: _moment(v) for v in site.launches if not v.launch.draft}
-    listed = feed_launches(site, sorted(moments, key=lambda i: (moments[i], i), reverse=True))
-    # A launch is in up to one feed per actor, and its entry is the same in all of them.
     shows = {page.path: page.depends_on for page in pages}  # an entry shows what its launch's page shows
-    entry_of = functools.cache(lambda launch_id: feed_entry(site, site.launch_by_id[launch_id], moments[launch_id]))
-    extra = [feed_page(site, None, latest, listed[None], entry_of, shows)]
-    extra += [feed_page(site, actor_id, latest, listed[actor_id], entry_of, shows) for actor_id in site.actors]
+    extra = feed_pages(site, [None, *site.actors], latest, shows.__getitem__)
     extra += sitemap_pages(sitemap_entries(pages, latest, newest))
     extra.append(PageSpec(routes.ROBOTS, "robots.txt", "robots.txt", depends_on=frozenset()))
     return extra
@@ -72,6 +66,18 @@ def sitemap_page(path: str, template: str, entries: list[SitemapEntry]) -> PageS
                     derived=tuple((e.path, e.lastmod.isoformat()) for e in entries))
 
 
+def feed_pages(site: Site, feeds: list[str | None], latest: dt.date,
+               shows: Callable[[str], frozenset[str] | None]) -> list[PageSpec]:
+    """The site's feed (None) and those of the actors named in `feeds`; `latest`: the site's newest
+    content date; `shows`: what the page at a path shows (its depends_on), asked of launch pages."""
+    # Feeds list launches newest first, by the moment they happened, wherever that was.
+    moments = {v.launch.id: _moment(v) for v in site.launches if not v.launch.draft}
+    listed = feed_launches(site, sorted(moments, key=lambda i: (moments[i], i), reverse=True))
+    # A launch is in up to one feed per actor, and its entry is the same in all of them.
+    entry_of = functools.cache(lambda launch_id: feed_entry(site, site.launch_by_id[launch_id], moments[launch_id]))
+    return [feed_page(site, actor_id, latest, listed[actor_id], entry_of, shows) for actor_id in feeds]
+
+
 def feed_launches(site: Site, newest_first: list[str]) -> defaultdict[str | None, list[str]]:
     """The launches each feed lists, newest first: the site's (None) and each actor's, FEED_LIMIT at most.
 
@@ -88,14 +94,14 @@ def feed_launches(site: Site, newest_first: list[str]) -> defaultdict[str | None
 
 
 def feed_page(site: Site, actor_id: str | None, latest: dt.date, newest: list[str],
-              entry_of: Callable[[str], FeedEntry], shows: dict[str, frozenset[str] | None]) -> PageSpec:
+              entry_of: Callable[[str], FeedEntry], shows: Callable[[str], frozenset[str] | None]) -> PageSpec:
     """One Atom feed: the site's newest launches, or those naming one actor, newest first."""
     title = f"{site.config.title}: {site.actors[actor_id].name}" if actor_id else site.config.title
     entries = [entry_of(launch_id) for launch_id in newest]
     updated = max((e.updated for e in entries), default=None) or _rfc3339(_midnight(latest, "UTC"))
     page = routes.path_of("actor", actor_id) if actor_id else "index.html"
     # What the entries show is what their launch pages show; incremental builds reuse an unchanged feed.
-    inputs = frozenset().union(*(shows[routes.path_of("launch", launch_id)] for launch_id in newest))
+    inputs = frozenset().union(*(shows(routes.path_of("launch", launch_id)) for launch_id in newest))
     inputs |= {record_key("actor", actor_id)} if actor_id else set()
     return PageSpec(routes.feed_path(actor_id), "feed.xml", title,
                     {"entries": entries, "updated": updated, "alternate": page, "actor_id": actor_id},

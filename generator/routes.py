@@ -136,9 +136,7 @@ def plan(site: Site) -> list[PageSpec]:
     all_sources = frozenset(record_key("source", source_id) for source_id in site.sources)
     latest = tuple(reversed(site.launches[-LATEST:]))
     months = chart_months(site)
-    bundles = search_bundles([path_of("launch", view.launch.id) for view in site.launches]
-                             + [path_of("actor", actor_id) for actor_id in site.actors]
-                             + [path_of("source", source_id) for source_id in site.sources])
+    bundles = search_bundles(record_pages(site))
     pages = [
         # The home page lists the latest launches and counts the rest (charts, a table by year).
         PageSpec("index.html", "home.html", site.config.title, {"latest": latest},
@@ -164,6 +162,12 @@ def plan(site: Site) -> list[PageSpec]:
     for source in site.sources.values():
         pages.append(source_page(site, source, source_keys))
     return pages
+
+
+def record_pages(site: Site) -> list[str]:
+    """The path of every record's own page."""
+    return ([path_of("launch", view.launch.id) for view in site.launches] + [path_of("actor", i) for i in site.actors]
+            + [path_of("source", i) for i in site.sources])
 
 
 def index_pages(site: Site, all_launches: frozenset[str], months: tuple) -> list[PageSpec]:

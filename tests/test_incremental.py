@@ -314,6 +314,67 @@ def test_the_preview_rebuilds_after_a_body_edit_without_linking_or_planning(site
     assert b"told at length" in (site_dir / "site/feed.xml").read_bytes()
 
 
+@pytest.mark.parametrize("search", [False, True])
+def test_the_command_line_plans_alone_the_pages_that_show_edited_bodies(site_dir, monkeypatch, search):
+    monkeypatch.setattr(routes, "SEARCH_SHARD_PAGES", 2)  # bundles kept and bundles made again
+    options = BuildOptions(site_dir / "content", site_dir / "site", search=search)
+    age_new_files(site_dir)
+    first = build(options)
+    planned = count_calls(monkeypatch, build_module, "plan")
+    edits = {  # path -> (old text, new text): a launch's, a source's and an actor's bodies
+        "launches/2030-04-10-second.md": ("Another one.", "Another one, told at length."),
+        "sources/2030-03-01-daily-example.md": ("A made-up report", "An invented report"),
+        "actors/southland.yaml": ("kind: state\n", "kind: state\nbody: A state of *our* invention.\n"),
+    }
+    for name, (old, new) in edits.items():
+        path = site_dir / "content" / name
+        path.write_text(path.read_text().replace(old, new))
+    (site_dir / "site/launches/2030-03-01-first/index.html").unlink()  # a page gone from the output is put back
+    age_new_files(site_dir)
+    report = build(options)
+    assert not planned
+    assert set(report.files) >= {"launches/2030-04-10-second/index.html", "sources/2030-03-01-daily-example/index.html",
+                                 "actors/southland/index.html", "feed.xml", "actors/northland/feed.xml",
+                                 "launches/2030-03-01-first/index.html", "data/launches.json"}
+    assert not {"index.html", "launches/index.html", "actors/northland/index.html"} & set(report.files)
+    assert report.pages == first.pages
+    build(BuildOptions(site_dir / "content", site_dir / "cold", search=search), incremental=False)
+    assert tree(site_dir / "site") == tree(site_dir / "cold")
+    assert b"told at length" in (site_dir / "site/feed.xml").read_bytes()
+
+
+@pytest.mark.parametrize("edit", ["title", "template", "after a stopped build", "output page gone", "own template"])
+def test_the_command_line_plans_every_page_after_any_other_edit(site_dir, monkeypatch, edit):
+    options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
+    age_new_files(site_dir)
+    build(options)
+    planned = count_calls(monkeypatch, build_module, "plan")
+    path = site_dir / "content/launches/2030-04-10-second.md"
+    if edit == "title":
+        path.write_text(path.read_text().replace("title: Second test launch", "title: Second launch, renamed"))
+    elif edit == "template":  # with a body edit: the template's pages are rendered again too
+        write_tree(site_dir, {"templates/year.html": "{{ year }} in a year of our own\n"})
+    elif edit == "after a stopped build":  # the output was made from older files than the last build read
+        path.write_text(path.read_text().replace("title: Second test launch", "title: Second launch, renamed"))
+        age_new_files(site_dir)
+        with monkeypatch.context() as patch:
+            patch.setattr(build_module, "link", lambda *args, **kwargs: (_ for _ in ()).throw(KeyboardInterrupt))
+            with pytest.raises(KeyboardInterrupt):
+                build(options)
+    elif edit == "output page gone":  # a page that cannot be planned alone
+        (site_dir / "site/launches/index.html").unlink()
+    elif edit == "own template":  # whose pages show every launch's body
+        write_tree(site_dir, {"templates/launches.html": "{% for v in site.launches %}{{ body(v.launch) }}{% endfor %}\n"})
+        age_new_files(site_dir)
+        build(options)
+        planned.clear()
+    path.write_text(path.read_text().replace("Another one.", "Another one, edited."))
+    age_new_files(site_dir)
+    build(options)
+    assert planned
+    assert tree(site_dir / "site") == cold_tree(site_dir)
+
+
 def test_the_preview_converts_again_only_the_edited_bodies(site_dir, monkeypatch):
     options, memory = BuildOptions(site_dir / "content", site_dir / "site", search=False), Memory()
     age_new_files(site_dir)
