@@ -291,12 +291,9 @@ def count_calls(monkeypatch, module, name: str) -> list:
     return calls
 
 
-def test_the_preview_rebuilds_after_a_body_edit_without_linking_or_planning(site_dir, monkeypatch):
-    options, memory = BuildOptions(site_dir / "content", site_dir / "site", search=False), Memory()
-    age_new_files(site_dir)
-    build(options, memory=memory)
-    linked, planned = count_calls(monkeypatch, build_module, "link"), count_calls(monkeypatch, build_module, "plan")
-    edits = {  # path -> (old text, new text): a launch's, a source's and an actor's bodies
+def edit_three_bodies(site_dir: Path) -> None:
+    """Edit a launch's, a source's and an actor's bodies."""
+    edits = {  # path -> (old text, new text)
         "launches/2030-04-10-second.md": ("Another one.", "Another one, told at length."),
         "sources/2030-03-01-daily-example.md": ("A made-up report", "An invented report"),
         "actors/southland.yaml": ("kind: state\n", "kind: state\nbody: A state of *our* invention.\n"),
@@ -304,6 +301,14 @@ def test_the_preview_rebuilds_after_a_body_edit_without_linking_or_planning(site
     for name, (old, new) in edits.items():
         path = site_dir / "content" / name
         path.write_text(path.read_text().replace(old, new))
+
+
+def test_the_preview_rebuilds_after_a_body_edit_without_linking_or_planning(site_dir, monkeypatch):
+    options, memory = BuildOptions(site_dir / "content", site_dir / "site", search=False), Memory()
+    age_new_files(site_dir)
+    build(options, memory=memory)
+    linked, planned = count_calls(monkeypatch, build_module, "link"), count_calls(monkeypatch, build_module, "plan")
+    edit_three_bodies(site_dir)
     age_new_files(site_dir)
     report = build(options, memory=memory)
     assert not linked and not planned
@@ -321,14 +326,7 @@ def test_the_command_line_plans_alone_the_pages_that_show_edited_bodies(site_dir
     age_new_files(site_dir)
     first = build(options)
     planned = count_calls(monkeypatch, build_module, "plan")
-    edits = {  # path -> (old text, new text): a launch's, a source's and an actor's bodies
-        "launches/2030-04-10-second.md": ("Another one.", "Another one, told at length."),
-        "sources/2030-03-01-daily-example.md": ("A made-up report", "An invented report"),
-        "actors/southland.yaml": ("kind: state\n", "kind: state\nbody: A state of *our* invention.\n"),
-    }
-    for name, (old, new) in edits.items():
-        path = site_dir / "content" / name
-        path.write_text(path.read_text().replace(old, new))
+    edit_three_bodies(site_dir)
     (site_dir / "site/launches/2030-03-01-first/index.html").unlink()  # a page gone from the output is put back
     age_new_files(site_dir)
     report = build(options)
