@@ -150,8 +150,7 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
         with template_problems(options.content_dir):
             fingerprints = page_fingerprints(candidates, content, renderer, options)
             if write and not memory:
-                bodies = (replace(previous.bodies, files=cache.files_digest(content.files)) if quick is not None
-                          else body_map(pages, renderer, fingerprints, content, options))
+                bodies = saved_body_map(previous, quick, candidates, renderer, fingerprints, content, options)
         if edited is not None or quick is not None:  # the other pages' fingerprints are the last build's
             fingerprints = previous.pages | fingerprints
     if not write:
@@ -239,21 +238,25 @@ def check(options: BuildOptions, progress: Progress = no_progress) -> BuildRepor
         if previous:
             cache.drop_pickled(previous.files)
         site = link(content.validated, include_drafts=options.drafts)
-        pages = plan_pages(site)
+        quick = body_edit_pages(previous, content, site, options, templates) if previous else None
+        pages = quick[0] if quick is not None else plan_pages(site)
         renderer = Renderer(site, templates, cache.compiled_templates_dir(store) if store else None,
                             feeds.bodies_in_feeds(pages))
         with template_problems(options.content_dir):
             fingerprints = page_fingerprints(pages, content, renderer, options)
+            bodies = saved_body_map(previous, quick, pages, renderer, fingerprints, content, options)
     passed = previous.pages if previous else {}
     unseen = [page for page in pages if fingerprints[page.path] is None or passed.get(page.path) != fingerprints[page.path]]
     with template_problems(options.content_dir):
         for _ in render_pages(renderer, unseen, progress, keep=lambda path, html: None):
             pass
+    if quick is not None:  # the other pages' fingerprints are the last check's
+        fingerprints = passed | fingerprints
     if store:
-        cache.save_output(store, cache.BuildCache(pages={path: f for path, f in fingerprints.items() if f}))
-        snapshot.pages = len(pages)
+        cache.save_output(store, cache.BuildCache(pages={path: f for path, f in fingerprints.items() if f}, bodies=bodies))
+        snapshot.pages = len(fingerprints)
         cache.save_snapshot(cache.snapshot_path(store), snapshot)
-    return BuildReport(len(pages), {}, None, time.perf_counter() - started, rendered=len(unseen))
+    return BuildReport(len(fingerprints), {}, None, time.perf_counter() - started, rendered=len(unseen))
 
 
 @dataclass(frozen=True)
@@ -318,15 +321,17 @@ def pages_showing(pages: list[PageSpec], edited: Edited, renderer: Renderer) -> 
 
 def body_edit_pages(previous: cache.BuildCache, content: ReadResult, site: Site, options: BuildOptions,
                     templates: list[Path]) -> tuple[list[PageSpec], dict[str, list[int]]] | None:
-    """After edits to bodies alone since the output was made, the pages that show those bodies,
-    planned alone, and the output's pages on disk (path -> [size, mtime_ns]); else None.
+    """After edits to bodies alone since the output was made (or the last check passed), the pages
+    that show those bodies, planned alone, and the output's pages on disk (path -> [size, mtime_ns];
+    none for a check, whose cache names no output); else None.
 
-    The command line's quick path. With every record's head as it was, and the same
-    files, options, config and templates, planning would make the same pages again,
-    and only those that show an edited body can differ (see page_fingerprints): the
-    last build's BodyMap names them. Planning and fingerprinting every page took
-    0.8-1.3 s of such a rebuild at 10,000 launches. A page missing from the output
-    is planned too; one that cannot be planned alone (not a record's page or feed) means None.
+    The quick path of `digest build` and `digest check`. With every record's head as
+    it was, and the same files, options, config and templates, planning would make
+    the same pages again, and only those that show an edited body can differ (see
+    page_fingerprints): the last build's BodyMap names them. Planning and
+    fingerprinting every page took 0.8-1.3 s of such a rebuild at 10,000 launches.
+    A page missing from the output is planned too; one that cannot be planned alone
+    (not a record's page or feed) means None.
     """
     bodies = previous.bodies
     if (bodies is None or bodies.setup != build_setup(options) or content.config_digest != previous.config
@@ -343,8 +348,10 @@ def body_edit_pages(previous: cache.BuildCache, content: ReadResult, site: Site,
         wanted.update(bodies.pages.get(record_key(kind_of(record), record.id), ()))
     if bodies.templates != templates_digest(templates):
         return None
-    present = cache.stat_files(options.out_dir, previous.pages)
-    wanted.update(path for path in previous.pages if path not in present)
+    present = {}
+    if previous.outputs is not None:  # a build's: a page gone from the output is made again
+        present = cache.stat_files(options.out_dir, previous.pages)
+        wanted.update(path for path in previous.pages if path not in present)
     pages = plan_alone(site, wanted)
     return None if pages is None else (pages, present)
 
@@ -379,6 +386,15 @@ def record_page(site: Site, path: str, source_keys: routes.SourceKeys) -> PageSp
     if kind == "source" and ident in site.sources:
         return routes.source_page(site, site.sources[ident], source_keys)
     return None
+
+
+def saved_body_map(previous: cache.BuildCache | None, quick: tuple | None, pages: list[PageSpec], renderer: Renderer,
+                   fingerprints: dict[str, str | None], content: ReadResult, options: BuildOptions) -> cache.BodyMap | None:
+    """The BodyMap to save: the last one, for what it was made from now, after the quick path (the same pages
+    show the same bodies); else made from `pages`."""
+    if quick is not None:
+        return replace(previous.bodies, files=cache.files_digest(content.files))
+    return body_map(pages, renderer, fingerprints, content, options)
 
 
 def body_map(pages: list[PageSpec], renderer: Renderer, fingerprints: dict[str, str | None], content: ReadResult,

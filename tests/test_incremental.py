@@ -804,6 +804,27 @@ def test_a_check_renders_only_the_pages_the_last_check_did_not_render_as_they_ar
     assert len(build(BuildOptions(site_dir / "content", site_dir / "site", search=False)).written.outputs) > len(again)
 
 
+def test_a_check_after_a_body_edit_plans_and_renders_only_the_pages_that_show_it(site_dir, monkeypatch):
+    write_tree(site_dir, {"templates/launch.html":
+                          "{% if 'boom' in launch.body.text %}{{ no_such_helper() }}{% endif %}{{ body(launch) }}\n"})
+    options = BuildOptions(site_dir / "content")
+    age_new_files(site_dir)
+    first = check(options)
+    planned = count_calls(monkeypatch, build_module, "plan")
+    path = site_dir / "content/launches/2030-04-10-second.md"
+    path.write_text(path.read_text().replace("Another one.", "Another one, edited."))
+    age_new_files(site_dir)
+    report = check(options)
+    assert not planned
+    assert report.pages == first.pages and 1 <= report.rendered < first.rendered // 2  # its page and the feeds listing it
+    path.write_text(path.read_text().replace("Another one, edited.", "Another boom."))
+    age_new_files(site_dir)
+    with pytest.raises(ContentError) as error:  # still rendered, so still checked
+        check(options)
+    assert "no_such_helper" in error.value.problems[0].message
+    assert not planned
+
+
 def test_a_check_after_one_that_passed_still_finds_a_template_error(site_dir, monkeypatch):
     options = BuildOptions(site_dir / "content")
     check(options)
