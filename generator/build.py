@@ -133,8 +133,8 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
         if edited is None:
             site = link(content.validated, include_drafts=options.drafts)
         compiled = cache.compiled_templates_dir(store) if write else None
-        quick = body_edit_pages(previous, content, site, options, templates) if reuse and not memory else None
-        if quick is not None:  # the pages showing the edited bodies; the others are the last build's
+        quick = edited_pages(previous, content, site, options, templates) if reuse and not memory else None
+        if quick is not None:  # the pages showing the edited records; the others are the last build's
             candidates, present = quick
             renderer = Renderer(site, templates, compiled, feeds.bodies_in_feeds(candidates))
         elif edited is None:
@@ -150,7 +150,7 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
         with template_problems(options.content_dir):
             fingerprints = page_fingerprints(candidates, content, renderer, options)
             if write and not memory:
-                bodies = saved_body_map(previous, quick, candidates, renderer, fingerprints, content, options)
+                page_map = saved_page_map(previous, quick, candidates, renderer, fingerprints, content, options)
         if edited is not None or quick is not None:  # the other pages' fingerprints are the last build's
             fingerprints = previous.pages | fingerprints
     if not write:
@@ -202,7 +202,7 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
                               {name: renderer.template_digest(name) for name in {page.template for page in pages}},
                               renderer.memo, renderer.shown_twice)
     else:
-        cache.save_output(store, cache.BuildCache(**output, bodies=bodies))
+        cache.save_output(store, cache.BuildCache(**output, page_map=page_map))
         snapshot.pages = len(paths)
         snapshot.outputs = cache.stat_files(options.out_dir, sorted(report.outputs), known=untouched)
         cache.save_snapshot(cache.snapshot_path(store), snapshot)
@@ -238,13 +238,13 @@ def check(options: BuildOptions, progress: Progress = no_progress) -> BuildRepor
         if previous:
             cache.drop_pickled(previous.files)
         site = link(content.validated, include_drafts=options.drafts)
-        quick = body_edit_pages(previous, content, site, options, templates) if previous else None
+        quick = edited_pages(previous, content, site, options, templates) if previous else None
         pages = quick[0] if quick is not None else plan_pages(site)
         renderer = Renderer(site, templates, cache.compiled_templates_dir(store) if store else None,
                             feeds.bodies_in_feeds(pages))
         with template_problems(options.content_dir):
             fingerprints = page_fingerprints(pages, content, renderer, options)
-            bodies = saved_body_map(previous, quick, pages, renderer, fingerprints, content, options)
+            page_map = saved_page_map(previous, quick, pages, renderer, fingerprints, content, options)
     passed = previous.pages if previous else {}
     unseen = [page for page in pages if fingerprints[page.path] is None or passed.get(page.path) != fingerprints[page.path]]
     with template_problems(options.content_dir):
@@ -253,7 +253,8 @@ def check(options: BuildOptions, progress: Progress = no_progress) -> BuildRepor
     if quick is not None:  # the other pages' fingerprints are the last check's
         fingerprints = passed | fingerprints
     if store:
-        cache.save_output(store, cache.BuildCache(pages={path: f for path, f in fingerprints.items() if f}, bodies=bodies))
+        cache.save_output(store, cache.BuildCache(pages={path: f for path, f in fingerprints.items() if f},
+                                                  page_map=page_map))
         snapshot.pages = len(fingerprints)
         cache.save_snapshot(cache.snapshot_path(store), snapshot)
     return BuildReport(len(fingerprints), {}, None, time.perf_counter() - started, rendered=len(unseen))
@@ -319,34 +320,41 @@ def pages_showing(pages: list[PageSpec], edited: Edited, renderer: Renderer) -> 
             or not edited.heads.isdisjoint(shown_records(page, templates[page.template][1]))]
 
 
-def body_edit_pages(previous: cache.BuildCache, content: ReadResult, site: Site, options: BuildOptions,
-                    templates: list[Path]) -> tuple[list[PageSpec], dict[str, list[int]]] | None:
-    """After edits to bodies alone since the output was made (or the last check passed), the pages
-    that show those bodies, planned alone, and the output's pages on disk (path -> [size, mtime_ns];
-    none for a check, whose cache names no output); else None.
+def edited_pages(previous: cache.BuildCache, content: ReadResult, site: Site, options: BuildOptions,
+                 templates: list[Path]) -> tuple[list[PageSpec], dict[str, list[int]]] | None:
+    """After edits that keep every record's shape since the output was made (or the last
+    check passed), the pages that show the edited records, planned alone, and the output's
+    pages on disk (path -> [size, mtime_ns]; none for a check, whose cache names no output);
+    else None.
 
-    The quick path of `digest build` and `digest check`. With every record's head as
-    it was, and the same files, options, config and templates, planning would make
-    the same pages again, and only those that show an edited body can differ (see
-    page_fingerprints): the last build's BodyMap names them. Planning and
-    fingerprinting every page took 0.8-1.3 s of such a rebuild at 10,000 launches.
-    A page missing from the output is planned too; one that cannot be planned alone
-    (not a record's page or feed) means None.
+    The quick path of `digest build` and `digest check`, as the preview's (see
+    edited_records) but without the last plan in memory. With every record's shape
+    as it was (link.shape), naming the same records, and the same files, options,
+    config and templates, planning would make the same pages with the same inputs
+    again, and only the pages that show an edited record can differ (only those
+    that show its body, if nothing else of it changed; see page_fingerprints): the
+    last build's PageMap names them. Planning and fingerprinting every page took
+    0.8-1.3 s of a rebuild after a body edit at 10,000 launches. A page missing from
+    the output is planned too; a page that cannot be planned alone means None.
     """
-    bodies = previous.bodies
-    if (bodies is None or bodies.setup != build_setup(options) or content.config_digest != previous.config
-            or content.files.keys() != previous.files.keys() or bodies.files != cache.files_digest(previous.files)):
+    page_map = previous.page_map
+    if (page_map is None or page_map.setup != build_setup(options) or content.config_digest != previous.config
+            or content.files.keys() != previous.files.keys() or page_map.files != cache.files_digest(previous.files)):
         return None
     wanted = set()
     for path, entry in content.files.items():
         before = previous.files[path]
         if entry is before or entry.digest == before.digest:
             continue
-        record = entry.result.record
-        if record is None or entry.head != before.head or entry.result.refs.targets() != before.result.refs.targets():
+        record, record_before = entry.result.record, before.result.record
+        if (record is None or record_before is None or shape(record) != shape(record_before)
+                or entry.result.refs.targets() != before.result.refs.targets()):
             return None
-        wanted.update(bodies.pages.get(record_key(kind_of(record), record.id), ()))
-    if bodies.templates != templates_digest(templates):
+        key = record_key(kind_of(record), record.id)
+        wanted.update(page_map.bodies.get(key, ()))
+        if entry.head != before.head:
+            wanted.update(page_map.shows.get(key, ()))
+    if page_map.templates != templates_digest(templates):
         return None
     present = {}
     if previous.outputs is not None:  # a build's: a page gone from the output is made again
@@ -357,59 +365,66 @@ def body_edit_pages(previous: cache.BuildCache, content: ReadResult, site: Site,
 
 
 def plan_alone(site: Site, paths: set[str]) -> list[PageSpec] | None:
-    """The pages at `paths` as plan_pages plans them, if each is a record's own page or a feed; else None."""
+    """The pages at `paths` as plan_pages plans them, each with those planned with it; None if one is not found."""
     source_keys = routes.cached_source_keys(site)
     feed_of = {routes.feed_path(actor_id): actor_id for actor_id in [None, *site.actors]}
-    pages, wanted_feeds = [], []
-    for path in sorted(paths):
-        if path in feed_of:
-            wanted_feeds.append(feed_of[path])
-            continue
-        page = record_page(site, path, source_keys)
-        if page is None:
-            return None
-        pages.append(page)
+    planned: dict[str, PageSpec] = {}
+    for path in paths - feed_of.keys():
+        if path not in planned:
+            planned.update((page.path, page) for page in planned_with(site, path, source_keys))
+            if path not in planned:
+                return None
+    pages = [planned[path] for path in sorted(paths - feed_of.keys())]
+    wanted_feeds = [feed_of[path] for path in sorted(paths & feed_of.keys())]
     if wanted_feeds:
         latest = max(feeds.newest_dates(site).values(), default=feeds.EPOCH)
         # An entry shows what its launch's page shows.
-        pages += feeds.feed_pages(site, wanted_feeds, latest, lambda path: record_page(site, path, source_keys).depends_on)
+        shows = lambda path: planned_with(site, path, source_keys)[0].depends_on  # noqa: E731
+        pages += feeds.feed_pages(site, wanted_feeds, latest, shows)
     return pages
 
 
-def record_page(site: Site, path: str, source_keys: routes.SourceKeys) -> PageSpec | None:
-    """The page at `path` if it is a record's own (first) page, as plan() plans it; else None."""
-    kind, ident = record_of(path) or ("", "")
+def planned_with(site: Site, path: str, source_keys: routes.SourceKeys) -> list[PageSpec]:
+    """The pages that plan() plans together with the page at `path`: a launch's page and its
+    redirects, an actor's pages, a source's page, or else all the pages that are not a record's."""
+    folder, ident = (path.split("/") + [""])[:2]
+    kind = routes.KIND_OF_FOLDER.get(folder)
     if kind == "launch" and ident in site.launch_by_id:
-        return routes.launch_pages(site.launch_by_id[ident], source_keys)[0]
+        return routes.launch_pages(site.launch_by_id[ident], source_keys)
     if kind == "actor" and ident in site.actors:
-        return routes.actor_pages(site, site.actors[ident], source_keys)[0]
+        return routes.actor_pages(site, site.actors[ident], source_keys)
     if kind == "source" and ident in site.sources:
-        return routes.source_page(site, site.sources[ident], source_keys)
-    return None
+        return [routes.source_page(site, site.sources[ident], source_keys)]
+    return routes.listing_pages(site, source_keys)
 
 
-def saved_body_map(previous: cache.BuildCache | None, quick: tuple | None, pages: list[PageSpec], renderer: Renderer,
-                   fingerprints: dict[str, str | None], content: ReadResult, options: BuildOptions) -> cache.BodyMap | None:
-    """The BodyMap to save: the last one, for what it was made from now, after the quick path (the same pages
-    show the same bodies); else made from `pages`."""
+def saved_page_map(previous: cache.BuildCache | None, quick: tuple | None, pages: list[PageSpec], renderer: Renderer,
+                   fingerprints: dict[str, str | None], content: ReadResult,
+                   options: BuildOptions) -> cache.PageMap | None:
+    """The PageMap to save: the last one, for the files as they are now, after the quick path
+    (the same pages show the same records); else made from `pages`."""
     if quick is not None:
-        return replace(previous.bodies, files=cache.files_digest(content.files))
-    return body_map(pages, renderer, fingerprints, content, options)
+        return replace(previous.page_map, files=cache.files_digest(content.files))
+    return page_map_of(pages, renderer, fingerprints, content, options)
 
 
-def body_map(pages: list[PageSpec], renderer: Renderer, fingerprints: dict[str, str | None], content: ReadResult,
-             options: BuildOptions) -> cache.BodyMap | None:
-    """Which pages show each record's body, for the next build's quick path (body_edit_pages);
+def page_map_of(pages: list[PageSpec], renderer: Renderer, fingerprints: dict[str, str | None], content: ReadResult,
+                options: BuildOptions) -> cache.PageMap | None:
+    """Which pages show each record and its body, for the next build's quick path (edited_pages);
     None when a page has no fingerprint (rendered on every build)."""
     if None in fingerprints.values():
         return None
     templates = {name: (renderer.shows_bodies(name), renderer.is_shipped(name)) for name in {p.template for p in pages}}
-    shown: defaultdict[str, list[str]] = defaultdict(list)
+    bodies: defaultdict[str, list[str]] = defaultdict(list)
+    shows: defaultdict[str, list[str]] = defaultdict(list)
     for page in pages:
-        for key in shown_bodies(page, *templates[page.template]):
-            shown[key].append(page.path)
-    return cache.BodyMap(cache.files_digest(content.files), build_setup(options), templates_digest(renderer.template_dirs),
-                         dict(shown))
+        shows_bodies, shipped = templates[page.template]
+        for key in shown_bodies(page, shows_bodies, shipped):
+            bodies[key].append(page.path)
+        for key in shown_records(page, shipped):
+            shows[key].append(page.path)
+    return cache.PageMap(cache.files_digest(content.files), build_setup(options), templates_digest(renderer.template_dirs),
+                         dict(bodies), dict(shows))
 
 
 def templates_digest(dirs: list[Path]) -> str:

@@ -95,21 +95,22 @@ class BuildCache:
     outputs: frozenset[str] | None = None  # every file the build wrote
     pages: dict[str, str] = field(default_factory=dict)  # output path -> page fingerprint
     rows: Rows = field(default_factory=dict)  # the exported records' rows
-    bodies: BodyMap | None = None  # None: the output's pages are not all fingerprinted, or not known
+    page_map: PageMap | None = None  # None: the output's pages are not all fingerprinted, or not known
 
 
 @dataclass(frozen=True)
-class BodyMap:
-    """Which pages of an output show each record's body, and what that output was made from.
+class PageMap:
+    """Which pages of an output show each record, and what that output was made from.
 
-    After edits to bodies alone, a build from the command line renders those
-    pages without planning the others (build.body_edit_pages).
+    After edits that keep every record's shape, a build or check plans the pages
+    that show the edited records without planning the others (build.edited_pages).
     """
 
     files: str  # files_digest() of the content files the output was made from
     setup: str  # build.build_setup() of that build
     templates: str  # build.templates_digest() of the template folders
-    pages: dict[str, list[str]]  # "kind:id" -> the pages that show the record's body
+    bodies: dict[str, list[str]]  # "kind:id" -> the pages that show the record's body
+    shows: dict[str, list[str]]  # "kind:id" -> the pages that show the record (its body or not)
 
 
 def files_digest(files: dict[str, FileEntry]) -> str:
@@ -390,7 +391,7 @@ def save_output(store: Path, cache: BuildCache) -> None:
     # Streamed into the file: pickled whole in memory first, the cache of 10,000 launches (80 MB on disk) was
     # held twice at the build's end.
     with _atomic_file(output_path(store)) as stream:
-        pickle.dump((FORMAT, (cache.outputs, cache.pages, cache.rows, cache.bodies)), stream, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump((FORMAT, (cache.outputs, cache.pages, cache.rows, cache.page_map)), stream, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 @contextlib.contextmanager

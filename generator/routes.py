@@ -131,6 +131,18 @@ def pretty_url(path: str) -> str:
 def plan(site: Site) -> list[PageSpec]:
     """Every page of the site, in a stable order."""
     source_keys = cached_source_keys(site)
+    pages = listing_pages(site, source_keys)
+    for view in site.launches:
+        pages += launch_pages(view, source_keys)
+    for actor in site.actors.values():
+        pages += actor_pages(site, actor, source_keys)
+    for source in site.sources.values():
+        pages.append(source_page(site, source, source_keys))
+    return pages
+
+
+def listing_pages(site: Site, source_keys: SourceKeys) -> list[PageSpec]:
+    """The pages that are not a record's own: the home page, the lists and the year pages, 404 and search."""
     all_launches = frozenset(record_key("launch", view.launch.id) for view in site.launches)
     all_actors = frozenset(record_key("actor", actor_id) for actor_id in site.actors)
     all_sources = frozenset(record_key("source", source_id) for source_id in site.sources)
@@ -155,12 +167,6 @@ def plan(site: Site) -> list[PageSpec]:
     for year, launches in site.years.items():
         pages.append(PageSpec(year_path(year), "year.html", f"Launches in {year}", {"year": year, "launches": launches},
                               frozenset(record_key("launch", v.launch.id) for v in launches), derived=years))
-    for view in site.launches:
-        pages += launch_pages(view, source_keys)
-    for actor in site.actors.values():
-        pages += actor_pages(site, actor, source_keys)
-    for source in site.sources.values():
-        pages.append(source_page(site, source, source_keys))
     return pages
 
 

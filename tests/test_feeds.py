@@ -174,10 +174,10 @@ def test_past_the_protocol_limit_the_sitemap_becomes_an_index_of_sitemaps(site_d
         found |= dates
     assert found == expected  # every page once, with the same date as in one sitemap
     monkeypatch.setattr(feeds, "SITEMAP_LIMIT", 50_000)
-    # A change, or the build would have nothing to do; not to a body alone, or the build would plan only the
-    # pages that show it (the limit stands for digest's code, whose change plans everything again).
+    # A change, or the build would have nothing to do; to what orders the launches, or the build would plan only
+    # the pages that show the launch (the limit stands for digest's code, whose change plans everything again).
     edited = site_dir / "content/launches/2030-03-01-first.md"
-    edited.write_text(edited.read_text().replace("title: ", "title: Retitled ", 1))
+    edited.write_text(edited.read_text().replace("date: 2030-03-01", "date: 2030-03-02", 1))
     build(BuildOptions(site_dir / "content", site_dir / "site", base_url=BASE, search=False))
     assert ET.fromstring((built / "sitemap.xml").read_bytes()).tag.endswith("}urlset")
     assert not list(built.glob("sitemap-*.xml"))  # back to one sitemap: the parts are gone
