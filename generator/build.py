@@ -150,7 +150,8 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
         with template_problems(options.content_dir):
             fingerprints = page_fingerprints(candidates, content, renderer, options)
             if write and not memory:
-                page_map = saved_page_map(previous, quick, candidates, renderer, fingerprints, content, options)
+                kept = previous.page_map if quick is not None else None
+                page_map = saved_page_map(kept, candidates, renderer, fingerprints, content, options)
         if edited is not None or quick is not None:  # the other pages' fingerprints are the last build's
             fingerprints = previous.pages | fingerprints
     if not write:
@@ -219,7 +220,8 @@ def check(options: BuildOptions, progress: Progress = no_progress) -> BuildRepor
     the same bytes, which rendered then. Nor is anything done when no input
     changed since that check. The check keeps its own cache for that, beside the
     builds' (cache.check_path); without one, it renders every page. At 10,000
-    launches a check that rendered every page took 25-31 s (two runs).
+    launches a check that rendered every page took 25-31 s (two runs). After edits
+    that keep every record's shape it plans only the pages that show them (edited_pages).
     """
     started = time.perf_counter()
     store = cache.check_path(options.content_dir) if options.content_dir.is_dir() else None
@@ -244,7 +246,8 @@ def check(options: BuildOptions, progress: Progress = no_progress) -> BuildRepor
                             feeds.bodies_in_feeds(pages))
         with template_problems(options.content_dir):
             fingerprints = page_fingerprints(pages, content, renderer, options)
-            page_map = saved_page_map(previous, quick, pages, renderer, fingerprints, content, options)
+            kept = previous.page_map if quick is not None else None
+            page_map = saved_page_map(kept, pages, renderer, fingerprints, content, options)
     passed = previous.pages if previous else {}
     unseen = [page for page in pages if fingerprints[page.path] is None or passed.get(page.path) != fingerprints[page.path]]
     with template_problems(options.content_dir):
@@ -398,13 +401,13 @@ def planned_with(site: Site, path: str, source_keys: routes.SourceKeys) -> list[
     return routes.listing_pages(site, source_keys)
 
 
-def saved_page_map(previous: cache.BuildCache | None, quick: tuple | None, pages: list[PageSpec], renderer: Renderer,
+def saved_page_map(kept: cache.PageMap | None, pages: list[PageSpec], renderer: Renderer,
                    fingerprints: dict[str, str | None], content: ReadResult,
                    options: BuildOptions) -> cache.PageMap | None:
-    """The PageMap to save: the last one, for the files as they are now, after the quick path
-    (the same pages show the same records); else made from `pages`."""
-    if quick is not None:
-        return replace(previous.page_map, files=cache.files_digest(content.files))
+    """The PageMap to save: `kept`, the last one, for the files as they are now (after the quick
+    path, the same pages show the same records); without one, a map of `pages`."""
+    if kept is not None:
+        return replace(kept, files=cache.files_digest(content.files))
     return page_map_of(pages, renderer, fingerprints, content, options)
 
 
@@ -423,8 +426,8 @@ def page_map_of(pages: list[PageSpec], renderer: Renderer, fingerprints: dict[st
             bodies[key].append(page.path)
         for key in shown_records(page, shipped):
             shows[key].append(page.path)
-    return cache.PageMap(cache.files_digest(content.files), build_setup(options), templates_digest(renderer.template_dirs),
-                         dict(bodies), dict(shows))
+    return cache.PageMap(cache.files_digest(content.files), build_setup(options),
+                         templates_digest(renderer.template_dirs), dict(bodies), dict(shows))
 
 
 def templates_digest(dirs: list[Path]) -> str:

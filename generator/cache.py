@@ -391,7 +391,8 @@ def save_output(store: Path, cache: BuildCache) -> None:
     # Streamed into the file: pickled whole in memory first, the cache of 10,000 launches (80 MB on disk) was
     # held twice at the build's end.
     with _atomic_file(output_path(store)) as stream:
-        pickle.dump((FORMAT, (cache.outputs, cache.pages, cache.rows, cache.page_map)), stream, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump((FORMAT, (cache.outputs, cache.pages, cache.rows, cache.page_map)), stream,
+                    protocol=pickle.HIGHEST_PROTOCOL)
 
 
 @contextlib.contextmanager
