@@ -169,8 +169,8 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
         untouched = {path: stat for path, stat in present.items() if path not in files}
         compared = data.compare_files(rows, previous.rows, only)
         files |= extra_files(renderer, site, rows, data_as_before(compared, options.out_dir))
-        searched = search.index(html_pages(paths, files, options.out_dir), search_bundles(site), options.out_dir,
-                                progress, cache.search_trees_path(store)) if options.search else {}
+        searched = search.index(html_pages(paths, files, options.out_dir), routes.search_bundles(site),
+                                options.out_dir, progress, cache.search_trees_path(store)) if options.search else {}
         files |= {path: made for path, made in searched.items() if isinstance(made, bytes)}  # not those kept on disk
         outputs = frozenset(paths) | frozenset(files) | frozenset(data.FILES) | frozenset(searched)
         forget_output(store, memory, read_files)
@@ -191,7 +191,7 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
                 staging.add(path, contents)
             if options.search:
                 html = {page.path: staging.root / page.path for page in pages if page.path.endswith(".html")}
-                searched = search.index(html, search_bundles(site), options.out_dir, progress,
+                searched = search.index(html, routes.search_bundles(site), options.out_dir, progress,
                                         cache.search_trees_path(store))
                 for path, contents in searched.items():
                     staging.add(path, contents if isinstance(contents, bytes) else contents.read_bytes())
@@ -524,11 +524,6 @@ def stale_pages(pages: list[PageSpec], fingerprints: dict[str, str | None], prev
 def html_pages(paths: list[str], files: dict[str, bytes], out_dir: Path) -> dict[str, bytes | Path]:
     """Every HTML page of the build: rendered now, or the file of the last build that holds it unchanged."""
     return {path: files[path] if path in files else out_dir / path for path in paths if path.endswith(".html")}
-
-
-def search_bundles(site: Site) -> dict[str, list[str]]:
-    """The search bundles that the search page loads, each with the pages it indexes (as plan() plans them)."""
-    return routes.search_bundles(routes.record_pages(site))
 
 
 def load_site(content_dir: Path, base_url: str | None = None, drafts: bool = False) -> Site:

@@ -9,8 +9,8 @@ under any sub-path, and opened straight from disk.
 from __future__ import annotations
 
 import functools
-import hashlib
 import itertools
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -86,31 +86,44 @@ ROBOTS = "robots.txt"
 SEARCH = "search/index.html"
 DATA_DIR = "data/"
 SEARCH_BUNDLE = "pagefind/"  # written by the search step
-SEARCH_SHARD_PAGES = 2000  # record pages per search bundle, about (see search_bundles)
+SEARCH_SHARD_PAGES = 2000  # record pages per search bundle at most, but for a year that has more
 MAX_SEARCH_BUNDLES = 16  # each search loads every bundle's index
 
 
-def search_bundles(record_pages: list[str]) -> dict[str, list[str]]:
+def search_bundles(site: Site) -> dict[str, list[str]]:
     """The Pagefind bundles of a site, each with the records' own pages it indexes.
 
-    One bundle, or on a large site one per shard of those pages (by a digest of
-    the path, the same on every build), so that an edit indexes one shard again;
-    a shard that gets no page is left out. How many: a power of two, which changes
-    seldom as a site grows. Pages of no record go with the first bundle (see search.index).
+    One bundle, or on a large site one per period, so that an edit indexes few
+    bundles again: a launch's page, its neighbours' and its sources' pages mostly
+    fall in one period. Periods are whole years, oldest first, each filled with
+    launch and source pages until the next year would pass SEARCH_SHARD_PAGES (a
+    year that alone passes it is a period of its own); the actors' pages go with
+    the last period, which new launches change too (an actor's page lists its
+    newest launches). Past MAX_SEARCH_BUNDLES periods, each holds twice as many
+    pages, which seldom happens as a site grows. Pages of no record go with the
+    first bundle (see search.index).
     """
-    count = 1
-    while count < MAX_SEARCH_BUNDLES and count * SEARCH_SHARD_PAGES < len(record_pages):
-        count *= 2
-    shards: list[list[str]] = [[] for _ in range(count)]
-    for path in record_pages:
-        shards[shard_of(path, count)].append(path)
-    shards = [shard for shard in shards if shard] or [[]]
+    by_year: defaultdict[int, list[str]] = defaultdict(list)
+    for view in site.launches:
+        by_year[view.launch.date.year].append(path_of("launch", view.launch.id))
+    for source in site.sources.values():
+        by_year[source.published.year].append(path_of("source", source.id))
+    size = SEARCH_SHARD_PAGES
+    while len(shards := periods(by_year, size)) > MAX_SEARCH_BUNDLES:
+        size *= 2
+    shards[-1] += [path_of("actor", actor_id) for actor_id in site.actors]
     return {SEARCH_BUNDLE if number == 0 else f"{SEARCH_BUNDLE}shard-{number}/": shard
             for number, shard in enumerate(shards)}
 
 
-def shard_of(path: str, shards: int) -> int:
-    return int.from_bytes(hashlib.blake2b(path.encode(), digest_size=4).digest(), "big") % shards
+def periods(by_year: dict[int, list[str]], size: int) -> list[list[str]]:
+    """The pages of consecutive years, oldest first: `size` pages or fewer in each list, but for a year that has more."""
+    shards: list[list[str]] = [[]]
+    for year in sorted(by_year):
+        if shards[-1] and len(shards[-1]) + len(by_year[year]) > size:
+            shards.append([])
+        shards[-1] += by_year[year]
+    return shards
 
 
 def sitemap_part(number: int) -> str:
@@ -148,7 +161,7 @@ def listing_pages(site: Site, source_keys: SourceKeys) -> list[PageSpec]:
     all_sources = frozenset(record_key("source", source_id) for source_id in site.sources)
     latest = tuple(reversed(site.launches[-LATEST:]))
     months = chart_months(site)
-    bundles = search_bundles(record_pages(site))
+    bundles = search_bundles(site)
     pages = [
         # The home page lists the latest launches and counts the rest (charts, a table by year).
         PageSpec("index.html", "home.html", site.config.title, {"latest": latest},
@@ -168,12 +181,6 @@ def listing_pages(site: Site, source_keys: SourceKeys) -> list[PageSpec]:
         pages.append(PageSpec(year_path(year), "year.html", f"Launches in {year}", {"year": year, "launches": launches},
                               frozenset(record_key("launch", v.launch.id) for v in launches), derived=years))
     return pages
-
-
-def record_pages(site: Site) -> list[str]:
-    """The path of every record's own page."""
-    return ([path_of("launch", view.launch.id) for view in site.launches] + [path_of("actor", i) for i in site.actors]
-            + [path_of("source", i) for i in site.sources])
 
 
 def index_pages(site: Site, all_launches: frozenset[str], months: tuple) -> list[PageSpec]:

@@ -33,6 +33,15 @@ def write_tree(root: Path, files: dict[str, str]) -> Path:
     return root
 
 
+def shard_search(site_dir: Path, monkeypatch) -> None:
+    """Make the minimal site's search index come in two bundles: a launch a year before its others,
+    and two pages a bundle at most (routes.search_bundles puts each year's pages in one)."""
+    from generator import routes
+
+    monkeypatch.setattr(routes, "SEARCH_SHARD_PAGES", 2)
+    write_tree(site_dir, {"content/launches/2029-06-01-earlier.md": "---\ntitle: An earlier launch\ndate: 2029-06-01\n---\nText.\n"})
+
+
 def minimal_site() -> dict[str, str]:
     """A small valid site of our own words: two launches, one source, three actors."""
     return {

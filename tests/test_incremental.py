@@ -21,7 +21,7 @@ from generator.errors import ContentError
 from generator.markup import MarkdownRenderer
 from generator.serve import ChangeWatcher, watched_roots
 from generator.validate import validate_doc
-from tests.conftest import minimal_site, write_tree
+from tests.conftest import minimal_site, shard_search, write_tree
 
 
 def tree(root: Path) -> dict[str, bytes]:
@@ -321,7 +321,7 @@ def test_the_preview_rebuilds_after_a_body_edit_without_linking_or_planning(site
 
 @pytest.mark.parametrize("search", [False, True])
 def test_the_command_line_plans_alone_the_pages_that_show_edited_bodies(site_dir, monkeypatch, search):
-    monkeypatch.setattr(routes, "SEARCH_SHARD_PAGES", 2)  # bundles kept and bundles made again
+    shard_search(site_dir, monkeypatch)  # bundles kept and bundles made again
     options = BuildOptions(site_dir / "content", site_dir / "site", search=search)
     age_new_files(site_dir)
     first = build(options)
@@ -647,7 +647,7 @@ def test_nothing_changed_stops_before_reading(site_dir):
 def test_after_an_edit_the_snapshot_tells_the_output_as_it_is(site_dir, monkeypatch, search):
     # The build takes the size and time of the files it left alone from when it looked for
     # missing pages, and those of the files it wrote (and kept search bundles) afresh.
-    monkeypatch.setattr(routes, "SEARCH_SHARD_PAGES", 2)  # bundles kept and bundles made again
+    shard_search(site_dir, monkeypatch)  # bundles kept and bundles made again
     options = BuildOptions(site_dir / "content", site_dir / "site", search=search)
     age_new_files(site_dir)
     build(options)

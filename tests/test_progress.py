@@ -6,6 +6,7 @@ import io
 
 from generator.build import BuildOptions, build
 from generator.cli import main, terminal_progress
+from tests.conftest import shard_search
 
 
 class RecordingBar:
@@ -33,9 +34,7 @@ def test_build_reports_reading_and_rendering_with_totals(site_dir):
 
 
 def test_a_build_with_search_reports_indexing_shard_by_shard(site_dir, monkeypatch):
-    from generator import routes
-
-    monkeypatch.setattr(routes, "SEARCH_SHARD_PAGES", 2)  # several bundles for the minimal site
+    shard_search(site_dir, monkeypatch)  # several bundles for the minimal site
     log = []
     build(BuildOptions(site_dir / "content", site_dir / "site", search=True),
           progress=lambda stage, total: RecordingBar(log, stage, total))

@@ -176,3 +176,31 @@ def test_record_of_undoes_path_of_and_knows_no_other_page():
     for path in ["index.html", "launches/index.html", "launches/page/2/index.html", "actors/a/page/2/index.html",
                  "actors/a/feed.xml", "feed.xml", "data/launches.json", "search/index.html", "launches/a/b.html"]:
         assert routes.record_of(path) is None, path
+
+
+def test_a_large_site_s_search_bundles_are_periods_of_whole_years_and_the_actors(tmp_path, monkeypatch):
+    monkeypatch.setattr(routes, "SEARCH_SHARD_PAGES", 3)
+    dates = ["2026-01-05", "2026-06-01", "2027-02-02", "2028-03-03", "2028-04-04", "2028-05-05", "2028-06-06"]
+    files = dated_launches(dates)
+    write_tree(tmp_path, {**minimal_site(), **files})
+    monkeypatch.chdir(tmp_path)
+    site = link(validate(load_content(Path("content"))))
+    bundles = routes.search_bundles(site)
+    pages = [page for shard in bundles.values() for page in shard]
+    expected = {routes.path_of("launch", v.launch.id) for v in site.launches} | {
+        routes.path_of("actor", i) for i in site.actors} | {routes.path_of("source", i) for i in site.sources}
+    assert sorted(pages) == sorted(expected)  # each record's page in one bundle
+    years = [{page.split("/")[1][:4] for page in shard if not page.startswith("actors/")} for shard in bundles.values()]
+    # 2026 and 2027 together (3 pages), 2028 alone though it has more, 2030 (two launches and a source) with the actors.
+    assert years == [{"2026", "2027"}, {"2028"}, {"2030"}]
+    assert all(page.startswith("actors/") == (number == 2) for number, shard in enumerate(bundles.values())
+               for page in shard if page.startswith("actors/"))
+    assert list(bundles) == ["pagefind/", "pagefind/shard-1/", "pagefind/shard-2/"]
+    # Launches in the latest year change its period's bundle alone.
+    write_tree(tmp_path, dated_launches(["2030-07-07"] * 8))
+    after = routes.search_bundles(link(validate(load_content(Path("content")))))
+    assert [shard for shard in after.values()][:2] == [shard for shard in bundles.values()][:2]
+    # At most MAX_SEARCH_BUNDLES: past that, periods hold twice as many pages.
+    monkeypatch.setattr(routes, "MAX_SEARCH_BUNDLES", 2)
+    fewer = routes.search_bundles(site)
+    assert len(fewer) <= 2 and max(len(shard) for shard in fewer.values()) > 3
