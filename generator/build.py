@@ -372,18 +372,20 @@ def plan_alone(site: Site, paths: set[str]) -> list[PageSpec] | None:
     source_keys = routes.cached_source_keys(site)
     feed_of = {routes.feed_path(actor_id): actor_id for actor_id in [None, *site.actors]}
     planned: dict[str, PageSpec] = {}
-    for path in paths - feed_of.keys():
+
+    def page_at(path: str) -> PageSpec | None:
         if path not in planned:
             planned.update((page.path, page) for page in planned_with(site, path, source_keys))
-            if path not in planned:
-                return None
+        return planned.get(path)
+
+    if any(page_at(path) is None for path in paths - feed_of.keys()):
+        return None
     pages = [planned[path] for path in sorted(paths - feed_of.keys())]
     wanted_feeds = [feed_of[path] for path in sorted(paths & feed_of.keys())]
     if wanted_feeds:
         latest = max(feeds.newest_dates(site).values(), default=feeds.EPOCH)
         # An entry shows what its launch's page shows.
-        shows = lambda path: planned_with(site, path, source_keys)[0].depends_on  # noqa: E731
-        pages += feeds.feed_pages(site, wanted_feeds, latest, shows)
+        pages += feeds.feed_pages(site, wanted_feeds, latest, lambda path: page_at(path).depends_on)
     return pages
 
 

@@ -121,7 +121,7 @@ def test_a_large_site_s_index_is_in_shards_that_are_searched_together(tmp_path, 
 
     monkeypatch.setattr(routes, "SEARCH_SHARD_PAGES", 4)  # as if the bundled site were large
     shutil.copytree(REPO / "content", tmp_path / "content")
-    # Its launches are of one year, which one bundle takes whole: one more, a year later (our own words).
+    # Its launches are of one year, which one bundle takes whole: a copy of one, dated a year later.
     (tmp_path / "content/launches/2023-05-04-capital-region-missile.md").write_text(
         (tmp_path / "content/launches/2022-05-04-capital-region-ballistic-missile.md").read_text()
         .replace("date: 2022-05-04", "date: 2023-05-04"))
