@@ -101,7 +101,7 @@ def search_bundles(site: Site) -> dict[str, list[str]]:
     new launches change the last period alone. Past MAX_SEARCH_BUNDLES bundles,
     periods hold twice as many pages, which seldom happens as a site grows.
     (The actors' pages with the last period made a title edit at 10,000 launches
-    take 8.06 s against 6.13 s, medians of four.) Pages of no record go with the
+    take 8.06 s against 6.13 s, medians of four in two runs.) Pages of no record go with the
     first bundle (see search.index).
     """
     by_year: defaultdict[int, list[str]] = defaultdict(list)
@@ -122,7 +122,8 @@ def search_bundles(site: Site) -> dict[str, list[str]]:
 
 
 def periods(by_year: dict[int, list[str]], size: int) -> list[list[str]]:
-    """The pages of consecutive years, oldest first: `size` pages or fewer in each list, but for a year that has more."""
+    """The pages of consecutive years, oldest first: `size` pages or fewer in each list,
+    but for a year that has more."""
     shards: list[list[str]] = [[]]
     for year in sorted(by_year):
         if shards[-1] and len(shards[-1]) + len(by_year[year]) > size:
