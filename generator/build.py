@@ -187,7 +187,7 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
                 staging.count(unchanged)
             # The data files after the pages: at 10,000 launches they hold ~90 MB, better not kept while rendering.
             rows = export_rows(site, previous, fingerprints)
-            for path, contents in extra_files(renderer, site, rows).items():
+            for path, contents in [*static_files(renderer.template_dirs).items(), *data.export_pieces(site, rows)]:
                 staging.add(path, contents)
             if options.search:
                 html = {page.path: staging.root / page.path for page in pages if page.path.endswith(".html")}

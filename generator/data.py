@@ -82,6 +82,13 @@ FILES = {routes.DATA_DIR + "launches.json": ("launch", "json"), routes.DATA_DIR 
 def export(site: Site, rows: Rows | None = None, as_before: Collection[str] = ()) -> dict[str, bytes]:
     """Every data file, by output path (with the records' `rows`, when already made), but
     those `as_before` (whose bytes the last build wrote, see compare_files)."""
+    return {path: b"".join(pieces) for path, pieces in export_pieces(site, rows, as_before)}
+
+
+def export_pieces(site: Site, rows: Rows | None = None,
+                  as_before: Collection[str] = ()) -> Iterator[tuple[str, Iterator[bytes]]]:
+    """What export gives, each file in pieces made as they are taken: written as they come,
+    the data files are never held whole in memory (51 MB at 10,000 launches)."""
     rows = export_rows(site) if rows is None else rows
     schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
     schema["$id"] = absolute(site, routes.DATA_DIR + "launches.schema.json")
@@ -89,20 +96,21 @@ def export(site: Site, rows: Rows | None = None, as_before: Collection[str] = ()
     def lines(kind: str) -> EncodedRecords:
         return EncodedRecords(row.json for row in rows[kind].values())
 
-    def launches_csv() -> bytes:
+    def launches_csv() -> Iterator[bytes]:
         header = io.StringIO()
         csv.writer(header, lineterminator="\r\n").writerow(csv_columns(site))
-        return b"".join([header.getvalue().encode("utf-8"), *(r.csv for r in rows["launch"].values())])
+        yield header.getvalue().encode("utf-8")
+        yield from (r.csv for r in rows["launch"].values())
 
     makers = {
-        "launches.json": lambda: to_json({"title": site.config.title, "url": site.config.base_url,
-                                          "schema": schema["$id"], "launches": lines("launch")}),
+        "launches.json": lambda: json_pieces({"title": site.config.title, "url": site.config.base_url,
+                                              "schema": schema["$id"], "launches": lines("launch")}),
         "launches.csv": launches_csv,
-        "actors.json": lambda: to_json({"actors": lines("actor")}),
-        "sources.json": lambda: to_json({"sources": lines("source")}),
-        "launches.schema.json": lambda: to_json(schema),
+        "actors.json": lambda: json_pieces({"actors": lines("actor")}),
+        "sources.json": lambda: json_pieces({"sources": lines("source")}),
+        "launches.schema.json": lambda: json_pieces(schema),
     }
-    return {routes.DATA_DIR + name: make() for name, make in makers.items() if routes.DATA_DIR + name not in as_before}
+    return ((routes.DATA_DIR + name, make()) for name, make in makers.items() if routes.DATA_DIR + name not in as_before)
 
 
 def compare_files(rows: Rows, previous: Rows, only: Collection[tuple[str, str]] | None = None) -> dict[str, bool]:
@@ -130,20 +138,20 @@ def compare_files(rows: Rows, previous: Rows, only: Collection[tuple[str, str]] 
 
 
 class EncodedRecords(list):
-    """Records already encoded as JSON (UTF-8 bytes), which to_json writes as they are."""
+    """Records already encoded as JSON (UTF-8 bytes), which json_pieces writes as they are."""
 
 
-def to_json(value: Any) -> bytes:
-    """JSON text with one record per line: json's C encoder only writes unindented JSON
-    (indent= makes it fall back to pure Python, many times slower on thousands of records).
+def json_pieces(value: Any) -> Iterator[bytes]:
+    """JSON text with one record per line, in pieces: json's C encoder only writes unindented
+    JSON (indent= makes it fall back to pure Python, many times slower on thousands of records).
 
-    The file is joined once from its pieces: joining the records into a text, then
-    that into the file, then encoding it made three copies of a file that is
-    31 MB at 10,000 launches (launches.json).
+    Pieces, to be joined once or written as they come: joining the records into a
+    text, then that into the file, then encoding it made three copies of a file
+    that is 31 MB at 10,000 launches (launches.json).
     """
     if isinstance(value, dict) and any(isinstance(v, list) for v in value.values()):
-        return b"".join(_object_pieces(value))
-    return (json.dumps(value, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+        return _object_pieces(value)
+    return iter([(json.dumps(value, ensure_ascii=False, indent=2) + "\n").encode("utf-8")])
 
 
 def _object_pieces(value: dict[str, Any]) -> Iterator[bytes]:

@@ -10,6 +10,7 @@ is ever written or deleted outside the output directory.
 from __future__ import annotations
 
 import contextlib
+import filecmp
 import os
 import shutil
 import tempfile
@@ -116,18 +117,23 @@ class Staging(Layout):
         self.unchanged: list[bool] = []  # for each file written, whether the old site had the same bytes
         self.report: WriteReport | None = None  # set once swapped in
 
-    def add(self, path: str, data: bytes) -> None:
+    def add(self, path: str, data: bytes | Iterable[bytes]) -> None:
         self.reserve([path])
         self.count(self.write(path, data))
 
-    def write(self, path: str, data: bytes) -> bool:
-        """Write one reserved file; True if the old site has the same bytes (its time is then kept)."""
+    def write(self, path: str, data: bytes | Iterable[bytes]) -> bool:
+        """Write one reserved file, whole or in pieces as they come; True if the old site
+        has the same bytes (its time is then kept)."""
         rel = path.split("/")  # checked by reserve
         target = self.root.joinpath(*rel)
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
+        if isinstance(data, bytes):
+            target.write_bytes(data)
+        else:
+            with target.open("wb") as stream:
+                stream.writelines(data)
         previous = self.out_dir.joinpath(*rel)
-        if holds(previous, data):
+        if holds(previous, data) if isinstance(data, bytes) else same_files(previous, target):
             stat = previous.stat()
             os.utime(target, ns=(stat.st_atime_ns, stat.st_mtime_ns))
             return True
@@ -155,6 +161,14 @@ def holds(path: Path, data: bytes) -> bool:
 
 
 COMPARED_AT_ONCE = 1 << 20
+
+
+def same_files(old: Path, new: Path) -> bool:
+    """Whether the file at `old` holds the bytes of the file at `new` (sizes first, then the bytes)."""
+    try:
+        return old.is_file() and filecmp.cmp(old, new, shallow=False)
+    except OSError:
+        return False
 
 
 def update_site(files: dict[str, bytes], out_dir: Path, outputs: frozenset[str],

@@ -170,6 +170,19 @@ def test_actors_and_sources_files(data):
     assert sources[0]["launches"] == ["2030-03-01-first", "2030-05-02-third"]
 
 
+def test_a_full_build_writes_the_data_files_as_they_are_made(site_dir, monkeypatch):
+    """Never held whole: at 100,000 launches they are hundreds of megabytes (see data.export_pieces)."""
+    built = build(BuildOptions(site_dir / "content", site_dir / "site", search=False), write=False)
+    expected = {path: contents for path, contents in built.files.items() if path.startswith("data/")}
+
+    def whole(*args, **kwargs):
+        raise AssertionError("a full build joined the data files")
+    monkeypatch.setattr(data_module, "export", whole)
+    build(BuildOptions(site_dir / "content", site_dir / "site", search=False), incremental=False)
+    written = {p.relative_to(site_dir / "site").as_posix(): p.read_bytes() for p in (site_dir / "site/data").iterdir()}
+    assert written == expected and len(written) == 5
+
+
 def test_bundled_site_data_validates(bundled_site):
     data = bundled_site / "data"
     validator(load(data / "launches.schema.json")).validate(load(data / "launches.json"))

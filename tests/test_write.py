@@ -45,11 +45,14 @@ def test_first_write_creates_the_site_and_its_marker(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]  # no staging directory left behind
 
 
-def test_unchanged_files_keep_their_time_and_gone_files_go(tmp_path):
+@pytest.mark.parametrize("given", [lambda data: data, lambda data: iter([data[:1], b"", data[1:]])],
+                         ids=["whole", "in pieces"])  # the data files are written as they are made
+def test_unchanged_files_keep_their_time_and_gone_files_go(tmp_path, given):
     out = tmp_path / "site"
     write_site({"same.html": b"same", "changed.html": b"old", "gone.html": b"bye"}.items(), out)
     age(out)
-    report = write_site({"same.html": b"same", "changed.html": b"new", "added.html": b"hi"}.items(), out)
+    files = {"same.html": b"same", "changed.html": b"new", "added.html": b"hi"}
+    report = write_site(((path, given(data)) for path, data in files.items()), out)
     after = snapshot(out)
     assert after["same.html"] == (b"same", OLD * 10**9)
     assert after["changed.html"][0] == b"new" and after["changed.html"][1] != OLD * 10**9
