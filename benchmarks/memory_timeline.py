@@ -2,7 +2,7 @@
 
 run.py reports only the peak. This shows in which phase it comes: reading
 (workers), rendering (the build's process and its forked worker), or the data
-files at the end (the build's process alone).
+files at the end (the build's process alone), whose peak it also prints.
 
 Usage: python benchmarks/memory_timeline.py N [--edit] [--every 0.25] [--digest PATH]
 Uses run.py's corpus (benchmarks/work/N/digest/content). Without --edit: a cold
@@ -75,6 +75,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{seconds:8.1f} {procs:5d} {total:9,d} {main_mb:8,d}")
     seconds, procs, total, main_mb = max(rows, key=lambda row: row[2])
     print(f"peak: {total:,} MB at {seconds:.1f} s, {procs} process(es), {main_mb:,} MB of it in the main one")
+    last_worker = max((i for i, row in enumerate(rows) if row[1] > 1), default=len(rows))
+    if rows[last_worker + 1:]:  # the data files and the cache, made by the build's process alone
+        seconds, _, total, _ = max(rows[last_worker + 1:], key=lambda row: row[2])
+        print(f"after the last worker: {total:,} MB at {seconds:.1f} s")
     return 0
 
 
