@@ -127,13 +127,15 @@ class Staging(Layout):
         rel = path.split("/")  # checked by reserve
         target = self.root.joinpath(*rel)
         target.parent.mkdir(parents=True, exist_ok=True)
+        previous = self.out_dir.joinpath(*rel)
         if isinstance(data, bytes):
             target.write_bytes(data)
+            same = holds(previous, data)
         else:
             with target.open("wb") as stream:
                 stream.writelines(data)
-        previous = self.out_dir.joinpath(*rel)
-        if holds(previous, data) if isinstance(data, bytes) else same_files(previous, target):
+            same = same_files(previous, target)
+        if same:
             stat = previous.stat()
             os.utime(target, ns=(stat.st_atime_ns, stat.st_mtime_ns))
             return True
