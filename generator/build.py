@@ -282,22 +282,31 @@ def edited_records(planned: Planned, content: ReadResult, options: BuildOptions,
     if (planned.setup != build_setup(options) or planned.config_digest != content.config_digest
             or planned.files.keys() != content.files.keys() or content.problems):
         return None  # the same files as a build that succeeded: no two with one id
-    records, heads = [], set()
-    for path, entry in content.files.items():
-        before = planned.files[path]
-        if entry is before or entry.digest == before.digest:  # not read again, or the same bytes
-            continue
-        record = entry.result.record
-        if (record is None or entry.result.problems or shape(record) != shape(before.result.record)
-                or entry.result.refs.targets() != before.result.refs.targets()):
-            return None
-        records.append(record)
-        if entry.head != before.head:
-            heads.add(record_key(kind_of(record), record.id))
+    edited = edits_keeping_shape(content.files, planned.files)
+    if edited is None:
+        return None
     probe = Renderer(planned.site, templates)
     with template_problems(options.content_dir):
         if any(probe.template_digest(name) != value for name, value in planned.template_digests.items()):
             return None
+    return edited
+
+
+def edits_keeping_shape(files: dict[str, cache.FileEntry], before: dict[str, cache.FileEntry]) -> Edited | None:
+    """The records edited between `before` and `files` (the same paths), if each keeps its
+    shape (link.shape) and names the same records; None if one does not."""
+    records, heads = [], set()
+    for path, entry in files.items():
+        old = before[path]
+        if entry is old or entry.digest == old.digest:  # not read again, or the same bytes
+            continue
+        record, old_record = entry.result.record, old.result.record
+        if (record is None or old_record is None or entry.result.problems or shape(record) != shape(old_record)
+                or entry.result.refs.targets() != old.result.refs.targets()):
+            return None
+        records.append(record)
+        if entry.head != old.head:
+            heads.add(record_key(kind_of(record), record.id))
     return Edited(records, frozenset(heads))
 
 
@@ -345,21 +354,15 @@ def edited_pages(previous: cache.BuildCache, content: ReadResult, site: Site, op
     if (page_map is None or page_map.setup != build_setup(options) or content.config_digest != previous.config
             or content.files.keys() != previous.files.keys() or page_map.files != cache.files_digest(previous.files)):
         return None
+    edited = edits_keeping_shape(content.files, previous.files)
+    if edited is None or page_map.templates != templates_digest(templates):
+        return None
     wanted = set()
-    for path, entry in content.files.items():
-        before = previous.files[path]
-        if entry is before or entry.digest == before.digest:
-            continue
-        record, record_before = entry.result.record, before.result.record
-        if (record is None or record_before is None or shape(record) != shape(record_before)
-                or entry.result.refs.targets() != before.result.refs.targets()):
-            return None
+    for record in edited.records:
         key = record_key(kind_of(record), record.id)
         wanted.update(page_map.bodies.get(key, ()))
-        if entry.head != before.head:
+        if key in edited.heads:
             wanted.update(page_map.shows.get(key, ()))
-    if page_map.templates != templates_digest(templates):
-        return None
     present = {}
     if previous.outputs is not None:  # a build's: a page gone from the output is made again
         present = cache.stat_files(options.out_dir, previous.pages)
