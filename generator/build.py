@@ -118,7 +118,8 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
             last_read, memory.read = memory.read if previous else None, None
         # What the content files validated to is true whatever happens to the output: saved as they are read.
         with cache.saving_files(store) if write and not memory else contextlib.nullcontext() as saver:
-            content = read(options, previous, progress, started_ns, last_read, touched, saver)
+            content = read(options, previous, progress, started_ns, last_read, touched, saver,
+                           snapshot.inputs if snapshot else None)
         read_files = cache.BuildCache(content.config_digest, content.files, content.read_at_ns)
         if memory:
             memory.last = read_files if previous is None else replace(
@@ -237,7 +238,8 @@ def check(options: BuildOptions, progress: Progress = no_progress) -> BuildRepor
     with gc_paused():
         previous = cache.load(store) if store else None
         with cache.saving_files(store) if store else contextlib.nullcontext() as saver:
-            content = read(options, previous, progress, started_ns, saver=saver)
+            content = read(options, previous, progress, started_ns, saver=saver,
+                           stats=snapshot.inputs if snapshot else None)
         if previous:
             cache.drop_pickled(previous.files)
         site = link(content.validated, include_drafts=options.drafts)
@@ -539,9 +541,9 @@ def load_site(content_dir: Path, base_url: str | None = None, drafts: bool = Fal
 
 def read(options: BuildOptions, previous: cache.BuildCache | None, progress: Progress = no_progress,
          started_ns: int = 0, last: ReadResult | None = None, touched: Collection[str] | None = None,
-         saver: cache.FilesSaver | None = None) -> ReadResult:
+         saver: cache.FilesSaver | None = None, stats: dict[str, list[int]] | None = None) -> ReadResult:
     """Read the content: what changed of `last` if the `touched` files say (see read_again), else all;
-    into the cache with `saver`."""
+    into the cache with `saver`; `stats`: the files' sizes and times, when the build's snapshot has them."""
     if not options.content_dir.is_dir():
         raise ContentError([Problem(str(options.content_dir), 1, 1, "", "content directory not found",
                                     "run from the site's folder or pass --content DIR")])
@@ -550,7 +552,7 @@ def read(options: BuildOptions, previous: cache.BuildCache | None, progress: Pro
         if content:
             return content
     content = read_content(options.content_dir, options.base_url, previous, progress, started_ns,
-                           saver.add if saver else cache.let_go)
+                           saver.add if saver else cache.let_go, stats)
     if saver:
         saver.end(content.config_digest, content.read_at_ns)
     return content

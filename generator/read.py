@@ -43,11 +43,14 @@ class ReadResult:
 
 def read_content(content_dir: Path, base_url: str | None, previous: BuildCache | None,
                  progress: Progress = no_progress, started_ns: int = 0,
-                 done: Callable[[str, FileEntry], None] = lambda path, entry: None) -> ReadResult:
+                 done: Callable[[str, FileEntry], None] = lambda path, entry: None,
+                 stats: dict[str, list[int]] | None = None) -> ReadResult:
     """Load and validate every content file, reusing unchanged files' results from `previous`.
 
     `started_ns`: when this build started, as the file system tells time (cache.file_system_time).
     `done`: called with each file's entry as soon as it is known (see cache.FilesSaver).
+    `stats`: path -> [size, mtime_ns] of files already looked at since `started_ns` (the
+    build's snapshot), not asked of the file system again.
     """
     problems: list[Problem] = []
     config, config_digest = read_config(content_dir, base_url, problems)
@@ -60,7 +63,7 @@ def read_content(content_dir: Path, base_url: str | None, previous: BuildCache |
     bar = progress("Reading", len(paths))
     changed = []
     for path, kind in paths:
-        entries[path] = _unchanged(path, reusable.get(path), trusted_before)
+        entries[path] = _unchanged(path, reusable.get(path), trusted_before, stats)
         if entries[path] is None:
             changed.append((path, kind))
         else:
@@ -134,13 +137,18 @@ def key_of(kind: str, path: str) -> str:
     return record_key(kind, file_id(path))
 
 
-def _unchanged(path: str, old: FileEntry | None, trusted_before: int) -> FileEntry | None:
-    """The cached entry of a file whose size and time say it is unchanged, else None."""
+def _unchanged(path: str, old: FileEntry | None, trusted_before: int,
+               stats: dict[str, list[int]] | None = None) -> FileEntry | None:
+    """The cached entry of a file whose size and time (from `stats`, or asked) say it is unchanged, else None."""
     if old is None:
         return None
+    size, mtime_ns = stats[path] if stats and path in stats else _size_and_time(path)
+    return old if (old.size, old.mtime_ns) == (size, mtime_ns) and mtime_ns < trusted_before else None
+
+
+def _size_and_time(path: str) -> list[int]:
     stat = os.stat(path)
-    unchanged = (old.size, old.mtime_ns) == (stat.st_size, stat.st_mtime_ns) and stat.st_mtime_ns < trusted_before
-    return old if unchanged else None
+    return [stat.st_size, stat.st_mtime_ns]
 
 
 def _entry(path: Path, kind: str, content_dir: Path, config, old: FileEntry | None) -> FileEntry:

@@ -341,6 +341,29 @@ def test_the_command_line_plans_alone_the_pages_that_show_edited_bodies(site_dir
     assert b"told at length" in (site_dir / "site/feed.xml").read_bytes()
 
 
+@pytest.mark.parametrize("command", [build, check])
+def test_a_rebuild_reads_the_content_files_sizes_and_times_from_its_snapshot(site_dir, monkeypatch, command):
+    options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
+    age_new_files(site_dir)
+    command(options)
+    asked = count_calls(monkeypatch, read, "_size_and_time")
+    edit_three_bodies(site_dir)
+    age_new_files(site_dir)
+    command(options)
+    assert not asked  # each file was looked at once, by the snapshot
+    if command is build:
+        assert tree(site_dir / "site") == cold_tree(site_dir)
+    # Sizes and times given are trusted: a file said to be as the cache saw it is not read again.
+    store = cache.check_path(options.content_dir) if command is check else cache.cache_path(
+        options.content_dir, options.out_dir)
+    last, edited = cache.load(store), str(site_dir / "content/launches/2030-04-10-second.md")
+    Path(edited).write_text(Path(edited).read_text().replace("told at length", "told again"))
+    stats = {edited: [last.files[edited].size, last.files[edited].mtime_ns]}
+    trusted = read.read_content(options.content_dir, None, last, started_ns=time.time_ns(), stats=stats)
+    assert trusted.files[edited] is last.files[edited]
+    assert read.read_content(options.content_dir, None, last).files[edited].digest != last.files[edited].digest
+
+
 @pytest.mark.parametrize("edit", ["date", "template", "after a stopped build", "output page gone"])
 def test_the_command_line_plans_every_page_after_an_edit_of_another_kind(site_dir, monkeypatch, edit):
     options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
