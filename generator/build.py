@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import os
 import time
 import traceback
 from collections import defaultdict
@@ -123,7 +122,8 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
         read_files = cache.BuildCache(content.config_digest, content.files, content.read_at_ns)
         if memory:
             memory.last = read_files if previous is None else replace(
-                read_files, outputs=previous.outputs, pages=previous.pages, rows=previous.rows)
+                read_files, outputs=previous.outputs, pages=previous.pages, rows=previous.rows,
+                data_files=previous.data_files)
             memory.read = content
         if previous:  # its entries of files changed or gone still hold the last cache file's bytes
             cache.drop_pickled(previous.files)
@@ -156,20 +156,23 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
         if edited is not None or quick is not None:  # the other pages' fingerprints are the last build's
             fingerprints = previous.pages | fingerprints
     if not write:
-        rows = export_rows(site, previous, fingerprints)
+        rows = export_rows(site, {}, fingerprints)
         files = render_all(renderer, pages, options.content_dir, progress) | extra_files(renderer, site, rows)
         return BuildReport(len(paths), files, None, time.perf_counter() - started)
     untouched: dict[str, list[int]] = {}  # output path -> [size, mtime_ns] of the files this build leaves as they were
     if reuse:
         only = records_with_pages(candidates) if edited is not None or quick is not None else None
-        rows = export_rows(site, previous, fingerprints, only)
+        last = written_data(previous, options.out_dir)
+        rows = export_rows(site, last.rows, fingerprints, only)
         if quick is None:
             present = cache.stat_files(options.out_dir, [page.path for page in candidates])
         files = render_all(renderer, stale_pages(candidates, fingerprints, previous, present),
                            options.content_dir, progress)
         untouched = {path: stat for path, stat in present.items() if path not in files}
-        compared = data.compare_files(rows, previous.rows, only)
-        files |= extra_files(renderer, site, rows, data_as_before(compared, options.out_dir))
+        starts = dict(last.starts)  # where the first row of each data file is: as it was, unless made again
+        with last:
+            compared = data.compare_files(rows, last.rows, only, last)
+            files |= extra_files(renderer, site, rows, compared, last, starts)
         searched = search.index(html_pages(paths, files, options.out_dir), routes.search_bundles(site),
                                 options.out_dir, progress, cache.search_trees_path(store)) if options.search else {}
         files |= {path: made for path, made in searched.items() if isinstance(made, bytes)}  # not those kept on disk
@@ -188,9 +191,12 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
                 staging.count(unchanged)
             # The data files after the pages, each written as it is made: the rows they are made of
             # (~50 MB at 10,000 launches) are better not kept while rendering.
-            rows = export_rows(site, previous, fingerprints)
-            for path, contents in [*static_files(renderer.template_dirs).items(), *data.export_pieces(site, rows)]:
-                staging.add(path, contents)
+            last, starts = written_data(previous, options.out_dir), {}
+            rows = export_rows(site, last.rows, fingerprints)
+            with last:
+                for path, contents in [*static_files(renderer.template_dirs).items(),
+                                       *data.export_pieces(site, rows, written=last, starts=starts)]:
+                    staging.add(path, contents)
             if options.search:
                 html = {page.path: staging.root / page.path for page in pages if page.path.endswith(".html")}
                 searched = search.index(html, routes.search_bundles(site), options.out_dir, progress,
@@ -198,7 +204,8 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
                 for path, contents in searched.items():
                     staging.add(path, contents if isinstance(contents, bytes) else contents.read_bytes())
         files, report = {}, staging.report
-    output = dict(outputs=report.outputs, pages={p: f for p, f in fingerprints.items() if f}, rows=rows)
+    output = dict(outputs=report.outputs, pages={p: f for p, f in fingerprints.items() if f},
+                  rows=data.written_rows(rows), data_files=data_files(options.out_dir, starts))
     if memory:
         memory.last = replace(read_files, **output)
         memory.plan = Planned(site, pages, build_setup(options), content.config_digest, content.files,
@@ -451,7 +458,7 @@ def records_with_pages(pages: list[PageSpec]) -> list[tuple[str, str]]:
     return [key for key in map(record_of, (page.path for page in pages)) if key]
 
 
-def export_rows(site: Site, previous: cache.BuildCache | None, fingerprints: dict[str, str | None],
+def export_rows(site: Site, previous: data.Rows, fingerprints: dict[str, str | None],
                 only: list[tuple[str, str]] | None = None) -> data.Rows:
     """The exported records' rows, those of `previous` kept where the record's page is unchanged.
 
@@ -459,24 +466,29 @@ def export_rows(site: Site, previous: cache.BuildCache | None, fingerprints: dic
     `previous` (the preview's quick path, see records_with_pages): asking all
     15,427 took 0.02-0.03 s of a title edit at 10,000 launches.
     """
-    return data.export_rows(site, previous.rows if previous else None,
-                            lambda kind, ident: fingerprints[path_of(kind, ident)], only)
+    return data.export_rows(site, previous, lambda kind, ident: fingerprints[path_of(kind, ident)], only)
 
 
-def extra_files(renderer: Renderer, site: Site, rows: data.Rows, as_before: Collection[str] = ()) -> dict[str, bytes]:
+def written_data(previous: cache.BuildCache | None, out_dir: Path) -> data.WrittenFiles:
+    """The last build's data files, with its rows of each kind whose files are as it wrote them
+    (the rows are read back from them)."""
+    saved = previous.data_files if previous else {}
+    found = cache.stat_files(out_dir, saved)
+    as_written = {path for path, stat in found.items() if stat == saved[path][:2]}
+    rows = {kind: rows for kind, rows in (previous.rows if previous else {}).items()
+            if all(path in as_written for (of_kind, _), path in data.FILE_OF.items() if of_kind == kind)}
+    return data.WrittenFiles(out_dir, rows, {path: saved[path][2] for path in as_written})
+
+
+def data_files(out_dir: Path, starts: dict[str, int]) -> dict[str, list[int]]:
+    """What the cache keeps of the data files just written: data file -> [size, mtime_ns, where its first row is]."""
+    return {path: [*stat, starts.get(path, 0)] for path, stat in cache.stat_files(out_dir, data.FILES).items()}
+
+
+def extra_files(renderer: Renderer, site: Site, rows: data.Rows, compared: dict[str, bool] | None = None,
+                written: data.WrittenFiles | None = None, starts: dict[str, int] | None = None) -> dict[str, bytes]:
     """The files besides the pages: static files and data exports (see data.export)."""
-    return static_files(renderer.template_dirs) | data.export(site, rows, as_before)
-
-
-def data_as_before(compared: dict[str, bool], out_dir: Path) -> set[str]:
-    """The data files that need not be made: the same rows as the last build's (see
-    data.compare_files), and on disk.
-
-    After a launch's body edit at 10,000 launches, making the data files and
-    comparing them with the output took 0.059 s, making launches.json alone 0.014 s
-    (medians of 9 rebuilds; its body is in no other file).
-    """
-    return {path for path, same in compared.items() if same and os.path.isfile(os.path.join(out_dir, path))}
+    return static_files(renderer.template_dirs) | data.export(site, rows, compared, written, starts)
 
 
 def forget_output(store: Path, memory: Memory | None, read_files: cache.BuildCache | None) -> None:

@@ -31,7 +31,7 @@ from .data import Rows
 from .model import SHARED_LENGTH
 from .validate import DocResult
 
-FORMAT = 15  # bump when what is stored changes shape
+FORMAT = 16  # bump when what is stored changes shape
 
 
 @dataclass
@@ -94,7 +94,8 @@ class BuildCache:
     # What the output is made of; None when not known (the output cannot be updated in place).
     outputs: frozenset[str] | None = None  # every file the build wrote
     pages: dict[str, str] = field(default_factory=dict)  # output path -> page fingerprint
-    rows: Rows = field(default_factory=dict)  # the exported records' rows
+    rows: Rows = field(default_factory=dict)  # the exported records' rows (WrittenRows)
+    data_files: dict[str, list[int]] = field(default_factory=dict)  # data file -> [size, mtime_ns, its first row's offset]
     page_map: PageMap | None = None  # None: the output's pages are not all fingerprinted, or not known
 
 
@@ -262,7 +263,7 @@ def note_out_dir(store: Path, out_dir: Path) -> None:
 def prune(store: Path) -> None:
     """Delete the caches beside `store` whose output directories are gone.
 
-    One output directory's cache is ~100 MB at 10,000 launches, and building
+    One output directory's cache is ~50 MB at 10,000 launches, and building
     into a new folder each time (a temporary one, say) would pile them up.
     """
     for note in store.parent.glob("build-*.out"):
@@ -391,7 +392,7 @@ def save_output(store: Path, cache: BuildCache) -> None:
     # Streamed into the file: pickled whole in memory first, the cache of 10,000 launches (80 MB on disk) was
     # held twice at the build's end.
     with _atomic_file(output_path(store)) as stream:
-        pickle.dump((FORMAT, (cache.outputs, cache.pages, cache.rows, cache.page_map)), stream,
+        pickle.dump((FORMAT, (cache.outputs, cache.pages, cache.rows, cache.data_files, cache.page_map)), stream,
                     protocol=pickle.HIGHEST_PROTOCOL)
 
 

@@ -210,3 +210,17 @@ def test_data_files_are_told_from_rows_that_say_the_same_or_otherwise_in_the_sam
         "data/launches.json": False, "data/launches.csv": True, "data/sources.json": True}
     assert compare({"launch": {"a": first, "b": data_module.Row("f6", b"{}", b"\r\n")}}, previous,
                    only=[("launch", "a")]) == {"data/launches.json": True, "data/launches.csv": True}
+
+
+def test_a_data_file_is_spliced_from_the_last_one_with_the_rows_made_again(tmp_path):
+    rows = [b'{"id": "a"}', b'{"id": "b"}', b'{"id": "c"}']
+    text = b'{\n"actors": [\n' + b",\n".join(rows) + b"\n]\n}\n"
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data/actors.json").write_bytes(text)
+    old = {"actor": {ident: data_module.WrittenRow("f", len(row)) for ident, row in zip("abc", rows)}}
+    new = {"a": data_module.Row("g", b'{"id": "a", "longer": 1}'), "b": old["actor"]["b"],
+           "c": data_module.Row("h", b"{}")}
+    with data_module.WrittenFiles(tmp_path, old, {"data/actors.json": text.index(rows[0])}) as written:
+        assert [bytes(written.bytes_of("actor", "json", ident, old["actor"][ident])) for ident in "abc"] == rows
+        made = b"".join(written.spliced("data/actors.json", new))
+    assert made == b'{\n"actors": [\n{"id": "a", "longer": 1},\n{"id": "b"},\n{}\n]\n}\n'
