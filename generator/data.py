@@ -19,6 +19,7 @@ from typing import Any, Callable, Collection, Iterable, Iterator
 from . import routes
 from .link import LaunchView, Site
 from .model import FACT_FIELDS, Fact, record
+from .write import OutputError
 
 SCHEMA_FILE = Path(__file__).with_name("launches.schema.json")
 LIST_SEPARATOR = "; "  # joins several values in one CSV cell
@@ -147,7 +148,7 @@ class WrittenFiles:
             with open(self.out_dir / path, "rb") as stream:
                 self.maps[path] = memoryview(mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ))
         if size > len(self.maps[path]):
-            raise OSError(f"{self.out_dir / path} changed while being read; build again")
+            raise OutputError(f"{self.out_dir / path} changed while this build read it; build again")
         return self.maps[path]
 
     def spliced(self, path: str, rows: dict[str, Row | WrittenRow]) -> list[bytes | memoryview]:
@@ -301,7 +302,7 @@ def _array_pieces(records: Iterable[tuple[str | None, bytes]]) -> Iterator[tuple
     """A JSON array with one record per line, in pieces."""
     empty = True
     for ident, text in records:
-        yield (b"[\n" if empty else b",\n"), None
+        yield (b"[\n" if empty else SEPARATORS["json"]), None
         yield text, ident
         empty = False
     yield (b"[]" if empty else b"\n]"), None

@@ -224,3 +224,15 @@ def test_a_data_file_is_spliced_from_the_last_one_with_the_rows_made_again(tmp_p
         assert [bytes(written.bytes_of("actor", "json", ident, old["actor"][ident])) for ident in "abc"] == rows
         made = b"".join(written.spliced("data/actors.json", new))
     assert made == b'{\n"actors": [\n{"id": "a", "longer": 1},\n{"id": "b"},\n{}\n]\n}\n'
+
+
+def test_a_data_file_cut_short_since_the_rows_in_it_were_counted_is_an_output_error(tmp_path):
+    from generator.write import OutputError
+
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data/actors.json").write_bytes(b'{\n"actors": [\n{"id": "a"}')  # the rest is gone
+    old = {"actor": {"a": data_module.WrittenRow("f", 11), "b": data_module.WrittenRow("f", 11)}}
+    with data_module.WrittenFiles(tmp_path, old, {"data/actors.json": 14}) as written:
+        assert bytes(written.bytes_of("actor", "json", "a", old["actor"]["a"])) == b'{"id": "a"}'
+        with pytest.raises(OutputError, match="changed while this build read it"):
+            written.bytes_of("actor", "json", "b", old["actor"]["b"])
