@@ -364,6 +364,26 @@ def test_a_rebuild_reads_the_content_files_sizes_and_times_from_its_snapshot(sit
     assert read.read_content(options.content_dir, None, last).files[edited].digest != last.files[edited].digest
 
 
+def test_a_rebuild_plans_the_feeds_of_an_edited_launch_s_actors_from_their_launches_alone(site_dir, monkeypatch):
+    monkeypatch.setattr(feeds, "FEED_LIMIT", 1)  # the site's feed lists only the newest launch
+    options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
+    age_new_files(site_dir)
+    build(options)
+    asked, real = [], feeds.feed_launches
+    monkeypatch.setattr(feeds, "feed_launches", lambda site, wanted: asked.append(list(wanted)) or real(site, wanted))
+    first = site_dir / "content/launches/2030-03-01-first.md"  # the newest of south-staff's, not the site's
+    first.write_text(first.read_text().replace("fired a rocket.", "fired a rocket, said the staff."))
+    southland = site_dir / "content/actors/southland.yaml"  # whose feed lists nothing
+    southland.write_text(southland.read_text() + "title: A state\n")
+    age_new_files(site_dir)
+    report = build(options)
+    assert asked == [["south-staff", "southland"]]
+    assert {"actors/south-staff/feed.xml", "actors/southland/feed.xml"} <= set(report.files)
+    assert not {"feed.xml", "actors/northland/feed.xml"} & set(report.files)
+    build(BuildOptions(site_dir / "content", site_dir / "cold", search=False), incremental=False)
+    assert tree(site_dir / "site") == tree(site_dir / "cold")
+
+
 @pytest.mark.parametrize("edit", ["date", "template", "after a stopped build", "output page gone"])
 def test_the_command_line_plans_every_page_after_an_edit_of_another_kind(site_dir, monkeypatch, edit):
     options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
