@@ -93,7 +93,7 @@ def feed_launches(site: Site, feeds: list[str | None]) -> tuple[defaultdict[str 
     else:
         views = [v for actor_id in feeds for _, v in site.launches_of_actor.get(actor_id, ()) if not v.launch.draft]
     moments = {v.launch.id: _moment(v) for v in views}
-    listed: defaultdict[str | None, list[str]] = defaultdict(list)  # others' than `feeds` may lack launches
+    listed: defaultdict[str | None, list[str]] = defaultdict(list)  # feeds not in `feeds` may lack launches
     for launch_id in sorted(moments, key=lambda i: (moments[i], i), reverse=True):
         for feed in (None, *dict.fromkeys(role.actor for role in site.launch_by_id[launch_id].launch.actors)):
             if len(listed[feed]) < FEED_LIMIT:
