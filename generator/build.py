@@ -169,7 +169,7 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
         files = render_all(renderer, stale_pages(candidates, fingerprints, previous, present),
                            options.content_dir, progress)
         untouched = {path: stat for path, stat in present.items() if path not in files}
-        starts = dict(last.starts)  # where the first row of each data file is: as it was, unless made again
+        starts: dict[str, int] = {}
         with last:
             compared = data.compare_files(rows, last.rows, only, last)
             files |= extra_files(renderer, site, rows, compared, last, starts)

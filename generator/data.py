@@ -192,9 +192,11 @@ def export_pieces(site: Site, rows: Rows | None = None, compared: dict[str, bool
 
     `written`: the last build's files, where the rows it made are read back from, and
     the files that differ in some rows alone (False in `compared`) are spliced from;
-    `starts`: told where the first row of each file made from its rows is, once its pieces are all taken.
+    `starts`: told where the first row of each data file is, once its pieces are all taken (where it
+    was, for a file not made again or spliced).
     """
     compared, starts = compared or {}, {} if starts is None else starts
+    starts.update({path: written.starts[path] for path in compared} if written else {})
     rows = export_rows(site) if rows is None else rows
     schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
     schema["$id"] = absolute(site, routes.DATA_DIR + "launches.schema.json")
@@ -220,7 +222,7 @@ def export_pieces(site: Site, rows: Rows | None = None, compared: dict[str, bool
 
     def pieces(path: str, make: Callable[[], Iterable[tuple[bytes, str | None]]]) -> Iterable[bytes]:
         if compared.get(path) is False:
-            return written.spliced(path, rows[FILES[path][0]])  # its first row where it was
+            return written.spliced(path, rows[FILES[path][0]])
         return _noting_start(make(), path, starts)
 
     return ((routes.DATA_DIR + name, pieces(routes.DATA_DIR + name, make))
