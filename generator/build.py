@@ -189,10 +189,10 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
             staging.reserve(page.path for page in pages)
             for _, unchanged in render_pages(renderer, pages, progress, keep=staging.write):
                 staging.count(unchanged)
-            # The data files after the pages, each written as it is made: the rows they are made of
-            # (~50 MB at 10,000 launches) are better not kept while rendering.
+            # The data files after the pages, each row made as it is written: the rows (~50 MB at
+            # 10,000 launches) are neither kept while rendering nor all held at once after it.
             last, starts = written_data(previous, options.out_dir), {}
-            rows = export_rows(site, last.rows, fingerprints)
+            rows = export_rows(site, last.rows, fingerprints, later=True)
             with last:
                 for path, contents in [*static_files(renderer.template_dirs).items(),
                                        *data.export_pieces(site, rows, written=last, starts=starts)]:
@@ -459,14 +459,15 @@ def records_with_pages(pages: list[PageSpec]) -> list[tuple[str, str]]:
 
 
 def export_rows(site: Site, previous: data.Rows, fingerprints: dict[str, str | None],
-                only: list[tuple[str, str]] | None = None) -> data.Rows:
+                only: list[tuple[str, str]] | None = None, later: bool = False) -> data.Rows:
     """The exported records' rows, those of `previous` kept where the record's page is unchanged.
 
     `only`: the only records whose pages' fingerprints may have changed since
     `previous` (the preview's quick path, see records_with_pages): asking all
-    15,427 took 0.02-0.03 s of a title edit at 10,000 launches.
+    15,427 took 0.02-0.03 s of a title edit at 10,000 launches. `later`: the new
+    rows are made as the data files are written (data.RowToMake).
     """
-    return data.export_rows(site, previous, lambda kind, ident: fingerprints[path_of(kind, ident)], only)
+    return data.export_rows(site, previous, lambda kind, ident: fingerprints[path_of(kind, ident)], only, later)
 
 
 def written_data(previous: cache.BuildCache | None, out_dir: Path) -> data.WrittenFiles:

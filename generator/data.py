@@ -13,6 +13,7 @@ import csv
 import io
 import json
 import mmap
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Collection, Iterable, Iterator
 
@@ -50,12 +51,23 @@ class WrittenRow:
     csv: int = 0  # in launches.csv, for a launch
 
 
-Rows = dict[str, dict[str, Row | WrittenRow]]  # kind -> id -> row, in the order of the files
+@record
+class RowToMake:
+    """A row made only as its data files are written (export_rows with `later`), so that
+    no more than one row's bytes are held at a time: at 100,000 launches the rows hold
+    ~0.5 GB. Its lengths are noted as each part is written (None before)."""
+
+    made_from: str
+    json: int | None = None
+    csv: int | None = None
+
+
+Rows = dict[str, dict[str, Row | WrittenRow | RowToMake]]  # kind -> id -> row, in the order of the files
 
 
 def export_rows(site: Site, previous: Rows | None = None,
                 made_from: Callable[[str, str], str | None] = lambda kind, ident: None,
-                only: Collection[tuple[str, str]] | None = None) -> Rows:
+                only: Collection[tuple[str, str]] | None = None, later: bool = False) -> Rows:
     """Every exported record's row: the published launches, the actors, the published sources.
 
     A row of `previous` is used again when its record's `made_from` is the same: a
@@ -64,32 +76,52 @@ def export_rows(site: Site, previous: Rows | None = None,
     launches), so the page's fingerprint will do. `only`: the records, as (kind, id),
     whose rows may be new, when `previous` was made of the same records (their
     pages' fingerprints the only ones that may have changed); every row of a kind
-    that `previous` lacks is made.
+    that `previous` lacks is made. `later`: the new rows are RowToMakes, made by
+    export_pieces as it writes them.
     """
-    public_sources = published_sources(site)
-    public, columns = set(public_sources), csv_columns(site)
-
-    def launch_row(ident: str) -> tuple[bytes, bytes]:
-        launch = launch_record(site, site.launch_by_id[ident], public)
-        out = io.StringIO()
-        csv.DictWriter(out, fieldnames=columns, lineterminator="\r\n").writerow(csv_row(site, launch))
-        return _compact(launch), out.getvalue().encode("utf-8")
-
-    makers = {
-        "launch": ([v.launch.id for v in site.launches if not v.launch.draft], launch_row),
-        "actor": (list(site.actors), lambda ident: (_compact(actor_record(site, ident)), b"")),
-        "source": (public_sources, lambda ident: (_compact(source_record(site, ident)), b"")),
-    }
+    maker = RowMaker(site)
     rows: Rows = {}
-    for kind, (idents, make) in makers.items():
+    for kind, idents in maker.idents.items():
         old_rows, rows[kind] = (previous or {}).get(kind, {}), {}
         if only is not None and kind in (previous or {}):  # else every row of the kind is made
             rows[kind] = dict(old_rows)
             idents = [ident for of_kind, ident in only if of_kind == kind and ident in old_rows]  # drafts are not
         for ident in idents:
-            key, old = made_from(kind, ident), old_rows.get(ident)
-            rows[kind][ident] = old if key and old and old.made_from == key else Row(key or "", *make(ident))
+            key, old = made_from(kind, ident) or "", old_rows.get(ident)
+            if key and old and old.made_from == key:
+                rows[kind][ident] = old
+            else:
+                rows[kind][ident] = RowToMake(key) if later else maker.row(kind, ident, key)
     return rows
+
+
+class RowMaker:
+    """Makes the exported records' rows, whole or one part (JSON or CSV) at a time."""
+
+    def __init__(self, site: Site):
+        self.site = site
+        public_sources = published_sources(site)
+        self.public, self.columns = set(public_sources), csv_columns(site)
+        self.idents = {"launch": [v.launch.id for v in site.launches if not v.launch.draft],
+                       "actor": list(site.actors), "source": public_sources}
+
+    def row(self, kind: str, ident: str, made_from: str) -> Row:
+        made = self.record(kind, ident)
+        return Row(made_from, _compact(made), self.csv_line(made) if kind == "launch" else b"")
+
+    def part(self, kind: str, part: str, ident: str) -> bytes:
+        made = self.record(kind, ident)
+        return _compact(made) if part == "json" else self.csv_line(made)
+
+    def record(self, kind: str, ident: str) -> dict[str, Any]:
+        if kind == "launch":
+            return launch_record(self.site, self.site.launch_by_id[ident], self.public)
+        return actor_record(self.site, ident) if kind == "actor" else source_record(self.site, ident)
+
+    def csv_line(self, launch: dict[str, Any]) -> bytes:
+        out = io.StringIO()
+        csv.DictWriter(out, fieldnames=self.columns, lineterminator="\r\n").writerow(csv_row(self.site, launch))
+        return out.getvalue().encode("utf-8")
 
 
 # Each data file: the kind of records whose rows it holds, and which part of each row.
@@ -171,10 +203,12 @@ class WrittenFiles:
 
 
 def written_rows(rows: Rows) -> Rows:
-    """The rows as the next build reads them back from the data files."""
-    return {kind: {ident: row if isinstance(row, WrittenRow) else WrittenRow(row.made_from, len(row.json), len(row.csv))
-                   for ident, row in of_kind.items()}
-            for kind, of_kind in rows.items()}
+    """The rows as the next build reads them back from the data files (all written)."""
+    def written(row: Row | WrittenRow | RowToMake) -> WrittenRow:
+        if isinstance(row, Row):
+            return WrittenRow(row.made_from, len(row.json), len(row.csv))
+        return row if isinstance(row, WrittenRow) else WrittenRow(row.made_from, row.json, row.csv or 0)
+    return {kind: {ident: written(row) for ident, row in of_kind.items()} for kind, of_kind in rows.items()}
 
 
 def export(site: Site, rows: Rows | None = None, compared: dict[str, bool] | None = None,
@@ -197,17 +231,23 @@ def export_pieces(site: Site, rows: Rows | None = None, compared: dict[str, bool
     """
     compared, starts = compared or {}, {} if starts is None else starts
     starts.update({path: written.starts[path] for path in compared} if written else {})
-    rows = export_rows(site) if rows is None else rows
+    rows, maker = export_rows(site) if rows is None else rows, RowMaker(site)  # the maker of RowToMakes
     schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
     schema["$id"] = absolute(site, routes.DATA_DIR + "launches.schema.json")
 
-    def lines(kind: str, part: str = "json") -> Iterator[tuple[str, bytes]]:
-        read = written.bytes_of if written else _own_bytes
-        return ((ident, read(kind, part, ident, row)) for ident, row in rows[kind].items())
+    def lines(kind: str, part: str = "json") -> Iterator[tuple[str, bytes | memoryview]]:
+        read, of_kind = written.bytes_of if written else _own_bytes, rows[kind]
+        for ident, row in of_kind.items():
+            if isinstance(row, RowToMake):
+                line = maker.part(kind, part, ident)
+                of_kind[ident] = replace(row, **{part: len(line)})
+                yield ident, line
+            else:
+                yield ident, read(kind, part, ident, row)
 
     def launches_csv() -> Iterator[tuple[bytes, str | None]]:
         header = io.StringIO()
-        csv.writer(header, lineterminator="\r\n").writerow(csv_columns(site))
+        csv.writer(header, lineterminator="\r\n").writerow(maker.columns)
         yield header.getvalue().encode("utf-8"), None
         yield from ((line, ident) for ident, line in lines("launch", "csv"))
 
