@@ -8,6 +8,7 @@ indexes go out and the results come back.
 from __future__ import annotations
 
 import collections
+import ctypes
 import multiprocessing
 import os
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -114,6 +115,20 @@ def memory_held() -> int | None:
             return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
     except (OSError, ValueError, IndexError):
         return None
+
+
+def return_free_memory() -> None:
+    """Give the memory the C allocator holds free back to the system, where it can (glibc's malloc_trim).
+
+    Reading and planning free much of what they made, but the allocator keeps it:
+    at 100,000 launches 149 MB of the build's 1,446 MB just before rendering, and
+    20 of 181 MB at 10,000 (measured; the call took 0.024 s).
+    """
+    try:
+        trim = ctypes.CDLL(None).malloc_trim  # the C library the interpreter uses
+    except (AttributeError, OSError, TypeError):  # another C library, or Windows
+        return
+    trim(0)
 
 
 def _start_worker(function: Callable, items: list) -> None:
