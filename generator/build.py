@@ -13,7 +13,7 @@ import traceback
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Collection
+from typing import Callable, Collection, Iterator
 
 import jinja2
 
@@ -188,7 +188,7 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
         forget_output(store, memory, read_files)
         with template_problems(options.content_dir), staged_site(options.out_dir) as staging:
             staging.reserve(page.path for page in pages)
-            for _, unchanged in render_pages(renderer, pages, progress, keep=staging.write):
+            for unchanged in render_site(renderer, pages, progress, keep=staging.write):
                 staging.count(unchanged)
             # The data files after the pages, each row made as it is written: the rows (~50 MB at
             # 10,000 launches) are neither kept while rendering nor all held at once after it.
@@ -675,6 +675,39 @@ def plan_pages(site: Site) -> list[PageSpec]:
     pages += feeds.plan(site, pages)
     check_unique_paths(pages)
     return pages
+
+
+# From this size of the build's process on, a full build renders so as to save memory (render_site).
+SAVE_MEMORY_ABOVE = 512 << 20  # bytes; the process holds ~165 MB at 10,000 launches, ~1.3 GB at 100,000
+FRESH_WORKER_EVERY = 5_000  # pages a worker renders before a fresh one replaces it
+OWN_PAGE_TEMPLATES = ("launch.html", "source.html")  # the pages that show one record, not many
+
+
+def render_site(renderer: Renderer, pages: list[PageSpec], progress: Progress,
+                keep: Callable[[str, bytes], bool]) -> Iterator[bool]:
+    """What `keep` returns for each page, rendered on all cores.
+
+    In a big build, saving memory at the cost of time: a forked worker and this
+    process each hold their own copy of every page of memory that either writes to
+    (reference counts, too) while they both live. So this process first renders,
+    alone, the pages that show many records (lists, actors' pages, feeds), then
+    shares the launches' and sources' own pages with workers replaced by fresh ones
+    every FRESH_WORKER_EVERY pages. At 100,000 launches: peak 1,493 MB against
+    2,133 MB, in 1.07 times the time (measured; every ~9,400 pages, 1,580 MB).
+    """
+    if (parallel.memory_held() or 0) <= SAVE_MEMORY_ABOVE:
+        yield from (unchanged for _, unchanged in render_pages(renderer, pages, progress, keep))
+        return
+    own = [page for page in pages if page.template in OWN_PAGE_TEMPLATES]
+    bar = progress("Rendering lists", len(pages) - len(own))
+    try:
+        for page in pages:
+            if page.template not in OWN_PAGE_TEMPLATES:
+                yield keep(page.path, renderer.render(page))
+                bar.update(1)
+    finally:
+        bar.close()
+    yield from (unchanged for _, unchanged in render_pages(renderer, own, progress, keep, FRESH_WORKER_EVERY))
 
 
 def check_unique_paths(pages: list[PageSpec]) -> None:

@@ -25,19 +25,24 @@ MIN_ITEMS = 400  # below this, starting worker processes costs more than it save
 # build at 10,000 launches: 17,796 conversions against 16,790; user CPU time 1.00-1.30 times
 # as much, six builds each taking turns). Workers take the last chunks first: the slow feeds.
 CHUNK_COUNT = 64
+FRESH_RUNS = 8  # with imap's fresh_every, the runs a worker does before it ends: short, as a fresh worker
+# waits for this process to end the run it is in
 
 _job: tuple[Callable, list] | None = None  # (function, items), set in each worker by fork
 
 
-def imap(function: Callable[[T], R], items: list[T], bar: ProgressBar) -> Iterator[tuple[int, R]]:
+def imap(function: Callable[[T], R], items: list[T], bar: ProgressBar,
+         fresh_every: int | None = None) -> Iterator[tuple[int, R]]:
     """(index, function(items[index])) for every item, as they are done, in no set order.
 
     Items are done in worker processes when there are many. If one fails there,
     the items not yet done are done in this process, where the failure is raised
-    with its traceback.
+    with its traceback. `fresh_every`: a worker does at most about this many items
+    before it ends and a fresh one is forked, which lets go of the memory the last
+    one had copied (see _fork_imap).
     """
     done = [False] * len(items)
-    for index, result in _fork_imap(function, items):
+    for index, result in _fork_imap(function, items, fresh_every):
         done[index] = True
         bar.update(1)
         yield index, result
@@ -48,13 +53,15 @@ def imap(function: Callable[[T], R], items: list[T], bar: ProgressBar) -> Iterat
             yield index, result
 
 
-def _fork_imap(function: Callable[[T], R], items: list[T]) -> Iterator[tuple[int, R]]:
+def _fork_imap(function: Callable[[T], R], items: list[T], fresh_every: int | None) -> Iterator[tuple[int, R]]:
     """What imap gives, from this process and forked workers; stops early when not worth
     it or when an item failed.
 
     This process takes its share of the items too, one worker fewer: a forked worker
     gradually copies the memory of all it reads (reference counts are written to), so
     each worker costs nearly as much memory as this process (at 10,000 launches, ~140 MB).
+    Every page of memory that either process writes to while they share it is then held
+    twice, until the worker ends: hence `fresh_every`.
     """
     if len(items) < MIN_ITEMS or "fork" not in multiprocessing.get_all_start_methods():
         return
@@ -62,25 +69,40 @@ def _fork_imap(function: Callable[[T], R], items: list[T]) -> Iterator[tuple[int
     if workers < 1:
         return
     size = -(-len(items) // CHUNK_COUNT)  # rounded up
+    if fresh_every:
+        size = min(size, max(1, fresh_every // FRESH_RUNS))
     chunks = collections.deque(range(start, min(start + size, len(items))) for start in range(0, len(items), size))
-    context = multiprocessing.get_context("fork")
+    runs_per_worker = -(-fresh_every // size) if fresh_every else len(chunks)
     try:
-        with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
-                                 initargs=(function, items)) as pool:
-            running: dict[Future, range] = {}
-            while chunks or running:
-                while chunks and len(running) < 2 * workers:  # the workers take from the end
-                    chunk = chunks.pop()
-                    running[pool.submit(_run_chunk, chunk)] = chunk
-                if chunks:  # this process from the front
-                    chunk = chunks.popleft()
-                    yield from zip(chunk, [function(items[i]) for i in chunk])
-                # While this process has chunks left, it only collects what is done; then it waits.
-                done = [f for f in running if f.done()] if chunks else wait(running, return_when=FIRST_COMPLETED).done
-                for future in done:
-                    yield from zip(running.pop(future), future.result())
+        while chunks:
+            yield from _one_round(function, items, chunks, workers, runs_per_worker)
     except Exception:  # noqa: BLE001 - imap does the rest here, and raises it properly
         return
+
+
+def _one_round(function: Callable[[T], R], items: list[T], chunks: collections.deque[range],
+               workers: int, runs_per_worker: int) -> Iterator[tuple[int, R]]:
+    """Do chunks from `chunks` here and in freshly forked workers until these have done
+    `runs_per_worker` each, or none is left; the workers then end."""
+    context = multiprocessing.get_context("fork")
+    given = 0
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
+                             initargs=(function, items)) as pool:
+        running: dict[Future, range] = {}
+        while chunks or running:
+            while chunks and len(running) < 2 * workers and given < runs_per_worker * workers:
+                chunk = chunks.pop()  # the workers take from the end
+                running[pool.submit(_run_chunk, chunk)] = chunk
+                given += 1
+            if chunks:  # this process from the front
+                chunk = chunks.popleft()
+                yield from zip(chunk, [function(items[i]) for i in chunk])
+            if not running:
+                return
+            # While this process has chunks left, it only collects what is done; then it waits.
+            done = [f for f in running if f.done()] if chunks else wait(running, return_when=FIRST_COMPLETED).done
+            for future in done:
+                yield from zip(running.pop(future), future.result())
 
 
 def worker_count() -> int:

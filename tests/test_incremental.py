@@ -1073,6 +1073,20 @@ def test_parallel_render_gives_the_same_bytes(tmp_path, monkeypatch):
     assert tree(project / "serial") == tree(project / "parallel")
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="parallel rendering uses fork")
+def test_a_build_saving_memory_renders_the_lists_here_first_and_gives_the_same_bytes(tmp_path, monkeypatch):
+    project = bulk_site(tmp_path)
+    build(BuildOptions(project / "content", project / "usual", search=False), incremental=False)
+    monkeypatch.setattr("generator.parallel.MIN_ITEMS", 10)
+    monkeypatch.setattr(build_module, "SAVE_MEMORY_ABOVE", 0)  # as a build of ~40,000 launches or more
+    shared, real = [], build_module.render_pages
+    monkeypatch.setattr(build_module, "render_pages", lambda renderer, pages, progress, keep, fresh_every=None: shared.append(
+        ({page.template for page in pages}, fresh_every)) or real(renderer, pages, progress, keep, fresh_every))
+    build(BuildOptions(project / "content", project / "saving", search=False), incremental=False)
+    assert tree(project / "usual") == tree(project / "saving")
+    assert shared == [({"launch.html", "source.html"}, build_module.FRESH_WORKER_EVERY)]
+
+
 @pytest.mark.skipif(not hasattr(os, "fork") or (os.cpu_count() or 1) < 2, reason="needs fork and two cores")
 def test_the_preview_keeps_no_pickled_copy_of_what_the_read_workers_sent(tmp_path, monkeypatch):
     project = bulk_site(tmp_path)

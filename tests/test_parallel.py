@@ -1,8 +1,10 @@
+import collections
 import os
 import platform
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 
@@ -19,6 +21,22 @@ def test_many_items_are_shared_with_other_processes_each_done_once(monkeypatch):
     assert all(square == index * index for index, (square, _) in results)
     pids = {pid for _, (_, pid) in results}
     assert os.getpid() in pids and len(pids) >= 2  # this process takes its share, workers the rest
+
+
+@pytest.mark.skipif(not hasattr(os, "fork") or (os.cpu_count() or 1) < 2, reason="needs fork and two cores")
+def test_workers_replaced_by_fresh_ones_still_do_each_item_once(monkeypatch):
+    monkeypatch.setattr(parallel, "MIN_ITEMS", 10)
+    monkeypatch.setattr(parallel, "worker_count", lambda: 1)
+    items = list(range(640))
+    def work(i):
+        time.sleep(0.002)  # long enough for a fresh worker to start before this process has done all
+        return i, os.getpid()
+    results = list(parallel.imap(work, items, no_progress("test", 640), fresh_every=20))
+    assert sorted(index for index, _ in results) == items and all(i == index for index, (i, _) in results)
+    done_by = collections.Counter(pid for _, (_, pid) in results)
+    assert done_by[os.getpid()] > 0  # this process takes its share
+    del done_by[os.getpid()]
+    assert len(done_by) >= 2 and max(done_by.values()) <= 20  # a fresh worker after every 20 items or so
 
 
 # 300 items in chunks of 5 neighbours; this process takes chunks from the front, workers from
