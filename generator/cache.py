@@ -366,6 +366,7 @@ class FilesSaver:
     def end(self, config: str, read_at_ns: int) -> None:
         pickle.dump((FORMAT, config, read_at_ns, self.index), self.stream, protocol=pickle.HIGHEST_PROTOCOL)
         self.stream.write(self.written.to_bytes(8, "little"))
+        self.index = []  # written; its paths and digests were all the build still held of the files
 
 
 def let_go(path: str, entry: FileEntry) -> None:
