@@ -4,16 +4,19 @@ run.py reports only the peak. This shows in which phase it comes: reading
 (workers), rendering (the build's process and its forked worker), or the data
 files at the end (the build's process alone), whose peak it also prints.
 
-Usage: python benchmarks/memory_timeline.py N [--edit] [--every 0.25] [--digest PATH]
+Usage: python benchmarks/memory_timeline.py N [--edit body|template] [--every 0.25] [--digest PATH]
 Uses run.py's corpus (benchmarks/work/N/digest/content). Without --edit: a cold
 build into benchmarks/work/N/timeline-site (the last one is moved aside, deleted
-at the end). With --edit: a build, then the
-rebuild after one launch's body is edited, which is what is sampled.
+at the end). With --edit: a build, then the rebuild after one launch's body is
+edited (body) or after the launch page's template is (template: a copy of
+digest's own in the corpus's templates/ folder, removed at the end, which
+every launch's page is rendered again for), which is what is sampled.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import shutil
 import subprocess
 import sys
@@ -47,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     run.ensure_compare_env(__file__)  # for psutil
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("n", type=int, help="number of launches")
-    parser.add_argument("--edit", action="store_true", help="sample the rebuild after one body edit")
+    parser.add_argument("--edit", choices=("body", "template"), help="sample the rebuild after this edit")
     parser.add_argument("--every", type=float, default=0.25, help="seconds between samples (default 0.25)")
     parser.add_argument("--digest", type=Path, default=run.REPO / ".venv" / "bin" / "digest")
     parser.add_argument("--work", type=Path, default=run.DEFAULT_WORK, help="where the corpora are")
@@ -62,13 +65,24 @@ def main(argv: list[str] | None = None) -> int:
     launches = sorted((cwd / "content" / "launches").glob("*.md"))
     target = launches[len(launches) // 2]
     original = target.read_bytes()
+    template = cwd / "templates" / "launch.html"
     try:
         if args.edit:
             subprocess.run(command, cwd=cwd, check=True, capture_output=True)
+        if args.edit == "body":
             target.write_bytes(original + b"\nA sentence added for the memory timeline.\n")
+        elif args.edit == "template":
+            template.parent.mkdir(exist_ok=True)
+            own = (run.REPO / "templates" / "launch.html").read_text(encoding="utf-8")
+            template.write_text(own.replace("</article>", "<p>Edited for the memory timeline.</p></article>", 1),
+                                encoding="utf-8")
         rows = sample(command, cwd, args.every)
     finally:
         target.write_bytes(original)
+        if args.edit == "template":
+            template.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # left if it holds templates of its own
+                template.parent.rmdir()
         shutil.rmtree(set_aside, ignore_errors=True)
     print(f"{'seconds':>8} {'procs':>5} {'total MB':>9} {'main MB':>8}")
     for seconds, procs, total, main_mb in rows[:: max(1, len(rows) // 60)]:

@@ -24,7 +24,7 @@ from .model import Actor, Launch, Source, kind_of, record_key
 from .read import ReadResult, read_again, read_content
 from .render import Memo, Renderer, default_templates_dir, render_pages
 from .routes import PageSpec, path_of, plan, plan_again, record_of
-from .write import MARKER, WriteReport, check_output_dir, check_relative, staged_site, update_site
+from .write import MARKER, WriteReport, check_output_dir, check_relative, patched_site, staged_site
 
 
 @dataclass(frozen=True)
@@ -40,12 +40,11 @@ class BuildOptions:
 @dataclass(frozen=True)
 class BuildReport:
     pages: int
-    # The files rendered and kept in memory: all of them when not writing, the ones
-    # rendered again by an incremental build; a full build streams them to disk instead.
-    files: dict[str, bytes]
+    files: dict[str, bytes]  # every file, when not writing; a build writes them as they are made instead
     written: WriteReport | None  # None when nothing was written (check)
     seconds: float
     rendered: int | None = None  # the pages a check rendered: those the last check did not render as they are now
+    made: frozenset[str] = frozenset()  # the files an incremental build made again, whether their bytes changed or not
 
 
 @dataclass
@@ -166,20 +165,30 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
         rows = export_rows(site, last.rows, fingerprints, only)
         if quick is None:
             present = cache.stat_files(options.out_dir, [page.path for page in candidates])
-        files = render_all(renderer, stale_pages(candidates, fingerprints, previous, present),
-                           options.content_dir, progress)
-        untouched = {path: stat for path, stat in present.items() if path not in files}
-        starts: dict[str, int] = {}
-        with last:
-            compared = data.compare_files(rows, last.rows, only, last)
-            files |= extra_files(renderer, site, rows, compared, last, starts)
-        searched = search.index(html_pages(paths, files, options.out_dir), routes.search_bundles(site),
-                                options.out_dir, progress, cache.search_trees_path(store)) if options.search else {}
-        files |= {path: made for path, made in searched.items() if isinstance(made, bytes)}  # not those kept on disk
-        outputs = frozenset(paths) | frozenset(files) | frozenset(data.FILES) | frozenset(searched)
-        forget_output(store, memory, read_files)
-        report = update_site(files, options.out_dir, outputs, previous.outputs,
-                             changed={path for path, same in compared.items() if not same})
+        stale = stale_pages(candidates, fingerprints, previous, present)
+        rendered = {page.path for page in stale}
+        untouched = {path: stat for path, stat in present.items() if path not in rendered}
+        with patched_site(options.out_dir, previous.outputs) as patch:
+            patch.reserve(page.path for page in stale)
+            with template_problems(options.content_dir):
+                for path, unchanged in render_pages(renderer, stale, progress, keep=patch.write):
+                    patch.note(path, unchanged)
+            starts: dict[str, int] = {}
+            with last:
+                compared = data.compare_files(rows, last.rows, only, last)
+                for path, contents in static_files(renderer.template_dirs).items():
+                    patch.add(path, contents)
+                for path, pieces in data.export_pieces(site, rows, compared, last, starts):
+                    patch.add(path, pieces, known_changed=compared.get(path) is False)
+            searched = search.index({path: patch.holder(path) for path in paths if path.endswith(".html")},
+                                    routes.search_bundles(site), options.out_dir, progress,
+                                    cache.search_trees_path(store)) if options.search else {}
+            for path, contents in searched.items():
+                if isinstance(contents, bytes):  # not those kept on disk
+                    patch.add(path, contents)
+            patch.outputs = frozenset(paths) | patch.files | frozenset(data.FILES) | frozenset(searched)
+            forget_output(store, memory, read_files)
+        files, report, made = {}, patch.report, frozenset(patch.files)
     else:  # every page: written by the process that rendered it, never all held in memory
         if not memory:  # the preview keeps them for its next build; the command line needs them no more
             pages = candidates = without_inputs(pages)
@@ -204,7 +213,7 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
                                         cache.search_trees_path(store))
                 for path, contents in searched.items():
                     staging.add(path, contents if isinstance(contents, bytes) else contents.read_bytes())
-        files, report = {}, staging.report
+        files, report, made = {}, staging.report, frozenset()
     output = dict(outputs=report.outputs, pages={p: f for p, f in fingerprints.items() if f},
                   rows=data.written_rows(rows), data_files=data_files(options.out_dir, starts))
     if memory:
@@ -218,7 +227,7 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
         snapshot.outputs = cache.stat_files(options.out_dir, sorted(report.outputs), known=untouched)
         cache.save_snapshot(cache.snapshot_path(store), snapshot)
         cache.note_out_dir(store, options.out_dir)
-    return BuildReport(len(paths), files, report, time.perf_counter() - started)
+    return BuildReport(len(paths), files, report, time.perf_counter() - started, made=made)
 
 
 def check(options: BuildOptions, progress: Progress = no_progress) -> BuildReport:
@@ -487,10 +496,9 @@ def data_files(out_dir: Path, starts: dict[str, int]) -> dict[str, list[int]]:
     return {path: [*stat, starts.get(path, 0)] for path, stat in cache.stat_files(out_dir, data.FILES).items()}
 
 
-def extra_files(renderer: Renderer, site: Site, rows: data.Rows, compared: dict[str, bool] | None = None,
-                written: data.WrittenFiles | None = None, starts: dict[str, int] | None = None) -> dict[str, bytes]:
+def extra_files(renderer: Renderer, site: Site, rows: data.Rows) -> dict[str, bytes]:
     """The files besides the pages: static files and data exports (see data.export)."""
-    return static_files(renderer.template_dirs) | data.export(site, rows, compared, written, starts)
+    return static_files(renderer.template_dirs) | data.export(site, rows)
 
 
 def forget_output(store: Path, memory: Memory | None, read_files: cache.BuildCache | None) -> None:
@@ -541,11 +549,6 @@ def stale_pages(pages: list[PageSpec], fingerprints: dict[str, str | None], prev
     return [page for page in pages
             if fingerprints[page.path] is None or previous.pages.get(page.path) != fingerprints[page.path]
             or page.path not in present]
-
-
-def html_pages(paths: list[str], files: dict[str, bytes], out_dir: Path) -> dict[str, bytes | Path]:
-    """Every HTML page of the build: rendered now, or the file of the last build that holds it unchanged."""
-    return {path: files[path] if path in files else out_dir / path for path in paths if path.endswith(".html")}
 
 
 def load_site(content_dir: Path, base_url: str | None = None, drafts: bool = False) -> Site:

@@ -211,11 +211,9 @@ def written_rows(rows: Rows) -> Rows:
     return {kind: {ident: written(row) for ident, row in of_kind.items()} for kind, of_kind in rows.items()}
 
 
-def export(site: Site, rows: Rows | None = None, compared: dict[str, bool] | None = None,
-           written: WrittenFiles | None = None, starts: dict[str, int] | None = None) -> dict[str, bytes]:
-    """Every data file, by output path (with the records' `rows`, when already made), but
-    those the last build wrote as they are (True in `compared`, see compare_files)."""
-    return {path: b"".join(pieces) for path, pieces in export_pieces(site, rows, compared, written, starts)}
+def export(site: Site, rows: Rows | None = None) -> dict[str, bytes]:
+    """Every data file, by output path (with the records' `rows`, when already made)."""
+    return {path: b"".join(pieces) for path, pieces in export_pieces(site, rows)}
 
 
 def export_pieces(site: Site, rows: Rows | None = None, compared: dict[str, bool] | None = None,

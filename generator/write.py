@@ -1,7 +1,8 @@
 """Stage 6, write: rendered files -> the output directory, all or nothing.
 
-The new site is written into a fresh directory beside the output directory
-and swapped in only when complete, so a failed build leaves the previous site
+A full build writes the new site into a fresh directory beside the output
+directory (Staging), an incremental one the files that changed (Patch); either
+is put in place only when complete, so a failed build leaves the previous site
 exactly as it was. Pages are written there by the process that rendered
 them. Files whose bytes did not change keep their modification time. Nothing
 is ever written or deleted outside the output directory.
@@ -11,13 +12,14 @@ from __future__ import annotations
 
 import contextlib
 import filecmp
+import hashlib
 import os
 import shutil
 import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Collection, Iterable, Iterator
+from typing import Iterable, Iterator
 
 MARKER = ".digest-site"  # marks a directory digest created, and may replace
 
@@ -173,41 +175,91 @@ def same_files(old: Path, new: Path) -> bool:
         return False
 
 
-def update_site(files: dict[str, bytes], out_dir: Path, outputs: frozenset[str],
-                previous_outputs: frozenset[str], changed: Collection[str] = ()) -> WriteReport:
-    """Update a site digest built before in place: write changed `files`, delete stale outputs.
+@contextlib.contextmanager
+def patched_site(out_dir: Path, outputs: frozenset[str]) -> Iterator[Patch]:
+    """A Patch of the site digest built before in `out_dir`, whose files were `outputs`,
+    put in place when the block ends (its `outputs` then set); a failure on the way
+    removes it and leaves the site as it was."""
+    patch = Patch(out_dir.resolve(), outputs)
+    try:
+        yield patch
+        patch.report = patch.apply()
+    finally:
+        shutil.rmtree(patch.root, ignore_errors=True)
 
-    Each file is replaced atomically; content problems were all caught before
-    this point, so the site is never left half-built by bad content. `changed`:
-    files known to differ from the last build's, written without comparing
-    (launches.json is 31 MB at 10,000 launches, compared in 0.02-0.04 s).
+
+class Patch(Layout):
+    """The changes to a site built before, staged in a fresh directory beside it.
+
+    `add` stages a file, and forked workers may `write` the files `reserve` named
+    beforehand, as with Staging; a file whose bytes the site has already is not
+    staged and keeps its time. No page waits in memory: after an edit to the launch
+    page's template, at 10,000 launches, holding the pages rendered again took the
+    rebuild's peak to 417 MB, against 308-310 MB staged (memory_timeline).
+    `apply` replaces each changed file atomically and deletes the outputs no
+    longer made; content problems were all caught before, so bad content never
+    leaves the site half-built.
     """
-    Layout().reserve(files)
-    written = 0
-    with old_files_freed_later() as held:
-        for path in sorted(files):
-            target = out_dir.joinpath(*safe_relative(path).parts)
-            if path not in changed and holds(target, files[path]):
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".new-", dir=target.parent)
-            with os.fdopen(fd, "wb") as stream:
-                stream.write(files[path])
-            os.chmod(tmp, 0o644)
-            if len(files[path]) >= BIG_FILE and os.name == "posix":  # elsewhere an open file cannot be replaced
-                with contextlib.suppress(OSError):
-                    held.append(os.open(target, os.O_RDONLY))
-            os.replace(tmp, target)
-            written += 1
-    removed = previous_outputs - outputs
-    for path in sorted(removed):
-        target = out_dir.joinpath(*safe_relative(path).parts)
-        target.unlink(missing_ok=True)
-        for parent in target.parents:
-            if parent == out_dir or any(parent.iterdir()):
-                break
-            parent.rmdir()
-    return WriteReport(written, len(outputs) - written, len(removed), outputs)
+
+    def __init__(self, out_dir: Path, previous_outputs: frozenset[str]):
+        super().__init__()
+        self.out_dir, self.previous_outputs = out_dir, previous_outputs
+        self.root = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.changes-", dir=out_dir.parent))
+        self.changed: set[str] = set()  # staged
+        self.outputs: frozenset[str] = previous_outputs  # every file of the site after the patch
+        self.report: WriteReport | None = None  # set once applied
+
+    def add(self, path: str, data: bytes | Iterable[bytes], known_changed: bool = False) -> None:
+        """Stage a file unless the site has its bytes already (`known_changed`: it has not)."""
+        self.reserve([path])
+        self.note(path, self.write(path, data, known_changed))
+
+    def write(self, path: str, data: bytes | Iterable[bytes], known_changed: bool = False) -> bool:
+        """Stage one reserved file, whole or in pieces as they come; True (and nothing
+        staged) if the site has the same bytes."""
+        previous = self.out_dir.joinpath(*path.split("/"))  # checked by reserve
+        if isinstance(data, bytes) and not known_changed and holds(previous, data):
+            return True
+        staged = self.staged(path)
+        with staged.open("wb") as stream:
+            stream.writelines([data] if isinstance(data, bytes) else data)
+        if not isinstance(data, bytes) and not known_changed and same_files(previous, staged):
+            staged.unlink()
+            return True
+        return False
+
+    def note(self, path: str, unchanged: bool) -> None:
+        if not unchanged:
+            self.changed.add(path)
+
+    def staged(self, path: str) -> Path:
+        """Where the file at `path` is staged: side by side, by a digest of the path, not in a tree of
+        folders (at 10,000 launches, making and removing those took 1.3 of 2.2 s of staging every launch's page)."""
+        return self.root / hashlib.sha1(path.encode()).hexdigest()
+
+    def holder(self, path: str) -> Path:
+        """The file that holds the file at `path` once the patch is applied."""
+        return self.staged(path) if path in self.changed else self.out_dir / path
+
+    def apply(self) -> WriteReport:
+        with old_files_freed_later() as held:
+            for path in sorted(self.changed):
+                staged, target = self.staged(path), self.out_dir.joinpath(*path.split("/"))
+                target.parent.mkdir(parents=True, exist_ok=True)
+                if os.name == "posix" and staged.stat().st_size >= BIG_FILE:
+                    with contextlib.suppress(OSError):  # elsewhere an open file cannot be replaced
+                        held.append(os.open(target, os.O_RDONLY))
+                os.replace(staged, target)
+        removed = self.previous_outputs - self.outputs
+        for path in sorted(removed):
+            target = self.out_dir.joinpath(*safe_relative(path).parts)
+            target.unlink(missing_ok=True)
+            for parent in target.parents:
+                if parent == self.out_dir or any(parent.iterdir()):
+                    break
+                parent.rmdir()
+        written = len(self.changed)
+        return WriteReport(written, len(self.outputs) - written, len(removed), self.outputs)
 
 
 @contextlib.contextmanager

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from generator import build as build_module
-from generator import cache, feeds, read, routes
+from generator import cache, feeds, read, routes, write
 from generator.build import BuildOptions, Memory, build, check
 from generator.errors import ContentError
 from generator.markup import MarkdownRenderer
@@ -179,7 +179,7 @@ def test_unchanged_build_writes_nothing(site_dir):
     before = {p: p.stat().st_mtime_ns for p in (site_dir / "site").rglob("*")}
     report = build(options)
     assert report.written.written == 0 and report.written.removed == 0
-    assert not [path for path in report.files if path.endswith("/index.html")]  # no page rendered again
+    assert not [path for path in report.made if path.endswith("/index.html")]  # no page rendered again
     assert {p: p.stat().st_mtime_ns for p in (site_dir / "site").rglob("*")} == before
 
 
@@ -191,7 +191,7 @@ def test_one_edit_rerenders_only_what_shows_it(site_dir):
     site = site_dir / "site"
     before = {p: p.stat().st_mtime_ns for p in site.rglob("*.html")}
     report = build(options)
-    rendered = set(report.files)
+    rendered = set(report.made)
     assert "launches/2030-04-10-second/index.html" in rendered
     assert "launches/2030-03-01-first/index.html" not in rendered  # its neighbour shows its title, not its body
     assert "sources/2030-03-01-daily-example/index.html" not in rendered  # does not cite it
@@ -215,7 +215,7 @@ def test_a_body_edit_renders_the_listings_again_only_if_their_templates_show_bod
     path.write_text(path.read_text().replace("Another one.", "Another one, edited."))
     age_new_files(site_dir)
     fingerprinted.clear()
-    rendered = set(build(options, memory=memory).files)
+    rendered = set(build(options, memory=memory).made)
     assert {"launches/2030-04-10-second/index.html", "feed.xml", "actors/northland/feed.xml"} <= rendered
     assert not {"index.html", "launches/index.html", "launches/2030/index.html", "actors/index.html"} & rendered
     # Digest's own actor and launch pages show only their own record's body.
@@ -232,9 +232,9 @@ def test_a_body_edit_renders_the_listings_again_only_if_their_templates_show_bod
     path.write_text(path.read_text().replace("Another one, edited.", "Another one, edited twice."))
     age_new_files(site_dir)
     report = build(options, memory=memory)
-    assert b"edited twice" in report.files["launches/index.html"]
-    assert b"edited twice" in report.files["actors/northland/index.html"]
-    assert "index.html" not in report.files
+    for page in ("launches/index.html", "actors/northland/index.html"):
+        assert page in report.made and b"edited twice" in (site_dir / "site" / page).read_bytes()
+    assert "index.html" not in report.made
 
 
 @pytest.mark.parametrize("kept", ["file", "memory"])
@@ -248,11 +248,11 @@ def test_a_build_stopped_while_writing_leaves_no_cache_to_trust(site_dir, monkey
     launch.write_text(original.replace("Another one.", "Another two."))
     age_new_files(site_dir)
 
-    def half_written(files, out_dir, *rest, **options):  # the edited page is written, then the disk is full
+    def half_written(patch):  # the edited page is put in place, then the disk is full
         page = "launches/2030-04-10-second/index.html"
-        (out_dir / page).write_bytes(files[page])
+        os.replace(patch.staged(page), patch.out_dir / page)
         raise OSError("No space left on device")
-    monkeypatch.setattr(build_module, "update_site", half_written)
+    monkeypatch.setattr(write.Patch, "apply", half_written)
     with pytest.raises(OSError):
         build(options, memory=memory_or_none)
     if kept == "file":
@@ -313,8 +313,8 @@ def test_the_preview_rebuilds_after_a_body_edit_without_linking_or_planning(site
     report = build(options, memory=memory)
     assert not linked and not planned
     assert {"launches/2030-04-10-second/index.html", "sources/2030-03-01-daily-example/index.html",
-            "actors/southland/index.html", "feed.xml", "data/launches.json"} <= set(report.files)
-    assert "launches/2030-03-01-first/index.html" not in report.files
+            "actors/southland/index.html", "feed.xml", "data/launches.json"} <= set(report.made)
+    assert "launches/2030-03-01-first/index.html" not in report.made
     assert tree(site_dir / "site") == cold_tree(site_dir)
     assert b"told at length" in (site_dir / "site/feed.xml").read_bytes()
 
@@ -331,10 +331,10 @@ def test_the_command_line_plans_alone_the_pages_that_show_edited_bodies(site_dir
     age_new_files(site_dir)
     report = build(options)
     assert not planned
-    assert set(report.files) >= {"launches/2030-04-10-second/index.html", "sources/2030-03-01-daily-example/index.html",
+    assert set(report.made) >= {"launches/2030-04-10-second/index.html", "sources/2030-03-01-daily-example/index.html",
                                  "actors/southland/index.html", "feed.xml", "actors/northland/feed.xml",
                                  "launches/2030-03-01-first/index.html", "data/launches.json"}
-    assert not {"index.html", "launches/index.html", "actors/northland/index.html"} & set(report.files)
+    assert not {"index.html", "launches/index.html", "actors/northland/index.html"} & set(report.made)
     assert report.pages == first.pages
     build(BuildOptions(site_dir / "content", site_dir / "cold", search=search), incremental=False)
     assert tree(site_dir / "site") == tree(site_dir / "cold")
@@ -378,8 +378,8 @@ def test_a_rebuild_plans_the_feeds_of_an_edited_launch_s_actors_from_their_launc
     age_new_files(site_dir)
     report = build(options)
     assert asked == [["south-staff", "southland"]]
-    assert {"actors/south-staff/feed.xml", "actors/southland/feed.xml"} <= set(report.files)
-    assert not {"feed.xml", "actors/northland/feed.xml"} & set(report.files)
+    assert {"actors/south-staff/feed.xml", "actors/southland/feed.xml"} <= set(report.made)
+    assert not {"feed.xml", "actors/northland/feed.xml"} & set(report.made)
     build(BuildOptions(site_dir / "content", site_dir / "cold", search=False), incremental=False)
     assert tree(site_dir / "site") == tree(site_dir / "cold")
 
@@ -496,8 +496,8 @@ def test_after_edits_that_keep_every_record_s_shape_a_build_plans_only_the_pages
         planned.clear()
         if n == 0:  # its title is on its own page and on those that list it or link to it
             assert {"launches/2030-04-10-second/index.html", "launches/index.html", "feed.xml",
-                    "actors/northland/index.html", "data/launches.json"} <= set(report.files)
-            assert "sources/2030-03-01-daily-example/index.html" not in report.files
+                    "actors/northland/index.html", "data/launches.json"} <= set(report.made)
+            assert "sources/2030-03-01-daily-example/index.html" not in report.made
     assert b"Example Daily" in (site_dir / "site/feed.xml").read_bytes()  # in the entry of the launch citing it
     # A site's own template that shows every launch's body: its pages are planned with the other listings.
     write_tree(site_dir, {"templates/launches.html": "{% for v in site.launches %}{{ body(v.launch) }}{% endfor %}\n"})
@@ -507,7 +507,8 @@ def test_after_edits_that_keep_every_record_s_shape_a_build_plans_only_the_pages
     path = site_dir / "content/launches/2030-04-10-second.md"
     path.write_text(path.read_text().replace("Another one.", "Another one, edited."))
     age_new_files(site_dir)
-    assert b"one, edited" in build(options, memory=memory).files["launches/index.html"]
+    assert "launches/index.html" in build(options, memory=memory).made
+    assert b"one, edited" in (site_dir / "site/launches/index.html").read_bytes()
     assert not planned
     assert tree(site_dir / "site") == cold_tree(site_dir)
 
@@ -682,7 +683,7 @@ def test_nothing_changed_stops_before_reading(site_dir):
     age_new_files(site_dir)
     first = build(options)
     report = build(options)
-    assert report.files == {}  # nothing read, rendered or written
+    assert report.made == frozenset()  # nothing read, rendered or written
     assert (report.pages, report.written.unchanged, report.written.written) == (first.pages, len(tree(site_dir / "site")) - 1, 0)
 
 
@@ -703,7 +704,7 @@ def test_after_an_edit_the_snapshot_tells_the_output_as_it_is(site_dir, monkeypa
     snapshot = cache.load_snapshot(cache.snapshot_path(store))
     assert set(snapshot.outputs) == tree(site_dir / "site").keys() - {".digest-site"}
     assert snapshot.outputs == cache.stat_files(options.out_dir, snapshot.outputs)
-    assert build(options).files == {}  # so the next build stops before reading
+    assert build(options).made == frozenset()  # so the next build stops before reading
 
 
 @pytest.mark.parametrize("change", ["touch", "new file", "template", "base_url", "missing output", "edited output"])
@@ -732,7 +733,7 @@ def test_any_change_takes_the_full_path(site_dir, change):
     except ContentError as error:
         assert change == "new file" and "unexpected file" in error.problems[0].message
         return
-    assert report.files  # read and rendered again
+    assert report.made  # read and rendered again
     if change != "base_url":
         assert page.read_bytes() == expected
 
@@ -795,8 +796,8 @@ def test_one_edit_exports_again_only_the_rows_of_records_whose_pages_changed(sit
     # Only its own row is made again: its neighbour's page and its actor's page show its title, not its body.
     assert [getattr(made, "id", made) for made in exported] == ["2030-08-01-later"]
     # The data files without a body edited are not even made: they are as the last build wrote them.
-    assert "data/launches.json" in report.files
-    assert not {"data/launches.csv", "data/actors.json", "data/sources.json"} & set(report.files)
+    assert "data/launches.json" in report.made
+    assert not {"data/launches.csv", "data/actors.json", "data/sources.json"} & set(report.made)
     assert report.written.removed == 0
     exported.clear()
     path.write_text(path.read_text().replace("title: Later", "title: Retitled"))
@@ -807,7 +808,7 @@ def test_one_edit_exports_again_only_the_rows_of_records_whose_pages_changed(sit
     assert [getattr(made, "id", made) for made in exported] == ["2030-07-01-later", "2030-08-01-later", "northland",
                                                                "2030-03-01-daily-example"]
     # The actor's row, made again, says the same: actors.json is not made; sources.json was missing.
-    assert {"data/launches.csv", "data/sources.json"} <= set(report.files) and "data/actors.json" not in report.files
+    assert {"data/launches.csv", "data/sources.json"} <= set(report.made) and "data/actors.json" not in report.made
     assert "Text, edited." in (site_dir / "site/data/launches.json").read_text()
     cold = build(BuildOptions(site_dir / "content", search=False), write=False).files
     for name in ("launches.json", "launches.csv", "actors.json", "sources.json"):
@@ -860,7 +861,7 @@ def test_a_data_file_whose_rows_say_something_else_is_written_without_comparing(
     path = site_dir / "content/launches/2030-04-10-second.md"
     path.write_text(path.read_text().replace("Another one.", "Another one, edited."))
     report = build(options, memory=memory, touched={str(path)} if memory else None)
-    assert "data/launches.json" in report.files and "launches.json" not in compared
+    assert "data/launches.json" in report.made and "launches.json" not in compared
     assert "Another one, edited." in (site_dir / "site/data/launches.json").read_text()
     assert "index.html" in compared  # a page is compared with the one on disk
 
@@ -960,7 +961,7 @@ def test_another_version_of_digest_reads_and_renders_everything_again(site_dir, 
     monkeypatch.setattr(read, "load_file", lambda path, *args: parsed.append(path) or load_file(path, *args))
     report = build(options)
     assert len(parsed) == len(list((site_dir / "content").rglob("*.md"))) + len(list((site_dir / "content").rglob("*.yaml"))) - 1
-    assert {path for path in report.files if path.endswith(".html")} == {
+    assert {path for path in report.made if path.endswith(".html")} == {
         page.relative_to(site_dir / "site").as_posix() for page in (site_dir / "site").rglob("*.html")}
     assert report.written.written == 0 and report.pages == first.pages  # this version makes the same bytes
 

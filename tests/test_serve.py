@@ -23,8 +23,7 @@ from tornado.web import Application
 from watchdog.events import (DirCreatedEvent, DirModifiedEvent, FileModifiedEvent, FileMovedEvent,
                              FileOpenedEvent)
 
-from generator import build as build_module
-from generator import cache, serve
+from generator import cache, serve, write
 from generator.build import BuildOptions, build
 from generator.cli import main, parser
 from generator.errors import Problem
@@ -378,7 +377,7 @@ def test_a_preview_stopped_while_writing_leaves_no_cache_of_its_files(site_dir, 
         preview.rebuild()
         launch = site_dir / "content/launches/2030-04-10-second.md"
         launch.write_text(launch.read_text().replace("Another one.", "Another one, edited."))
-        monkeypatch.setattr(build_module, "update_site", lambda *args, **kwargs: raise_(KeyboardInterrupt))
+        monkeypatch.setattr(write.Patch, "apply", lambda patch: raise_(KeyboardInterrupt))
         with pytest.raises(KeyboardInterrupt):
             preview.rebuild()
         preview.keep_cache()

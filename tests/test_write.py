@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from generator import write
-from generator.write import MARKER, OutputError, check_output_dir, safe_relative, staged_site, update_site
+from generator.write import MARKER, OutputError, check_output_dir, patched_site, safe_relative, staged_site
 
 OLD = 1_000_000_000  # a modification time long past, to see whether a file was rewritten
 
@@ -26,6 +26,15 @@ def write_site(files, out: Path):
         for path, data in files:
             staging.add(path, data)
     return staging.report
+
+
+def update_site(files: dict[str, bytes | list[bytes]], out: Path, previous_outputs: frozenset[str], **known_changed):
+    """`files` as the changes to the site in `out`, as an incremental build puts them in place."""
+    with patched_site(out, previous_outputs) as patch:
+        for path, data in files.items():
+            patch.add(path, data, known_changed=known_changed.get(path, False))
+        patch.outputs = frozenset(files)
+    return patch.report
 
 
 def age(root: Path) -> None:
@@ -91,8 +100,47 @@ def test_an_update_in_place_refuses_the_same_paths_and_writes_nothing(tmp_path, 
     before = snapshot(out)
     files = {"index.html": b"new home", bad: b"x"}
     with pytest.raises(OutputError, match=message):
-        update_site(files, out, frozenset(files), frozenset({"index.html"}))
+        update_site(files, out, frozenset({"index.html"}))
     assert snapshot(out) == before and not (tmp_path / "escape.html").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]  # nothing staged is left beside it
+
+
+def test_an_update_in_place_writes_only_what_changed_and_removes_what_is_gone(tmp_path):
+    out = tmp_path / "site"
+    write_site({"index.html": b"home", "a/index.html": b"a", "b/index.html": b"b", "feed.xml": b"feed"}.items(), out)
+    age(out)
+    files = {"index.html": b"home", "a/index.html": b"a, edited", "c/index.html": b"c",
+             "feed.xml": [b"fe", b"ed"], "data/x.json": [b"{}"]}
+    report = update_site(files, out, frozenset({"index.html", "a/index.html", "b/index.html", "feed.xml"}))
+    after = snapshot(out)
+    assert (report.written, report.unchanged, report.removed) == (3, 2, 1)
+    assert after["index.html"] == (b"home", OLD * 10**9) and after["feed.xml"] == (b"feed", OLD * 10**9)  # kept
+    assert after["a/index.html"][0] == b"a, edited" and after["a/index.html"][1] != OLD * 10**9
+    assert after["c/index.html"][0] == b"c" and after["data/x.json"][0] == b"{}"
+    assert "b/index.html" not in after and not (out / "b").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
+
+
+def test_a_file_known_to_have_changed_is_written_without_comparing(tmp_path, monkeypatch):
+    out = tmp_path / "site"
+    write_site({"data/x.json": b"old"}.items(), out)
+    monkeypatch.setattr(write, "holds", lambda *args: pytest.fail("compared"))
+    monkeypatch.setattr(write, "same_files", lambda *args: pytest.fail("compared"))
+    update_site({"data/x.json": [b"new"]}, out, frozenset({"data/x.json"}), **{"data/x.json": True})
+    assert (out / "data/x.json").read_bytes() == b"new"
+
+
+def test_an_update_stopped_before_its_end_changes_nothing(tmp_path):
+    out = tmp_path / "site"
+    write_site({"index.html": b"home", "old.html": b"old"}.items(), out)
+    age(out)
+    before = snapshot(out)
+    with pytest.raises(KeyboardInterrupt), patched_site(out, frozenset(before)) as patch:
+        patch.add("index.html", b"new home")
+        patch.add("new.html", b"new")
+        patch.outputs = frozenset({"index.html", "new.html"})
+        raise KeyboardInterrupt
+    assert snapshot(out) == before and sorted(p.name for p in tmp_path.iterdir()) == ["site"]
 
 
 def test_an_update_in_place_closes_the_big_files_it_replaced(tmp_path):
@@ -100,7 +148,7 @@ def test_an_update_in_place_closes_the_big_files_it_replaced(tmp_path):
     write_site({"data/big.json": b"a" * write.BIG_FILE, "index.html": b"home"}.items(), out)
     descriptors, threads = len(os.listdir("/proc/self/fd")), set(threading.enumerate())
     files = {"data/big.json": b"b" * write.BIG_FILE, "index.html": b"new home"}
-    report = update_site(files, out, frozenset(files), frozenset(files))
+    report = update_site(files, out, frozenset(files))
     for thread in set(threading.enumerate()) - threads:  # the one closing the old file
         thread.join(timeout=10)
     assert report.written == 2 and (out / "data/big.json").read_bytes() == files["data/big.json"]
