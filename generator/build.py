@@ -13,7 +13,7 @@ import traceback
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Collection, Iterator
+from typing import Callable, Collection, Iterator, TypeVar
 
 import jinja2
 
@@ -25,6 +25,8 @@ from .read import ReadResult, read_again, read_content
 from .render import Memo, Renderer, default_templates_dir, render_pages
 from .routes import PageSpec, path_of, plan, plan_again, record_of
 from .write import MARKER, WriteReport, check_output_dir, check_relative, patched_site, staged_site
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -161,21 +163,22 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
     untouched: dict[str, list[int]] = {}  # output path -> [size, mtime_ns] of the files this build leaves as they were
     if reuse:
         only = records_with_pages(candidates) if edited is not None or quick is not None else None
-        last = written_data(previous, options.out_dir)
-        rows = export_rows(site, last.rows, fingerprints, only)
         if quick is None:
             present = cache.stat_files(options.out_dir, [page.path for page in candidates])
         stale = stale_pages(candidates, fingerprints, previous, present)
         rendered = {page.path for page in stale}
         untouched = {path: stat for path, stat in present.items() if path not in rendered}
+        if not memory and len(stale) >= parallel.MIN_ITEMS:  # many pages: as a full build, below
+            stale, pages, candidates, content, read_files = without_inputs(stale), None, None, None, None
         with patched_site(options.out_dir, previous.outputs) as patch:
             patch.reserve(page.path for page in stale)
             with template_problems(options.content_dir):
-                for path, unchanged in render_pages(renderer, stale, progress, keep=patch.write):
+                for path, unchanged in render_site(renderer, stale, progress, keep=patch.write):
                     patch.note(path, unchanged)
             starts: dict[str, int] = {}
-            with last:
-                compared = data.compare_files(rows, last.rows, only, last)
+            with written_data(previous, options.out_dir) as last:  # the rows made only now, not held while rendering
+                rows = export_rows(site, last.rows, fingerprints, only, later=True)
+                compared = data.compare_files(rows, last.rows, only, last, data.RowMaker(site))
                 for path, contents in static_files(renderer.template_dirs).items():
                     patch.add(path, contents)
                 for path, pieces in data.export_pieces(site, rows, compared, last, starts):
@@ -193,11 +196,10 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
         if not memory:  # the preview keeps them for its next build; the command line needs them no more
             pages = candidates = without_inputs(pages)
             content = read_files = None  # what the files validated to: saved, and 15 MB at 10,000 launches
-            parallel.return_free_memory()
         forget_output(store, memory, read_files)
         with template_problems(options.content_dir), staged_site(options.out_dir) as staging:
             staging.reserve(page.path for page in pages)
-            for unchanged in render_site(renderer, pages, progress, keep=staging.write):
+            for _, unchanged in render_site(renderer, pages, progress, keep=staging.write):
                 staging.count(unchanged)
             # The data files after the pages, each row made as it is written: the rows (~50 MB at
             # 10,000 launches) are neither kept while rendering nor all held at once after it.
@@ -270,8 +272,9 @@ def check(options: BuildOptions, progress: Progress = no_progress) -> BuildRepor
             page_map = saved_page_map(kept, pages, renderer, fingerprints, content, options)
     passed = previous.pages if previous else {}
     unseen = [page for page in pages if fingerprints[page.path] is None or passed.get(page.path) != fingerprints[page.path]]
+    content = None  # what the files validated to, saved: rendering needs none of it
     with template_problems(options.content_dir):
-        for _ in render_pages(renderer, unseen, progress, keep=lambda path, html: None):
+        for _ in render_site(renderer, unseen, progress, keep=lambda path, html: None):
             pass
     if quick is not None:  # the other pages' fingerprints are the last check's
         fingerprints = passed | fingerprints
@@ -687,8 +690,8 @@ OWN_PAGE_TEMPLATES = ("launch.html", "source.html")  # the pages that show one r
 
 
 def render_site(renderer: Renderer, pages: list[PageSpec], progress: Progress,
-                keep: Callable[[str, bytes], bool]) -> Iterator[bool]:
-    """What `keep` returns for each page, rendered on all cores.
+                keep: Callable[[str, bytes], T]) -> Iterator[tuple[str, T]]:
+    """(path, what `keep` returns) for each page, rendered on all cores.
 
     In a big build, saving memory at the cost of time: a forked worker and this
     process each hold their own copy of every page of memory that either writes to
@@ -697,20 +700,23 @@ def render_site(renderer: Renderer, pages: list[PageSpec], progress: Progress,
     shares the launches' and sources' own pages with workers replaced by fresh ones
     every FRESH_WORKER_EVERY pages. At 100,000 launches: peak 1,493 MB against
     2,133 MB, in 1.07 times the time (measured; every ~9,400 pages, 1,580 MB).
+    Before workers are forked, the memory freed so far goes back to the system.
     """
+    if len(pages) >= parallel.MIN_ITEMS:
+        parallel.return_free_memory()
     if (parallel.memory_held() or 0) <= SAVE_MEMORY_ABOVE:
-        yield from (unchanged for _, unchanged in render_pages(renderer, pages, progress, keep))
+        yield from render_pages(renderer, pages, progress, keep)
         return
     own = [page for page in pages if page.template in OWN_PAGE_TEMPLATES]
     bar = progress("Rendering lists", len(pages) - len(own))
     try:
         for page in pages:
             if page.template not in OWN_PAGE_TEMPLATES:
-                yield keep(page.path, renderer.render(page))
+                yield page.path, keep(page.path, renderer.render(page))
                 bar.update(1)
     finally:
         bar.close()
-    yield from (unchanged for _, unchanged in render_pages(renderer, own, progress, keep, FRESH_WORKER_EVERY))
+    yield from render_pages(renderer, own, progress, keep, FRESH_WORKER_EVERY)
 
 
 def check_unique_paths(pages: list[PageSpec]) -> None:

@@ -268,7 +268,7 @@ def export_pieces(site: Site, rows: Rows | None = None, compared: dict[str, bool
 
 
 def compare_files(rows: Rows, previous: Rows, only: Collection[tuple[str, str]] | None = None,
-                  written: WrittenFiles | None = None) -> dict[str, bool]:
+                  written: WrittenFiles | None = None, maker: RowMaker | None = None) -> dict[str, bool]:
     """The data files whose bytes the rows tell: True where they are those `previous` made, False where not.
 
     A row not made again is the same object (export_rows); one made again may
@@ -278,7 +278,17 @@ def compare_files(rows: Rows, previous: Rows, only: Collection[tuple[str, str]] 
     same records in the same order, one row saying something else makes another
     file. `only`: as for export_rows, the only records whose rows may be new.
     `written`: where the rows of `previous` are read back from, if they are WrittenRows.
+    `maker`: makes each RowToMake compared, which then takes its place in `rows`; all of
+    them, not only those up to the first that differs: a file that differs is spliced of them.
     """
+    read = written.bytes_of if written else _own_bytes
+
+    def new_bytes(kind: str, part: str, ident: str) -> bytes | memoryview:
+        row = rows[kind][ident]
+        if isinstance(row, RowToMake):
+            row = rows[kind][ident] = maker.row(kind, ident, row.made_from)
+        return read(kind, part, ident, row)
+
     def compare(kind: str, part: str) -> bool | None:
         new, old = rows[kind], previous[kind]
         if only is not None:
@@ -287,8 +297,7 @@ def compare_files(rows: Rows, previous: Rows, only: Collection[tuple[str, str]] 
             idents = list(new)
         else:
             return None
-        read = written.bytes_of if written else _own_bytes
-        return all(new[i] is old[i] or read(kind, part, i, new[i]) == read(kind, part, i, old[i]) for i in idents)
+        return all([new[i] is old[i] or new_bytes(kind, part, i) == read(kind, part, i, old[i]) for i in idents])
 
     compared = {path: compare(kind, part) for path, (kind, part) in FILES.items() if kind in rows and kind in previous}
     return {path: same for path, same in compared.items() if same is not None}

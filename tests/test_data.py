@@ -195,6 +195,24 @@ def test_bundled_site_data_validates(bundled_site):
     assert len(load(data / "launches.json")["launches"]) == len(list((REPO / "content/launches").glob("*.*")))
 
 
+def test_rows_still_to_make_are_made_to_be_compared_all_of_them_and_kept():
+    previous = {"launch": {"a": data_module.Row("f1", b'{"id": "a"}', b"a\r\n"),
+                           "b": data_module.Row("f2", b'{"id": "b"}', b"b\r\n")}}
+    made = []
+
+    class Maker:
+        def row(self, kind, ident, made_from):
+            made.append(ident)
+            return data_module.Row(made_from, b'{"id": "%s", "new": 1}' % ident.encode(), previous[kind][ident].csv)
+
+    rows = {"launch": {"a": data_module.RowToMake("f3"), "b": data_module.RowToMake("f4")}}
+    assert data_module.compare_files(rows, previous, maker=Maker()) == {} and made == []  # none kept: none compared
+    assert data_module.compare_files(rows, previous, only=[("launch", "a"), ("launch", "b")], maker=Maker()) == {
+        "data/launches.json": False, "data/launches.csv": True}
+    assert made == ["a", "b"]  # "b" too, after "a" differed; once each, for both files
+    assert [row.made_from for row in rows["launch"].values() if isinstance(row, data_module.Row)] == ["f3", "f4"]
+
+
 def test_data_files_are_told_from_rows_that_say_the_same_or_otherwise_in_the_same_order():
     first, second = data_module.Row("f1", b'{"id": "a"}', b"a\r\n"), data_module.Row("f2", b'{"id": "b"}', b"b\r\n")
     previous = {"launch": {"a": first, "b": second}, "actor": {"a": first}, "source": {}}

@@ -18,6 +18,7 @@ from generator import cache, feeds, read, routes, write
 from generator.build import BuildOptions, Memory, build, check
 from generator.errors import ContentError
 from generator.markup import MarkdownRenderer
+from generator.render import default_templates_dir
 from generator.serve import ChangeWatcher, watched_roots
 from generator.validate import validate_doc
 from tests.conftest import minimal_site, shard_search, write_tree
@@ -1085,6 +1086,41 @@ def test_a_build_saving_memory_renders_the_lists_here_first_and_gives_the_same_b
         ({page.template for page in pages}, fresh_every)) or real(renderer, pages, progress, keep, fresh_every))
     build(BuildOptions(project / "content", project / "saving", search=False), incremental=False)
     assert tree(project / "usual") == tree(project / "saving")
+    assert shared == [({"launch.html", "source.html"}, build_module.FRESH_WORKER_EVERY)]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="parallel rendering uses fork")
+@pytest.mark.parametrize("saving_memory", [False, True])
+def test_a_template_edit_stages_the_pages_workers_render_again_and_gives_a_cold_builds_bytes(
+        tmp_path, monkeypatch, saving_memory):
+    project = bulk_site(tmp_path)
+    options = BuildOptions(project / "content", project / "site", search=False)
+    age_new_files(project)
+    build(options)
+    monkeypatch.setattr("generator.parallel.MIN_ITEMS", 10)
+    if saving_memory:
+        monkeypatch.setattr(build_module, "SAVE_MEMORY_ABOVE", 0)
+    own = (default_templates_dir() / "launch.html").read_text(encoding="utf-8")
+    write_tree(project, {"templates/launch.html": own.replace("</article>", "<p>Edited.</p></article>")})
+    age_new_files(project)
+    report = build(options)
+    bulk = {path for path in report.made if path.startswith("launches/2031-")}
+    assert len(bulk) == 60 and report.written.written >= 61  # every launch's page, and the sitemap
+    assert b"<p>Edited.</p>" in (project / "site/launches/2031-01-01-bulk-0/index.html").read_bytes()
+    assert tree(project / "site") == cold_tree(project)
+    assert not [p.name for p in project.iterdir() if ".changes-" in p.name]  # the staged files' folder is gone
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="parallel rendering uses fork")
+def test_a_check_saving_memory_renders_the_lists_here_first(tmp_path, monkeypatch):
+    project = bulk_site(tmp_path)
+    monkeypatch.setattr("generator.parallel.MIN_ITEMS", 10)
+    monkeypatch.setattr(build_module, "SAVE_MEMORY_ABOVE", 0)
+    shared, real = [], build_module.render_pages
+    monkeypatch.setattr(build_module, "render_pages", lambda renderer, pages, progress, keep, fresh_every=None: shared.append(
+        ({page.template for page in pages}, fresh_every)) or real(renderer, pages, progress, keep, fresh_every))
+    report = check(BuildOptions(project / "content"))
+    assert report.rendered == report.pages > 60
     assert shared == [({"launch.html", "source.html"}, build_module.FRESH_WORKER_EVERY)]
 
 
