@@ -4,13 +4,14 @@ run.py reports only the peak. This shows in which phase it comes: reading
 (workers), rendering (the build's process and its forked worker), or the data
 files at the end (the build's process alone), whose peak it also prints.
 
-Usage: python benchmarks/memory_timeline.py N [--edit body|template] [--every 0.25] [--digest PATH]
+Usage: python benchmarks/memory_timeline.py N [--edit body|template] [--check] [--every 0.25] [--digest PATH]
 Uses run.py's corpus (benchmarks/work/N/digest/content). Without --edit: a cold
 build into benchmarks/work/N/timeline-site (the last one is moved aside, deleted
 at the end). With --edit: a build, then the rebuild after one launch's body is
 edited (body) or after the launch page's template is (template: a copy of
 digest's own in the corpus's templates/ folder, removed at the end, which
 every launch's page is rendered again for), which is what is sampled.
+With --check: `digest check` instead of `digest build`, from nothing or after the edit.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("n", type=int, help="number of launches")
     parser.add_argument("--edit", choices=("body", "template"), help="sample the rebuild after this edit")
+    parser.add_argument("--check", action="store_true", help="sample `digest check` instead of a build")
     parser.add_argument("--every", type=float, default=0.25, help="seconds between samples (default 0.25)")
     parser.add_argument("--digest", type=Path, default=run.REPO / ".venv" / "bin" / "digest")
     parser.add_argument("--work", type=Path, default=run.DEFAULT_WORK, help="where the corpora are")
@@ -59,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     cwd = run.prepare(args.n, args.work.resolve()) / "digest"
     out = "../timeline-site"
     command = [str(args.digest.absolute()), "build", "--content", "content", "--out", out, "--no-search", "--quiet"]
+    if args.check:
+        command = [str(args.digest.absolute()), "check", "--content", "content"]
     # Moved aside, deleted at the end, as run.py does (see run.move_aside).
     set_aside = Path(tempfile.mkdtemp(dir=cwd.parent))
     run.move_into(set_aside, [cwd / out, cwd / ".digest-cache"])
