@@ -168,8 +168,9 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
         stale = stale_pages(candidates, fingerprints, previous, present)
         rendered = {page.path for page in stale}
         untouched = {path: stat for path, stat in present.items() if path not in rendered}
-        if not memory and len(stale) >= parallel.MIN_ITEMS:  # many pages: as a full build, below
-            stale, pages, candidates, content, read_files = without_inputs(stale), None, None, None, None
+        if not memory and len(stale) >= parallel.MIN_ITEMS:  # many pages: let go of what a full build does (below)
+            stale = without_inputs(stale)
+            pages = candidates = content = read_files = None
         with patched_site(options.out_dir, previous.outputs) as patch:
             patch.reserve(page.path for page in stale)
             with template_problems(options.content_dir):
