@@ -153,7 +153,7 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
             fingerprints = page_fingerprints(candidates, content, renderer, options)
             if write and not memory:
                 kept = previous.page_map if quick is not None else None
-                page_map = saved_page_map(kept, candidates, renderer, fingerprints, content, options)
+                page_map = cache.Pickled(saved_page_map(kept, candidates, renderer, fingerprints, content, options))
         if edited is not None or quick is not None:  # the other pages' fingerprints are the last build's
             fingerprints = previous.pages | fingerprints
     if not write:
@@ -270,7 +270,7 @@ def check(options: BuildOptions, progress: Progress = no_progress) -> BuildRepor
         with template_problems(options.content_dir):
             fingerprints = page_fingerprints(pages, content, renderer, options)
             kept = previous.page_map if quick is not None else None
-            page_map = saved_page_map(kept, pages, renderer, fingerprints, content, options)
+            page_map = cache.Pickled(saved_page_map(kept, pages, renderer, fingerprints, content, options))
     passed = previous.pages if previous else {}
     unseen = [page for page in pages if fingerprints[page.path] is None or passed.get(page.path) != fingerprints[page.path]]
     content = None  # what the files validated to, saved: rendering needs none of it

@@ -95,7 +95,7 @@ class BuildCache:
     pages: dict[str, str] = field(default_factory=dict)  # output path -> page fingerprint
     rows: Rows = field(default_factory=dict)  # the exported records' rows (WrittenRows)
     data_files: dict[str, list[int]] = field(default_factory=dict)  # data file -> [size, mtime_ns, its first row's offset]
-    page_map: PageMap | None = None  # None: the output's pages are not all fingerprinted, or not known
+    page_map: PageMap | Pickled | None = None  # None: pages not all fingerprinted, or not known; Pickled until saved
 
 
 @dataclass(frozen=True)
@@ -111,6 +111,21 @@ class PageMap:
     templates: str  # build.templates_digest() of the template folders
     bodies: dict[str, list[str]]  # "kind:id" -> the pages that show the record's body
     shows: dict[str, list[str]]  # "kind:id" -> the pages that show the record (its body or not)
+
+
+class Pickled:
+    """A value kept pickled until it is saved, where it unpickles as the value itself.
+
+    A build holds its page map from planning to the end, while it renders: at
+    100,000 launches 79 MB as objects, 28 MB pickled; pickled at once, the cold
+    build's peak was 1,446 against 1,485 MB (and 273 against 275-276 MB at 10,000).
+    """
+
+    def __init__(self, value: object):
+        self.data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def __reduce__(self):
+        return pickle.loads, (self.data,)
 
 
 def files_digest(files: dict[str, FileEntry]) -> str:
