@@ -119,6 +119,9 @@ class Pickled:
     A build holds its page map from planning to the end, while it renders: at
     100,000 launches 79 MB as objects, 28 MB pickled; pickled at once, the cold
     build's peak was 1,446 against 1,485 MB (and 273 against 275-276 MB at 10,000).
+    The cost: pickled apart, its paths are no longer shared with the fingerprints'
+    (at 10,000 launches the output's cache file is 5.7 against 4.9 MB, and loading
+    it takes 0.033 against 0.028 s, medians of seven).
     """
 
     def __init__(self, value: object):

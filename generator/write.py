@@ -238,7 +238,8 @@ class Patch(Layout):
         return self.root / hashlib.sha1(path.encode()).hexdigest()
 
     def holder(self, path: str) -> Path:
-        """The file that holds the file at `path` once the patch is applied."""
+        """The file that holds the bytes `path` is to have, before the patch is applied: the staged
+        file if it changed, else the site's own."""
         return self.staged(path) if path in self.changed else self.out_dir / path
 
     def apply(self) -> WriteReport:

@@ -28,11 +28,12 @@ def write_site(files, out: Path):
     return staging.report
 
 
-def update_site(files: dict[str, bytes | list[bytes]], out: Path, previous_outputs: frozenset[str], **known_changed):
+def update_site(files: dict[str, bytes | list[bytes]], out: Path, previous_outputs: frozenset[str],
+                known_changed: frozenset[str] = frozenset()):
     """`files` as the changes to the site in `out`, as an incremental build puts them in place."""
     with patched_site(out, previous_outputs) as patch:
         for path, data in files.items():
-            patch.add(path, data, known_changed=known_changed.get(path, False))
+            patch.add(path, data, known_changed=path in known_changed)
         patch.outputs = frozenset(files)
     return patch.report
 
@@ -126,7 +127,7 @@ def test_a_file_known_to_have_changed_is_written_without_comparing(tmp_path, mon
     write_site({"data/x.json": b"old"}.items(), out)
     monkeypatch.setattr(write, "holds", lambda *args: pytest.fail("compared"))
     monkeypatch.setattr(write, "same_files", lambda *args: pytest.fail("compared"))
-    update_site({"data/x.json": [b"new"]}, out, frozenset({"data/x.json"}), **{"data/x.json": True})
+    update_site({"data/x.json": [b"new"]}, out, frozenset({"data/x.json"}), known_changed=frozenset({"data/x.json"}))
     assert (out / "data/x.json").read_bytes() == b"new"
 
 
