@@ -132,12 +132,13 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
         edited = None
         if memory and memory.plan and reuse:
             edited = edited_records(memory.plan, content, options, templates)
-        if edited is None:
+        quick = edited_pages(previous, content, options, templates, store) if reuse and not memory else None
+        if quick is None and edited is None:
             site = link(content.validated, include_drafts=options.drafts)
+            previous = unpickled(content, previous)
         compiled = cache.compiled_templates_dir(store) if write else None
-        quick = edited_pages(previous, content, site, options, templates) if reuse and not memory else None
         if quick is not None:  # the pages showing the edited records; the others are the last build's
-            candidates, present = quick
+            candidates, present, site = quick
             renderer = Renderer(site, templates, compiled, feeds.bodies_in_feeds(candidates))
         elif edited is None:
             pages = candidates = plan_pages(site)
@@ -153,7 +154,9 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
             fingerprints = page_fingerprints(candidates, content, renderer, options)
             if write and not memory:
                 kept = previous.page_map if quick is not None else None
-                page_map = cache.Pickled(saved_page_map(kept, candidates, renderer, fingerprints, content, options))
+                page_map = saved_page_map(kept, candidates, renderer, fingerprints, content, options)
+                linked = page_map.linked if page_map and quick is None else None  # this build linked the site
+                page_map = cache.Pickled(page_map)
         if edited is not None or quick is not None:  # the other pages' fingerprints are the last build's
             fingerprints = previous.pages | fingerprints
     if not write:
@@ -225,6 +228,8 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
                               {name: renderer.template_digest(name) for name in {page.template for page in pages}},
                               renderer.memo, renderer.shown_twice)
     else:
+        if linked:
+            cache.save_site(store, site, linked)
         cache.save_output(store, cache.BuildCache(**output, page_map=page_map))
         snapshot.pages = len(paths)
         snapshot.outputs = cache.stat_files(options.out_dir, sorted(report.outputs), known=untouched)
@@ -262,15 +267,21 @@ def check(options: BuildOptions, progress: Progress = no_progress) -> BuildRepor
                            stats=snapshot.inputs if snapshot else None)
         if previous:
             cache.drop_pickled(previous.files)
-        site = link(content.validated, include_drafts=options.drafts)
-        quick = edited_pages(previous, content, site, options, templates) if previous else None
-        pages = quick[0] if quick is not None else plan_pages(site)
+        quick = edited_pages(previous, content, options, templates, store) if previous else None
+        if quick is None:
+            site = link(content.validated, include_drafts=options.drafts)
+            previous = unpickled(content, previous)
+            pages = plan_pages(site)
+        else:
+            pages, _, site = quick
         renderer = Renderer(site, templates, cache.compiled_templates_dir(store) if store else None,
                             feeds.bodies_in_feeds(pages))
         with template_problems(options.content_dir):
             fingerprints = page_fingerprints(pages, content, renderer, options)
             kept = previous.page_map if quick is not None else None
-            page_map = cache.Pickled(saved_page_map(kept, pages, renderer, fingerprints, content, options))
+            page_map = saved_page_map(kept, pages, renderer, fingerprints, content, options)
+            linked = page_map.linked if page_map and quick is None else None  # this check linked the site
+            page_map = cache.Pickled(page_map)
     passed = previous.pages if previous else {}
     unseen = [page for page in pages if fingerprints[page.path] is None or passed.get(page.path) != fingerprints[page.path]]
     content = None  # what the files validated to, saved: rendering needs none of it
@@ -280,6 +291,8 @@ def check(options: BuildOptions, progress: Progress = no_progress) -> BuildRepor
     if quick is not None:  # the other pages' fingerprints are the last check's
         fingerprints = passed | fingerprints
     if store:
+        if linked:
+            cache.save_site(store, site, linked)
         cache.save_output(store, cache.BuildCache(pages={path: f for path, f in fingerprints.items() if f},
                                                   page_map=page_map))
         snapshot.pages = len(fingerprints)
@@ -356,12 +369,12 @@ def pages_showing(pages: list[PageSpec], edited: Edited, renderer: Renderer) -> 
             or not edited.heads.isdisjoint(shown_records(page, templates[page.template][1]))]
 
 
-def edited_pages(previous: cache.BuildCache, content: ReadResult, site: Site, options: BuildOptions,
-                 templates: list[Path]) -> tuple[list[PageSpec], dict[str, list[int]]] | None:
+def edited_pages(previous: cache.BuildCache, content: ReadResult, options: BuildOptions, templates: list[Path],
+                 store: Path) -> tuple[list[PageSpec], dict[str, list[int]], Site] | None:
     """After edits that keep every record's shape since the output was made (or the last
-    check passed), the pages that show the edited records, planned alone, and the output's
-    pages on disk (path -> [size, mtime_ns]; none for a check, whose cache names no output);
-    else None.
+    check passed), the pages that show the edited records, planned alone, the output's
+    pages on disk (path -> [size, mtime_ns]; none for a check, whose cache names no output)
+    and the site; else None.
 
     The quick path of `digest build` and `digest check`, as the preview's (see
     edited_records) but without the last plan in memory. With every record's shape
@@ -371,7 +384,9 @@ def edited_pages(previous: cache.BuildCache, content: ReadResult, site: Site, op
     that show its body, if nothing else of it changed; see page_fingerprints): the
     last build's PageMap names them. Planning and fingerprinting every page took
     0.8-1.3 s of a rebuild after a body edit at 10,000 launches. A page missing from
-    the output is planned too; a page that cannot be planned alone means None.
+    the output is planned too; a page that cannot be planned alone means None. The
+    site is the one the cache at `store` keeps, its records read from their files
+    only as the pages ask (cache.load_site), else linked again.
     """
     page_map = previous.page_map
     if (page_map is None or page_map.setup != build_setup(options) or content.config_digest != previous.config
@@ -390,8 +405,17 @@ def edited_pages(previous: cache.BuildCache, content: ReadResult, site: Site, op
     if previous.outputs is not None:  # a build's: a page gone from the output is made again
         present = cache.stat_files(options.out_dir, previous.pages)
         wanted.update(path for path in previous.pages if path not in present)
+    site = (cache.load_site(store, page_map.linked, content.record)
+            or link(content.validated, include_drafts=options.drafts))
     pages = plan_alone(site, wanted)
-    return None if pages is None else (pages, present)
+    return None if pages is None else (pages, present, site)
+
+
+def unpickled(content: ReadResult, previous: cache.BuildCache | None) -> cache.BuildCache | None:
+    """After linking, which unpickled every result: let go of the cache file's bytes (43 MB at
+    10,000 launches), held by the entries read from it, and `previous` without its entries."""
+    cache.drop_pickled(content.files)
+    return replace(previous, files={}) if previous else None
 
 
 def plan_alone(site: Site, paths: set[str]) -> list[PageSpec] | None:
@@ -455,8 +479,9 @@ def page_map_of(pages: list[PageSpec], renderer: Renderer, fingerprints: dict[st
             bodies[key].append(page.path)
         for key in shown_records(page, shipped):
             shows[key].append(page.path)
-    return cache.PageMap(cache.files_digest(content.files), build_setup(options),
-                         templates_digest(renderer.template_dirs), dict(bodies), dict(shows))
+    files = cache.files_digest(content.files)
+    return cache.PageMap(files, build_setup(options), templates_digest(renderer.template_dirs), dict(bodies),
+                         dict(shows), linked=files)
 
 
 def templates_digest(dirs: list[Path]) -> str:

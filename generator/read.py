@@ -33,6 +33,11 @@ class ReadResult:
     # The files whose time is not before read_at_ns, with their kinds: saved again in that
     # clock tick, their size and time may stay the same (found as read, not in a pass over all).
     recent: dict[str, str]
+    paths: dict[str, str]  # "kind:id" -> the content path of the record's file
+
+    def record(self, key: str):
+        """The record "kind:id" as its file validated to."""
+        return self.files[self.paths[key]].result.record
 
     @functools.cached_property
     def validated(self) -> Validated:
@@ -79,7 +84,9 @@ def read_content(content_dir: Path, base_url: str | None, previous: BuildCache |
     record_digests = {keys[p]: e.digest for p, e in entries.items()}
     head_digests = {keys[p]: e.head for p, e in entries.items()}
     recent = {path: kind for path, kind in changed if entries[path].mtime_ns >= started_ns}
-    return ReadResult(config, problems, entries, config_digest, record_digests, head_digests, started_ns, recent)
+    paths = {key: path for path, key in keys.items()}
+    return ReadResult(config, problems, entries, config_digest, record_digests, head_digests, started_ns, recent,
+                      paths)
 
 
 def read_again(content_dir: Path, base_url: str | None, last: ReadResult, touched: Collection[str],
@@ -118,7 +125,8 @@ def read_again(content_dir: Path, base_url: str | None, last: ReadResult, touche
         record_digests[key_of(kind, path)] = files[path].digest
         head_digests[key_of(kind, path)] = files[path].head
     recent = {path: kind for path, kind in again.items() if files[path].mtime_ns >= started_ns}
-    return ReadResult(config, problems, files, config_digest, record_digests, head_digests, started_ns, recent)
+    return ReadResult(config, problems, files, config_digest, record_digests, head_digests, started_ns, recent,
+                      last.paths)
 
 
 def read_config(content_dir: Path, base_url: str | None, problems: list[Problem]) -> tuple[SiteConfig | None, str]:
@@ -156,7 +164,7 @@ def _entry(path: Path, kind: str, content_dir: Path, config, old: FileEntry | No
     stat = path.stat()
     data_digest = digest(path.read_bytes())
     if old and old.digest == data_digest:
-        return FileEntry(stat.st_size, stat.st_mtime_ns, data_digest, old.head, old.result, old.pickled)
+        return FileEntry(stat.st_size, stat.st_mtime_ns, data_digest, old.head, old.loaded, old.pickled)
     problems: list[Problem] = []
     doc = load_file(path, kind, content_dir, problems)
     if doc is None:

@@ -343,6 +343,50 @@ def test_the_command_line_plans_alone_the_pages_that_show_edited_bodies(site_dir
 
 
 @pytest.mark.parametrize("command", [build, check])
+def test_a_rebuild_after_body_edits_takes_the_linked_site_from_the_cache_and_unpickles_only_what_it_shows(
+        site_dir, monkeypatch, command):
+    options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
+    age_new_files(site_dir)
+    command(options)
+    linked = count_calls(monkeypatch, build_module, "link")
+    unpickled = count_calls(monkeypatch, cache, "unpickle_result")
+    path = site_dir / "content/launches/2030-04-10-second.md"
+    path.write_text(path.read_text().replace("Another one.", "Another one, at length."))
+    age_new_files(site_dir)
+    command(options)
+    assert not linked
+    files = len(list((site_dir / "content").rglob("*.[my]*"))) - 1  # site.yaml aside
+    assert 0 < len(unpickled) < files
+    if command is build:
+        assert tree(site_dir / "site") == cold_tree(site_dir)
+
+
+@pytest.mark.parametrize("damage", ["gone", "of another build"])
+def test_without_the_site_it_linked_a_rebuild_after_a_body_edit_links_again(site_dir, monkeypatch, damage):
+    options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
+    age_new_files(site_dir)
+    build(options)
+    site_file = cache.site_path(cache.cache_path(options.content_dir, options.out_dir))
+    if damage == "gone":
+        site_file.unlink()
+    else:  # a site linked from other files than those the page map was made of
+        build(BuildOptions(site_dir / "content", site_dir / "other", search=False))
+        other = cache.site_path(cache.cache_path(options.content_dir, site_dir / "other"))
+        path = site_dir / "content/launches/2030-03-01-first.md"
+        path.write_text(path.read_text().replace("fired a rocket.", "fired a rocket again."))
+        age_new_files(site_dir)
+        build(BuildOptions(site_dir / "content", site_dir / "other", search=False, drafts=True))
+        shutil.copy(other, site_file)
+    linked = count_calls(monkeypatch, build_module, "link")
+    path = site_dir / "content/launches/2030-04-10-second.md"
+    path.write_text(path.read_text().replace("Another one.", "Another one, at length."))
+    age_new_files(site_dir)
+    build(options)
+    assert linked
+    assert tree(site_dir / "site") == cold_tree(site_dir)
+
+
+@pytest.mark.parametrize("command", [build, check])
 def test_a_rebuild_reads_the_content_files_sizes_and_times_from_its_snapshot(site_dir, monkeypatch, command):
     options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
     age_new_files(site_dir)
@@ -400,7 +444,7 @@ def test_the_command_line_plans_every_page_after_an_edit_of_another_kind(site_di
         path.write_text(path.read_text().replace("title: Second test launch", "title: Second launch, renamed"))
         age_new_files(site_dir)
         with monkeypatch.context() as patch:
-            patch.setattr(build_module, "link", lambda *args, **kwargs: (_ for _ in ()).throw(KeyboardInterrupt))
+            patch.setattr(build_module, "page_fingerprints", lambda *args: (_ for _ in ()).throw(KeyboardInterrupt))
             with pytest.raises(KeyboardInterrupt):
                 build(options)
     elif edit == "output page gone":  # one that is not planned with a record's pages or the listings
@@ -996,7 +1040,7 @@ def test_the_caches_of_output_directories_that_are_gone_are_deleted_by_the_next_
     first = build_into("site")
     both = build_into("other")
     theirs = both - first
-    assert len(first) == 4 and len(theirs) == 4  # files, output, snapshot and the folder's note
+    assert len(first) == 5 and len(theirs) == 5  # files, output, site, snapshot and the folder's note
     assert build_into("site") == both  # the other folder is still there
     shutil.rmtree(site_dir / "other")
     assert build_into("site") == first

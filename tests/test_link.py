@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import pickle
 from pathlib import Path
 
 import pytest
 
-from generator import feeds, routes
+from generator import feeds, model, routes
 from generator.errors import ContentError
 from generator.link import link, shape
 from generator.load import load_content
@@ -192,3 +193,16 @@ def test_an_edit_outside_a_record_s_shape_changes_no_planned_page_but_for_titles
     assert [shape(r) for r in records(before)] == [shape(r) for r in records(after)]
     # If planning comes to read more of a record, link.shape must say so, or the preview shows stale pages.
     assert planned_structure(before) == planned_structure(after)
+
+
+def test_a_stand_in_is_its_record_once_a_field_is_read_and_fills_in_once(tmp_path, monkeypatch):
+    site = site_of(tmp_path, {}, monkeypatch)
+    actor = next(iter(site.actors.values()))
+    filled = []
+    stand_in = model.stand_in(model.Actor, lambda: filled.append(actor.id) or actor, id=actor.id)
+    assert isinstance(stand_in, model.Actor) and stand_in.id == actor.id and not filled
+    assert stand_in.name == actor.name and stand_in == actor and hash(stand_in) == hash(actor)
+    assert filled == [actor.id]  # once, for all its fields
+    with pytest.raises(AttributeError, match="'Actor' object has no attribute 'draft'"):
+        stand_in.draft
+    assert pickle.loads(pickle.dumps(stand_in)) == actor
