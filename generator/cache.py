@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from stat import S_ISREG
-from typing import BinaryIO, Callable, Iterator
+from typing import Any, BinaryIO, Callable, Iterator
 
 from .data import Rows
 from .link import Site
@@ -244,13 +244,26 @@ def stat_files(root: Path, names, known: dict[str, list[int]] | None = None) -> 
 def save_snapshot(path: Path, snapshot: Snapshot) -> None:
     # Pickled: as JSON, saving and loading the snapshot of 10,000 launches (32,000 files) took
     # 0.038 s of every rebuild, against 0.023 s (measured).
-    with _atomic_file(path) as stream:
-        pickle.dump(snapshot.__dict__, stream, protocol=pickle.HIGHEST_PROTOCOL)
+    save_pickled(path, snapshot.__dict__)
 
 
 def load_snapshot(path: Path) -> Snapshot | None:
+    stored = load_pickled(path)
     try:
-        return Snapshot(**pickle.loads(path.read_bytes()))
+        return Snapshot(**stored)
+    except TypeError:  # none, or of another shape
+        return None
+
+
+def save_pickled(path: Path, value: object) -> None:
+    with _atomic_file(path) as stream:
+        pickle.dump(value, stream, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def load_pickled(path: Path) -> Any:
+    """What save_pickled saved at `path`; None if it cannot be read."""
+    try:
+        return pickle.loads(path.read_bytes())
     except UNREADABLE:
         return None
 
@@ -445,13 +458,6 @@ def save_output(store: Path, cache: BuildCache) -> None:
                     protocol=pickle.HIGHEST_PROTOCOL)
 
 
-class _SitePickler(pickle.Pickler):
-    def persistent_id(self, obj):
-        if isinstance(obj, Fillable):  # pickled in the files' part of the cache already
-            return kind_of(obj), obj.id, getattr(obj, "draft", None)
-        return None
-
-
 def save_site(store: Path, site: Site, linked: str) -> None:
     """Keep a linked site, made of the files whose files_digest() is `linked`, for load_site.
 
@@ -470,25 +476,39 @@ def load_site(store: Path, linked: str, record: Callable[[str], Fillable]) -> Si
     after edits that keep every record's shape (link.shape), linking the files
     as they are now would make the same site of the records as they are now.
     """
-    made: dict[str, Fillable] = {}
-
-    def stand_in_of(named: tuple[str, str, bool | None]) -> Fillable:
-        kind, ident, draft = named
-        key = record_key(kind, ident)
-        if key not in made:
-            known = {"id": ident} if draft is None else {"id": ident, "draft": draft}
-            made[key] = stand_in(RECORD_CLASSES[kind], lambda: record(key), **known)
-        return made[key]
-
     try:
         with site_path(store).open("rb") as stream:
             if pickle.load(stream) != (FORMAT, linked):
                 return None
-            unpickler = pickle.Unpickler(stream)
-            unpickler.persistent_load = stand_in_of
-            return unpickler.load()
+            return _SiteUnpickler(stream, record).load()
     except UNREADABLE:
         return None
+
+
+def _named_record(kind: str, ident: str, draft: bool | None) -> Fillable:
+    """What a record of a kept site is pickled as a call of; _SiteUnpickler makes a stand-in instead."""
+    raise pickle.UnpicklingError("a kept site is loaded by load_site")
+
+
+class _SitePickler(pickle.Pickler):
+    def reducer_override(self, obj):
+        if isinstance(obj, Fillable):  # pickled in the files' part of the cache already
+            return _named_record, (kind_of(obj), obj.id, getattr(obj, "draft", None))
+        return NotImplemented
+
+
+class _SiteUnpickler(pickle.Unpickler):
+    def __init__(self, stream: BinaryIO, record: Callable[[str], Fillable]):
+        super().__init__(stream)
+        self.record = record
+
+    def find_class(self, module: str, name: str):
+        return self.stand_in if (module, name) == (__name__, "_named_record") else super().find_class(module, name)
+
+    def stand_in(self, kind: str, ident: str, draft: bool | None) -> Fillable:
+        key = record_key(kind, ident)
+        known = {"id": ident} if draft is None else {"id": ident, "draft": draft}
+        return stand_in(RECORD_CLASSES[kind], lambda: self.record(key), **known)
 
 
 @contextlib.contextmanager

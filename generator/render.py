@@ -21,7 +21,7 @@ import jinja2.meta
 from markupsafe import Markup, escape
 
 from . import chart, meta, parallel, routes
-from .cache import digest
+from .cache import digest, load_pickled, save_pickled
 from .errors import Progress, no_progress
 from .link import Site
 from .markup import MarkdownRenderer
@@ -64,6 +64,34 @@ def inspect_template(source: str, name: str, filename: str | None) -> TemplateSo
     references = tuple(jinja2.meta.find_referenced_templates(parsed))
     shows_bodies = None in references or not BODY_NAMES.isdisjoint(_names(parsed))
     return TemplateSource(source, filename, tuple(t for t in references if t), shows_bodies)
+
+
+INSPECTED = "inspected.pickle"  # in the folder of compiled templates
+
+
+class InspectedTemplates:
+    """inspect_template's answers, kept in a file between builds.
+
+    Parsing the templates of the pages that show one edited launch took 0.05-0.07 s
+    of each rebuild from the command line at 10,000 launches (cProfile).
+    """
+
+    KEEP = 256  # answers, the latest; templates edited again and again leave older ones
+
+    def __init__(self, path: Path | None):
+        self.path = path
+        self.answers = (load_pickled(path) if path else None) or {}
+
+    def get(self, source: str, name: str, filename: str | None) -> TemplateSource:
+        key = digest(f"{name}\0{filename}\0{source}".encode())
+        if key in self.answers:
+            return TemplateSource(source, filename, *self.answers[key])
+        inspected = inspect_template(source, name, filename)
+        self.answers[key] = (inspected.references, inspected.shows_bodies)
+        if self.path:
+            self.answers = dict(list(self.answers.items())[-self.KEEP:])
+            save_pickled(self.path, self.answers)
+        return inspected
 
 
 def _names(parsed: jinja2.nodes.Template) -> Iterator[str]:
@@ -125,6 +153,7 @@ class Renderer:
         self.shown_twice = shown_twice
         self.memo = Memo()  # for body(), of the records shown twice, and feed_entry()
         self._sources: dict[str, TemplateSource] = {}  # memo for _template()
+        self._inspected = InspectedTemplates(compiled_dir / INSPECTED if compiled_dir else None)
         self.env = jinja2.Environment(
             loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(d)) for d in template_dirs]),
             **SYNTAX,
@@ -191,7 +220,7 @@ class Renderer:
                 source, filename, _ = self.env.loader.get_source(self.env, name)
             except jinja2.TemplateNotFound:
                 source, filename = "", None  # rendering reports the missing template properly
-            self._sources[name] = inspect_template(source, name, filename)
+            self._sources[name] = self._inspected.get(source, name, filename)
         return self._sources[name]
 
     def render(self, page: routes.PageSpec) -> bytes:

@@ -14,10 +14,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from generator import build as build_module
+from generator import render as render_module
 from generator import cache, feeds, read, routes, write
 from generator.build import BuildOptions, Memory, build, check
 from generator.errors import ContentError
 from generator.markup import MarkdownRenderer
+from generator.model import kind_of, record_key
 from generator.render import default_templates_dir
 from generator.serve import ChangeWatcher, watched_roots
 from generator.validate import validate_doc
@@ -359,6 +361,21 @@ def test_a_rebuild_after_body_edits_takes_the_linked_site_from_the_cache_and_unp
     assert 0 < len(unpickled) < files
     if command is build:
         assert tree(site_dir / "site") == cold_tree(site_dir)
+
+
+def test_a_kept_site_loads_one_stand_in_per_record_filled_as_linked(site_dir, tmp_path):
+    site = build_module.load_site(site_dir / "content")
+    records = {record_key(kind_of(r), r.id): r
+               for r in [*(v.launch for v in site.launches), *site.sources.values(), *site.actors.values()]}
+    filled = []
+    cache.save_site(tmp_path / "build.pickle", site, "files")
+    assert cache.load_site(tmp_path / "build.pickle", "other files", records.get) is None
+    kept = cache.load_site(tmp_path / "build.pickle", "files", lambda key: filled.append(key) or records[key])
+    first, second = kept.launches[0], kept.launches[1]
+    assert first.next is second.launch and second.previous is first.launch  # one stand-in per record
+    assert kept.launches_of_source[first.launch.sources[0]][0].launch is first.launch
+    assert filled == [record_key("launch", first.launch.id)]  # .sources: the first field read of the launch
+    assert kept == site and sorted(filled) == sorted(records)
 
 
 @pytest.mark.parametrize("damage", ["gone", "of another build"])
@@ -721,6 +738,24 @@ def test_compiled_templates_are_kept_and_an_edited_one_is_compiled_again(site_di
         build(options)
         assert text in (site_dir / "site/404.html").read_text()
     assert list((site_dir / ".digest-cache/templates").iterdir())
+
+
+def test_what_templates_use_is_kept_between_builds_and_an_edited_one_is_parsed_again(site_dir, monkeypatch):
+    options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
+    age_new_files(site_dir)
+    build(options)
+    render_module.inspect_template.cache_clear()  # as in a new process
+    parsed = count_calls(monkeypatch, render_module._parser, "parse")
+    edit_three_bodies(site_dir)
+    age_new_files(site_dir)
+    build(options)
+    assert not parsed
+    write_tree(site_dir, {"templates/launch.html": "{% extends 'base.html' %}{% block main %}{{ body(launch) }}"
+                                                   "{% endblock %}\n"})
+    age_new_files(site_dir)
+    build(options)
+    assert parsed == ["parse"]
+    assert tree(site_dir / "site") == cold_tree(site_dir)
 
 
 def test_nothing_changed_stops_before_reading(site_dir):
