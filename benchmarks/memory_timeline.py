@@ -4,11 +4,12 @@ run.py reports only the peak. This shows in which phase it comes: reading
 (workers), rendering (the build's process and its forked worker), or the data
 files at the end (the build's process alone), whose peak it also prints.
 
-Usage: python benchmarks/memory_timeline.py N [--edit body|template] [--check] [--every 0.25] [--digest PATH]
+Usage: python benchmarks/memory_timeline.py N [--edit body|title|template] [--check] [--every 0.25] [--digest PATH]
 Uses run.py's corpus (benchmarks/work/N/digest/content). Without --edit: a cold
 build into benchmarks/work/N/timeline-site (the last one is moved aside, deleted
 at the end). With --edit: a build, then the rebuild after one launch's body is
-edited (body) or after the launch page's template is (template: a copy of
+edited (body), its title (title, which the listings show too), or after the
+launch page's template is (template: a copy of
 digest's own in the corpus's templates/ folder, removed at the end, which
 every launch's page is rendered again for), which is what is sampled.
 With --check: `digest check` instead of `digest build`, from nothing or after the edit.
@@ -51,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     run.ensure_compare_env(__file__)  # for psutil
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("n", type=int, help="number of launches")
-    parser.add_argument("--edit", choices=("body", "template"), help="sample the rebuild after this edit")
+    parser.add_argument("--edit", choices=("body", "title", "template"), help="sample the rebuild after this edit")
     parser.add_argument("--check", action="store_true", help="sample `digest check` instead of a build")
     parser.add_argument("--every", type=float, default=0.25, help="seconds between samples (default 0.25)")
     parser.add_argument("--digest", type=Path, default=run.REPO / ".venv" / "bin" / "digest")
@@ -75,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
             subprocess.run(command, cwd=cwd, check=True, capture_output=True)
         if args.edit == "body":
             target.write_bytes(original + b"\nA sentence added for the memory timeline.\n")
+        elif args.edit == "title":  # shown on the listings too
+            target.write_bytes(original.replace(b"\ntitle: \"", b"\ntitle: \"(Revised) ", 1))
         elif args.edit == "template":
             template.parent.mkdir(exist_ok=True)
             own = (run.REPO / "templates" / "launch.html").read_text(encoding="utf-8")

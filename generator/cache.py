@@ -506,9 +506,8 @@ class _SiteUnpickler(pickle.Unpickler):
         return self.stand_in if (module, name) == (__name__, "_named_record") else super().find_class(module, name)
 
     def stand_in(self, kind: str, ident: str, draft: bool | None) -> Fillable:
-        key = record_key(kind, ident)
         known = {"id": ident} if draft is None else {"id": ident, "draft": draft}
-        return stand_in(RECORD_CLASSES[kind], lambda: self.record(key), **known)
+        return stand_in(RECORD_CLASSES[kind], lambda: self.record(record_key(kind, ident)), **known)
 
 
 @contextlib.contextmanager
