@@ -390,7 +390,8 @@ def edited_pages(previous: cache.BuildCache, content: ReadResult, options: Build
     """
     page_map = previous.page_map
     if (page_map is None or page_map.setup != build_setup(options) or content.config_digest != previous.config
-            or content.files.keys() != previous.files.keys() or page_map.files != cache.files_digest(previous.files)):
+            or content.files.keys() != previous.files.keys() or page_map.files != cache.files_digest(previous.files)
+            or content.problems):  # a stray file, which linking reports
         return None
     edited = edits_keeping_shape(content.files, previous.files)
     if edited is None or page_map.templates != templates_digest(templates):

@@ -378,6 +378,20 @@ def test_a_kept_site_loads_one_stand_in_per_record_filled_as_linked(site_dir, tm
     assert kept == site and sorted(filled) == sorted(records)
 
 
+@pytest.mark.parametrize("command", [build, check])
+def test_a_stray_file_beside_a_body_edit_is_reported(site_dir, command):
+    options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
+    age_new_files(site_dir)
+    command(options)
+    path = site_dir / "content/launches/2030-04-10-second.md"
+    path.write_text(path.read_text().replace("Another one.", "Another one, at length."))
+    (site_dir / "content/launches/notes.txt").write_text("to do\n")
+    age_new_files(site_dir)
+    with pytest.raises(ContentError) as caught:
+        command(options)
+    assert [problem.message for problem in caught.value.problems] == ["unexpected file in launches/"]
+
+
 @pytest.mark.parametrize("damage", ["gone", "of another build"])
 def test_without_the_site_it_linked_a_rebuild_after_a_body_edit_links_again(site_dir, monkeypatch, damage):
     options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
