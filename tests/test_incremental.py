@@ -345,20 +345,27 @@ def test_the_command_line_plans_alone_the_pages_that_show_edited_bodies(site_dir
 
 
 @pytest.mark.parametrize("command", [build, check])
-def test_a_rebuild_after_body_edits_takes_the_linked_site_from_the_cache_and_unpickles_only_what_it_shows(
+def test_a_rebuild_after_a_body_edit_takes_the_linked_site_from_the_cache_unless_the_site_s_feed_shows_it(
         site_dir, monkeypatch, command):
     options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
     age_new_files(site_dir)
     command(options)
     linked = count_calls(monkeypatch, build_module, "link")
     unpickled = count_calls(monkeypatch, cache, "unpickle_result")
-    path = site_dir / "content/launches/2030-04-10-second.md"
-    path.write_text(path.read_text().replace("Another one.", "Another one, at length."))
+    source = site_dir / "content/sources/2030-03-01-daily-example.md"  # shown on its own page alone
+    source.write_text(source.read_text().replace("A made-up report", "An invented report"))
     age_new_files(site_dir)
     command(options)
     assert not linked
     files = len(list((site_dir / "content").rglob("*.[my]*"))) - 1  # site.yaml aside
     assert 0 < len(unpickled) < files
+    if command is build:
+        assert tree(site_dir / "site") == cold_tree(site_dir)
+    launch = site_dir / "content/launches/2030-04-10-second.md"  # in the site's feed, which lists every launch
+    launch.write_text(launch.read_text().replace("Another one.", "Another one, at length."))
+    age_new_files(site_dir)
+    command(options)
+    assert linked
     if command is build:
         assert tree(site_dir / "site") == cold_tree(site_dir)
 
@@ -401,16 +408,15 @@ def test_without_the_site_it_linked_a_rebuild_after_a_body_edit_links_again(site
     if damage == "gone":
         site_file.unlink()
     else:  # a site linked from other files than those the page map was made of
-        build(BuildOptions(site_dir / "content", site_dir / "other", search=False))
         other = cache.site_path(cache.cache_path(options.content_dir, site_dir / "other"))
-        path = site_dir / "content/launches/2030-03-01-first.md"
-        path.write_text(path.read_text().replace("fired a rocket.", "fired a rocket again."))
+        actor = site_dir / "content/actors/southland.yaml"
+        actor.write_text(actor.read_text().replace("kind: state\n", "kind: state\nbody: A state of our own.\n"))
         age_new_files(site_dir)
-        build(BuildOptions(site_dir / "content", site_dir / "other", search=False, drafts=True))
+        build(BuildOptions(site_dir / "content", site_dir / "other", base_url="https://other.example/", search=False))
         shutil.copy(other, site_file)
     linked = count_calls(monkeypatch, build_module, "link")
-    path = site_dir / "content/launches/2030-04-10-second.md"
-    path.write_text(path.read_text().replace("Another one.", "Another one, at length."))
+    source = site_dir / "content/sources/2030-03-01-daily-example.md"  # shown on its own page alone
+    source.write_text(source.read_text().replace("A made-up report", "An invented report"))
     age_new_files(site_dir)
     build(options)
     assert linked
