@@ -134,8 +134,8 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
             edited = edited_records(memory.plan, content, options, templates)
         quick = edited_pages(previous, content, options, templates, store) if reuse and not memory else None
         if quick is None and edited is None:
+            previous = without_cache_bytes(content, previous)
             site = link(content.validated, include_drafts=options.drafts)
-            previous = unpickled(content, previous)
         compiled = cache.compiled_templates_dir(store) if write else None
         if quick is not None:  # the pages showing the edited records; the others are the last build's
             candidates, present, site = quick
@@ -269,8 +269,8 @@ def check(options: BuildOptions, progress: Progress = no_progress) -> BuildRepor
             cache.drop_pickled(previous.files)
         quick = edited_pages(previous, content, options, templates, store) if previous else None
         if quick is None:
+            previous = without_cache_bytes(content, previous)
             site = link(content.validated, include_drafts=options.drafts)
-            previous = unpickled(content, previous)
             pages = plan_pages(site)
         else:
             pages, _, site = quick
@@ -407,7 +407,10 @@ def edited_pages(previous: cache.BuildCache, content: ReadResult, options: Build
         present = cache.stat_files(options.out_dir, previous.pages)
         wanted.update(path for path in previous.pages if path not in present)
     site = cache.load_site(store, page_map.linked, content.record) if show_few_records(wanted) else None
-    site = site or link(content.validated, include_drafts=options.drafts)
+    if site is None:
+        for files in (content.files, previous.files):  # the same entries, but for the files read again
+            cache.unpickle_all(files)
+        site = link(content.validated, include_drafts=options.drafts)
     pages = plan_alone(site, wanted)
     return None if pages is None else (pages, present, site)
 
@@ -417,16 +420,16 @@ def show_few_records(paths: Collection[str]) -> bool:
 
     Those show every launch: filled in one by one, all the stand-ins of the kept
     site took more memory than linking the records, which lets the cache file's
-    bytes go (a title edit at 100,000 launches peaked at 2,089 MB against 1,467 MB).
+    bytes go (a title edit at 100,000 launches peaked at 2,089 MB against 1,459 MB).
     """
     return all(routes.record_of(path) or (path.startswith("actors/") and path.endswith("/feed.xml"))
                for path in paths)
 
 
-def unpickled(content: ReadResult, previous: cache.BuildCache | None) -> cache.BuildCache | None:
-    """After linking, which unpickled every result: let go of the cache file's bytes (43 MB at
-    10,000 launches), held by the entries read from it, and `previous` without its entries."""
-    cache.drop_pickled(content.files)
+def without_cache_bytes(content: ReadResult, previous: cache.BuildCache | None) -> cache.BuildCache | None:
+    """Before linking: every result unpickled, and `previous` without its entries (those of files
+    changed or gone may hold the cache file's bytes still)."""
+    cache.unpickle_all(content.files)
     return replace(previous, files={}) if previous else None
 
 

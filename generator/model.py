@@ -45,8 +45,8 @@ class Fillable:
         fill = None if name == "_fill" else getattr(self, "_fill", None)
         if fill is None:
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-        object.__delattr__(self, "_fill")
         filled = fill()
+        object.__delattr__(self, "_fill")
         for field_name in type(self).__slots__:
             object.__setattr__(self, field_name, getattr(filled, field_name))
         return getattr(self, name)

@@ -370,6 +370,27 @@ def test_a_rebuild_after_a_body_edit_takes_the_linked_site_from_the_cache_unless
         assert tree(site_dir / "site") == cold_tree(site_dir)
 
 
+@pytest.mark.parametrize("edit", ["title", "new launch"])
+def test_the_records_are_linked_once_the_cache_file_s_bytes_are_let_go(site_dir, monkeypatch, edit):
+    options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
+    age_new_files(site_dir)
+    build(options)
+    loaded, held = [], []
+    load, link = cache.load, build_module.link
+    monkeypatch.setattr(cache, "load", lambda store: loaded.append(load(store)) or loaded[-1])
+    monkeypatch.setattr(build_module, "link", lambda *args, **kwargs: held.extend(
+        path for path, entry in loaded[0].files.items() if entry.loaded and entry.pickled) or link(*args, **kwargs))
+    path = site_dir / "content/launches/2030-04-10-second.md"
+    if edit == "title":  # shown on the listings, which the kept site is not used for
+        path.write_text(path.read_text().replace("title: Second test launch", "title: Second launch, renamed"))
+    else:
+        (site_dir / "content/launches/2030-05-01-third.md").write_text(path.read_text())
+    age_new_files(site_dir)
+    build(options)
+    assert loaded and not held
+    assert tree(site_dir / "site") == cold_tree(site_dir)
+
+
 def test_a_kept_site_loads_one_stand_in_per_record_filled_as_linked(site_dir, tmp_path):
     site = build_module.load_site(site_dir / "content")
     records = {record_key(kind_of(r), r.id): r
