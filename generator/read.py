@@ -17,7 +17,7 @@ from . import parallel
 from .cache import BuildCache, FileEntry, code_digest, digest
 from .errors import Problem, Progress, no_progress
 from .load import KINDS, RawDoc, content_files, listed_as, load_file, load_site_file
-from .model import SiteConfig, record_key
+from .model import Fillable, SiteConfig, record_key
 from .validate import DocResult, Validated, body_origin, collect, validate_doc, validate_site
 
 
@@ -35,7 +35,7 @@ class ReadResult:
     recent: dict[str, str]
     paths: dict[str, str]  # "kind:id" -> the content path of the record's file
 
-    def record(self, key: str):
+    def record(self, key: str) -> Fillable:
         """The record "kind:id" as its file validated to."""
         return self.files[self.paths[key]].result.record
 

@@ -21,7 +21,7 @@ import jinja2.meta
 from markupsafe import Markup, escape
 
 from . import chart, meta, parallel, routes
-from .cache import digest, load_pickled, save_pickled
+from .cache import code_digest, digest, load_pickled, save_pickled
 from .errors import Progress, no_progress
 from .link import Site
 from .markup import MarkdownRenderer
@@ -80,10 +80,12 @@ class InspectedTemplates:
 
     def __init__(self, path: Path | None):
         self.path = path
-        self.answers = (load_pickled(path) if path else None) or {}
+        stored = load_pickled(path) if path else None
+        self.answers = stored if isinstance(stored, dict) else {}
 
     def get(self, source: str, name: str, filename: str | None) -> TemplateSource:
-        key = digest(f"{name}\0{filename}\0{source}".encode())
+        # Another version of digest may answer otherwise.
+        key = digest(f"{code_digest()}\0{name}\0{filename}\0{source}".encode())
         if key in self.answers:
             return TemplateSource(source, filename, *self.answers[key])
         inspected = inspect_template(source, name, filename)

@@ -1077,6 +1077,9 @@ def test_another_version_of_digest_reads_and_renders_everything_again(site_dir, 
     for snapshot in (site_dir / ".digest-cache").glob("*.inputs.pickle"):
         snapshot.unlink()  # as when digest's files changed: the snapshot includes them
     monkeypatch.setattr(read, "code_digest", lambda: "another version")
+    monkeypatch.setattr(render_module, "code_digest", lambda: "another version")
+    render_module.inspect_template.cache_clear()  # as in a new process
+    templates_parsed = count_calls(monkeypatch, render_module._parser, "parse")
     parsed = []
     load_file = read.load_file
     monkeypatch.setattr(read, "load_file", lambda path, *args: parsed.append(path) or load_file(path, *args))
@@ -1085,6 +1088,7 @@ def test_another_version_of_digest_reads_and_renders_everything_again(site_dir, 
     assert {path for path in report.made if path.endswith(".html")} == {
         page.relative_to(site_dir / "site").as_posix() for page in (site_dir / "site").rglob("*.html")}
     assert report.written.written == 0 and report.pages == first.pages  # this version makes the same bytes
+    assert templates_parsed  # what they use may be found otherwise by another version
 
 
 def test_missing_output_file_is_rendered_again(site_dir):
