@@ -152,6 +152,7 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
         paths = list(previous.pages) if quick is not None else [page.path for page in pages]
         with template_problems(options.content_dir):
             fingerprints = page_fingerprints(candidates, content, renderer, options)
+            renderer.save_inspections()
             if write and not memory:
                 kept = previous.page_map if quick is not None else None
                 page_map = saved_page_map(kept, candidates, renderer, fingerprints, content, options)
@@ -278,6 +279,7 @@ def check(options: BuildOptions, progress: Progress = no_progress) -> BuildRepor
                             feeds.bodies_in_feeds(pages))
         with template_problems(options.content_dir):
             fingerprints = page_fingerprints(pages, content, renderer, options)
+            renderer.save_inspections()
             kept = previous.page_map if quick is not None else None
             page_map = saved_page_map(kept, pages, renderer, fingerprints, content, options)
             linked = page_map.linked if page_map and quick is None else None  # this check linked the site

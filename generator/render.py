@@ -82,6 +82,7 @@ class InspectedTemplates:
         self.path = path
         stored = load_pickled(path) if path else None
         self.answers = stored if isinstance(stored, dict) else {}
+        self.new = False  # answers not in the file yet
 
     def get(self, source: str, name: str, filename: str | None) -> TemplateSource:
         # Another version of digest may answer otherwise.
@@ -90,10 +91,14 @@ class InspectedTemplates:
             return TemplateSource(source, filename, *self.answers[key])
         inspected = inspect_template(source, name, filename)
         self.answers[key] = (inspected.references, inspected.shows_bodies)
-        if self.path:
-            self.answers = dict(list(self.answers.items())[-self.KEEP:])
-            save_pickled(self.path, self.answers)
+        self.new = True
         return inspected
+
+    def save(self) -> None:
+        """Keep the latest answers, once all the build asks for are known (one file written, not one per template)."""
+        if self.path and self.new:
+            save_pickled(self.path, dict(list(self.answers.items())[-self.KEEP:]))
+            self.new = False
 
 
 def _names(parsed: jinja2.nodes.Template) -> Iterator[str]:
@@ -224,6 +229,10 @@ class Renderer:
                 source, filename = "", None  # rendering reports the missing template properly
             self._sources[name] = self._inspected.get(source, name, filename)
         return self._sources[name]
+
+    def save_inspections(self) -> None:
+        """Keep what the templates this build looked at use, for the next build (see InspectedTemplates)."""
+        self._inspected.save()
 
     def render(self, page: routes.PageSpec) -> bytes:
         """The page's HTML, encoded as UTF-8."""
