@@ -126,8 +126,6 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
                 read_files, outputs=previous.outputs, pages=previous.pages, rows=previous.rows,
                 data_files=previous.data_files)
             memory.read = content
-        if previous:  # its entries of files changed or gone still hold the last cache file's bytes
-            cache.drop_pickled(previous.files)
         reuse = previous is not None and previous.outputs is not None and (options.out_dir / MARKER).is_file()
         edited = None
         if memory and memory.plan and reuse:
@@ -266,8 +264,6 @@ def check(options: BuildOptions, progress: Progress = no_progress) -> BuildRepor
         with cache.saving_files(store) if store else contextlib.nullcontext() as saver:
             content = read(options, previous, progress, started_ns, saver=saver,
                            stats=snapshot.inputs if snapshot else None)
-        if previous:
-            cache.drop_pickled(previous.files)
         quick = edited_pages(previous, content, options, templates, store) if previous else None
         if quick is None:
             previous = without_cache_bytes(content, previous)

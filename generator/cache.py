@@ -435,12 +435,6 @@ def saving_files(store: Path) -> Iterator[FilesSaver]:
         yield FilesSaver(stream)
 
 
-def drop_pickled(files: dict[str, FileEntry]) -> None:
-    """Let go of the pickled copies (~40 MB at 10,000 launches) of the results unpickled: saved, or not to be."""
-    for entry in files.values():
-        entry.drop_pickled()
-
-
 def unpickle_all(files: dict[str, FileEntry]) -> None:
     """Unpickle every result not unpickled yet, letting go of the pickled copies: for linking,
     which reads every record, after which they would hold the cache file's bytes (420 MB at
