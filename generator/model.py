@@ -35,8 +35,8 @@ class Fillable:
     (cache.load_site) with each record a stand-in holding only its id (and
     whether it is a draft): the others of its fields are set from its file's
     cached result when one is first read. Unpickling every record took 0.35-0.45 s
-    and linking them 0.15 s of a 1.3 s rebuild at 10,000 launches; rendering
-    the pages that show one launch reads a few dozen.
+    and linking them 0.15 s of a 1.3 s rebuild at 10,000 launches; after one
+    launch's body is edited, its pages read 13 of the 15,427 records (measured).
     """
 
     __slots__ = ("_fill",)  # the stand-in's: makes the record of which it holds the place
