@@ -117,7 +117,8 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
         if memory:  # taken out until this build's read is done: a build failing before it leaves none to go on from
             last_read, memory.read = memory.read if previous else None, None
         # What the content files validated to is true whatever happens to the output: saved as they are read.
-        with cache.saving_files(store) if write and not memory else contextlib.nullcontext() as saver:
+        with (cache.saving_files(store, previous and previous.stored) if write and not memory
+              else contextlib.nullcontext()) as saver:
             content = read(options, previous, progress, started_ns, last_read, touched, saver,
                            snapshot.inputs if snapshot else None)
         read_files = cache.BuildCache(content.config_digest, content.files, content.read_at_ns)
@@ -261,7 +262,7 @@ def check(options: BuildOptions, progress: Progress = no_progress) -> BuildRepor
             return BuildReport(last.pages, {}, None, time.perf_counter() - started, rendered=0)
     with gc_paused():
         previous = cache.load(store) if store else None
-        with cache.saving_files(store) if store else contextlib.nullcontext() as saver:
+        with cache.saving_files(store, previous and previous.stored) if store else contextlib.nullcontext() as saver:
             content = read(options, previous, progress, started_ns, saver=saver,
                            stats=snapshot.inputs if snapshot else None)
         quick = edited_pages(previous, content, options, templates, store) if previous else None

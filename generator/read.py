@@ -166,7 +166,7 @@ def _entry(path: Path, kind: str, content_dir: Path, config, old: FileEntry | No
     stat = path.stat()
     data_digest = digest(path.read_bytes())
     if old and old.digest == data_digest:
-        return FileEntry(stat.st_size, stat.st_mtime_ns, data_digest, old.head, old.loaded, old.pickled)
+        return FileEntry(stat.st_size, stat.st_mtime_ns, data_digest, old.head, old.loaded, old.pickled, old.at)
     problems: list[Problem] = []
     doc = load_file(path, kind, content_dir, problems)
     if doc is None:

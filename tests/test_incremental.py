@@ -1181,6 +1181,118 @@ def test_a_build_failing_while_reading_keeps_the_last_cache(site_dir, monkeypatc
     assert not list(store.parent.glob(".tmp-*"))
 
 
+def file_identity(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_ino, stat.st_size
+
+
+def cached_results(store: Path) -> dict[str, object]:
+    return {path: entry.result for path, entry in cache.load(store).files.items()}
+
+
+def read_results(content_dir: Path) -> dict[str, object]:
+    return {path: entry.result for path, entry in read.read_content(content_dir, None, None).files.items()}
+
+
+def test_a_rebuild_appends_to_the_files_cache_only_what_changed(site_dir):
+    options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
+    age_new_files(site_dir)
+    build(options)
+    store = cache.cache_path(options.content_dir, options.out_dir)
+    inode, size = file_identity(store)
+    edit_three_bodies(site_dir)
+    age_new_files(site_dir)
+    build(options)
+    assert file_identity(store)[0] == inode  # the same file, appended to
+    assert size < file_identity(store)[1] < 2 * size
+    assert cached_results(store) == read_results(options.content_dir)
+
+
+def test_files_read_again_in_workers_but_unchanged_are_not_appended_again(tmp_path, monkeypatch):
+    monkeypatch.setattr("generator.parallel.MIN_ITEMS", 10)
+    project = bulk_site(tmp_path)
+    options = BuildOptions(project / "content", project / "site", search=False)
+    build(options)
+    store = cache.cache_path(options.content_dir, options.out_dir)
+    inode, size = file_identity(store)
+    for path in (project / "content/launches").iterdir():  # as a checkout does: new times, the same bytes
+        os.utime(path)
+    age_new_files(project)
+    build(options)
+    assert file_identity(store)[0] == inode
+    loaded = cache.load(store)
+    assert all(entry.at < size for entry in loaded.files.values())  # a new index, no result again
+    assert {path: entry.result for path, entry in loaded.files.items()} == read_results(options.content_dir)
+
+
+def test_a_files_cache_grown_by_appends_is_rewritten_without_what_they_replaced(site_dir):
+    options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
+    build(options)
+    store = cache.cache_path(options.content_dir, options.out_dir)
+    launch = site_dir / "content/launches/2030-04-10-second.md"
+    sizes = [file_identity(store)]
+    for n in range(40):
+        launch.write_text(launch.read_text().replace("Another one", f"Another one ({n})", 1))
+        age_new_files(site_dir)
+        build(options)
+        sizes.append(file_identity(store))
+        if sizes[-1][0] != sizes[-2][0]:
+            break
+    assert sizes[-1][0] != sizes[-2][0], "never rewritten"
+    assert sizes[-1][1] < sizes[-2][1] and sizes[-1][1] < 2 * sizes[0][1]
+    assert cached_results(store) == read_results(options.content_dir)
+    assert tree(site_dir / "site") == cold_tree(site_dir)
+
+
+def test_a_files_cache_replaced_since_it_was_loaded_is_written_anew_not_appended_to(site_dir):
+    options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
+    build(options)
+    edit_three_bodies(site_dir)
+    age_new_files(site_dir)
+    build(options)  # appended: the edited files' entries are at the end
+    store = cache.cache_path(options.content_dir, options.out_dir)
+    loaded = cache.load(store)
+    cache.compact(store)  # as another build would: where each entry is changes
+    with cache.saving_files(store, loaded.stored) as saver:
+        for path, entry in loaded.files.items():
+            saver.add(path, entry)
+        saver.end(loaded.config, loaded.read_at_ns)
+    assert cached_results(store) == read_results(options.content_dir)
+
+
+def test_a_save_failing_after_it_appended_keeps_the_last_cache(site_dir, monkeypatch):
+    options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
+    build(options)
+    store = cache.cache_path(options.content_dir, options.out_dir)
+    saved = store.read_bytes()
+    edit_three_bodies(site_dir)
+    age_new_files(site_dir)
+
+    def fail(*args):
+        raise OSError("disk full")
+    monkeypatch.setattr(cache.FilesSaver, "end", fail)
+    with pytest.raises(OSError):
+        build(options)
+    assert store.read_bytes() == saved
+
+
+@pytest.mark.parametrize("damage", ["cut short", "index changed"])
+def test_a_files_cache_whose_last_save_did_not_reach_the_disk_whole_is_not_used(site_dir, damage):
+    options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
+    build(options)
+    store = cache.cache_path(options.content_dir, options.out_dir)
+    data = bytearray(store.read_bytes())
+    if damage == "cut short":  # killed after writing entries, before the new index
+        data += pickle.dumps("an entry") * 3
+    else:  # a page of the index not written when the machine stopped: a path in it, say
+        at = data.index(b"launches/", int.from_bytes(data[-16:-8], "little"))
+        data[at] = ord("L")
+    store.write_bytes(bytes(data))
+    assert cache.load(store) is None
+    build(options)
+    assert cached_results(store) == read_results(options.content_dir)
+
+
 def bulk_site(tmp_path: Path) -> Path:
     """A project with 60 launches more than the minimal site: enough pages to render them in parallel."""
     files = minimal_site()
