@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import collections
 import ctypes
-import multiprocessing
 import os
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Callable, Iterator, TypeVar
 
 from .errors import ProgressBar
@@ -63,7 +61,11 @@ def _fork_imap(function: Callable[[T], R], items: list[T], fresh_every: int | No
     Every page of memory that either process writes to while they share it is then held
     twice, until the worker ends: hence `fresh_every`.
     """
-    if len(items) < MIN_ITEMS or "fork" not in multiprocessing.get_all_start_methods():
+    if len(items) < MIN_ITEMS:
+        return
+    import multiprocessing  # only here: importing it took ~8 ms of every command, most doing too few items
+
+    if "fork" not in multiprocessing.get_all_start_methods():
         return
     workers = worker_count()
     if workers < 1:
@@ -84,6 +86,9 @@ def _one_round(function: Callable[[T], R], items: list[T], chunks: collections.d
                workers: int, runs_per_worker: int) -> Iterator[tuple[int, R]]:
     """Do chunks from `chunks` here and in freshly forked workers until these have done
     `runs_per_worker` each, or none is left; the workers then end."""
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+
     context = multiprocessing.get_context("fork")
     given = 0
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,

@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import importlib.metadata
 import os
 import shutil
 import subprocess
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Iterator
 
@@ -54,6 +52,8 @@ def index(pages: dict[str, bytes | Path], bundles: dict[str, list[str]], previou
     bar = progress("Indexing", len(shards))
     # One Pagefind process per core, at most four: on a 2-core machine two kept both cores busy,
     # where one alone kept 1.4 busy (measured); more cores than two were never measured.
+    from concurrent.futures import ThreadPoolExecutor  # imported only to index, as below
+
     with ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, 4)) as pool:
         for made in pool.map(lambda shard: index_shard(*shard, previous_site, trees), shards):
             files |= made
@@ -195,6 +195,8 @@ def previous_bundle(site: Path, bundle: str, key: str) -> dict[str, Path] | None
 
 
 def pagefind_version() -> str:
+    import importlib.metadata  # only here: importing it took 9 ms of every command, building with search or not
+
     try:
         return importlib.metadata.version("pagefind-bin")
     except importlib.metadata.PackageNotFoundError:

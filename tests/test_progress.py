@@ -6,6 +6,7 @@ import io
 
 from generator.build import BuildOptions, build
 from generator.cli import main, terminal_progress
+from generator.errors import no_progress
 from tests.conftest import shard_search
 
 
@@ -44,10 +45,19 @@ def test_a_build_with_search_reports_indexing_shard_by_shard(site_dir, monkeypat
         ("total", bundles)] + [("update", 1)] * bundles + [("close", 0)]
 
 
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
 def test_bars_are_off_when_quiet_or_not_on_a_terminal(monkeypatch):
     monkeypatch.setattr("sys.stderr", io.StringIO())  # not a terminal
-    assert terminal_progress(quiet=False)("Reading", 10).disable
-    assert terminal_progress(quiet=True)("Reading", 10).disable
+    assert terminal_progress(quiet=False) is no_progress
+    monkeypatch.setattr("sys.stderr", Terminal())
+    assert terminal_progress(quiet=True) is no_progress
+    bar = terminal_progress(quiet=False)("Reading", 10)
+    assert not bar.disable and bar.total == 10
+    bar.close()
 
 
 def test_quiet_build_prints_nothing(site_dir, capsys, monkeypatch):
