@@ -15,7 +15,6 @@ import contextlib
 import functools
 import hashlib
 import io
-import mmap
 import os
 import pickle
 import shutil
@@ -27,7 +26,7 @@ from pathlib import Path
 from stat import S_ISREG
 from typing import Any, BinaryIO, Callable, Iterator
 
-from .data import Rows
+from .data import Rows, map_file
 from .link import Site
 from .model import RECORD_CLASSES, SHARED_LENGTH, Fillable, kind_of, record_key, stand_in
 from .validate import DocResult
@@ -393,14 +392,13 @@ def _load_files(store: Path) -> tuple[str, dict[str, FileEntry], int, FileIdenti
     """The part FilesSaver wrote: (config, files, read_at_ns, stored), each entry's `pickled` a view of the file.
 
     The file is mapped, not read: a rebuild after an edit unpickles a few of its
-    entries (42 MB at 10,000 launches, 420 MB at 100,000). Read on Windows, where
-    a mapped file cannot be replaced.
+    entries (42 MB at 10,000 launches, 420 MB at 100,000).
     """
     try:
         with store.open("rb") as stream:
             stored = file_identity(stream)
-            data = stream.read() if os.name == "nt" else mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ)
-        view = memoryview(data)
+            # Read on Windows, where a mapped file cannot be replaced.
+            view = memoryview(stream.read() if os.name == "nt" else map_file(stream))
         index_at = int.from_bytes(view[-TRAILER:-TRAILER + 8], "little")
         index = view[index_at:-TRAILER]
         if _check(index) != view[-8:]:

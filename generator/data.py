@@ -15,7 +15,7 @@ import json
 import mmap
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, Collection, Iterable, Iterator
+from typing import Any, BinaryIO, Callable, Collection, Iterable, Iterator
 
 from . import routes
 from .link import LaunchView, Site
@@ -153,8 +153,9 @@ class WrittenFiles:
         for view in self.maps.values():
             mapped = view.obj
             view.release()
-            with contextlib.suppress(BufferError):  # a row's view still held (by a traceback): closed when let go
-                mapped.close()
+            if not isinstance(mapped, bytes):  # mapped (see map_file)
+                with contextlib.suppress(BufferError):  # a row's view still held (by a traceback): closed when let go
+                    mapped.close()
 
     def bytes_of(self, kind: str, part: str, ident: str, row: Row | WrittenRow) -> bytes | memoryview:
         """A row's part ("json" or "csv"): its bytes, or read back from the file it was written to."""
@@ -178,7 +179,7 @@ class WrittenFiles:
         """The data file at `path` as the last build wrote it, which should be at least `size` bytes."""
         if path not in self.maps:
             with open(self.out_dir / path, "rb") as stream:
-                self.maps[path] = memoryview(mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ))
+                self.maps[path] = memoryview(map_file(stream))
         if size > len(self.maps[path]):
             raise OutputError(f"{self.out_dir / path} changed while this build read it; build again")
         return self.maps[path]
@@ -200,6 +201,14 @@ class WrittenFiles:
                 kept_from = at + length
             at += length + separator
         return pieces + [self.file(path)[kept_from:]]
+
+
+def map_file(stream: BinaryIO) -> mmap.mmap | bytes:
+    """A file's bytes, mapped into memory rather than read; read where the file system cannot map files."""
+    try:
+        return mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError):  # ValueError: an empty file, which cannot be mapped
+        return stream.read()
 
 
 def written_rows(rows: Rows) -> Rows:

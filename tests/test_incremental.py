@@ -1410,3 +1410,22 @@ def test_the_home_page_counts_launches_it_does_not_list(site_dir, monkeypatch, m
     home = (site_dir / "site/index.html").read_text()
     assert "launches/2029/index.html" in home  # the table by year and the chart count 2029 now
     assert tree(site_dir / "site") == cold_tree(site_dir)
+
+
+def test_where_the_files_cache_cannot_be_mapped_it_is_read_and_appended_to(site_dir, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise OSError("this file system cannot map files")
+    monkeypatch.setattr("mmap.mmap", refuse)
+    options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
+    age_new_files(site_dir)
+    build(options)
+    store = cache.cache_path(options.content_dir, options.out_dir)
+    inode, size = file_identity(store)
+    assert isinstance(cache.load(store).files[str(site_dir / "content/launches/2030-04-10-second.md")].pickled.obj,
+                      bytes)
+    edit_three_bodies(site_dir)
+    age_new_files(site_dir)
+    build(options)
+    assert file_identity(store)[0] == inode and file_identity(store)[1] > size
+    assert cached_results(store) == read_results(options.content_dir)
+    assert tree(site_dir / "site") == cold_tree(site_dir)
