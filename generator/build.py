@@ -415,14 +415,15 @@ def edited_pages(previous: cache.BuildCache, content: ReadResult, options: Build
 
 
 def show_few_records(paths: Collection[str]) -> bool:
-    """Whether the pages at `paths` are records' own pages and actors' feeds, not listings or the site's feed.
+    """Whether the pages at `paths` are records' own pages and feeds, not listings.
 
-    Those show every launch: filled in one by one, all the stand-ins of the kept
+    Listings show every launch: filled in one by one, all the stand-ins of the kept
     site took more memory than linking the records, which lets the cache file's
     bytes go (a title edit at 100,000 launches peaked at 2,089 MB against 1,459 MB).
+    A feed reads only the launches it lists (feeds.feed_launches).
     """
-    return all(routes.record_of(path) or (path.startswith("actors/") and path.endswith("/feed.xml"))
-               for path in paths)
+    return all(routes.record_of(path) or path == routes.FEED
+               or (path.startswith("actors/") and path.endswith("/feed.xml")) for path in paths)
 
 
 def without_cache_bytes(content: ReadResult, previous: cache.BuildCache | None) -> cache.BuildCache | None:

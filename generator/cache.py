@@ -31,7 +31,7 @@ from .link import Site
 from .model import RECORD_CLASSES, SHARED_LENGTH, Fillable, kind_of, record_key, stand_in
 from .validate import DocResult
 
-FORMAT = 18  # bump when what is stored changes shape
+FORMAT = 19  # bump when what is stored changes shape
 
 
 @dataclass

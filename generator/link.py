@@ -48,6 +48,10 @@ class Site:
     statements_of_actor: dict[str, tuple[Statement, ...]]
     members_of: dict[str, tuple[Actor, ...]]  # country id -> actors whose country it is
     contributions_of: dict[str, tuple[Source, ...]]  # actor id -> sources it contributed to
+    # The ids of the launches that are not drafts, in the feeds' order: newest first, by the
+    # moment each happened, wherever that was. Kept, so that a rebuild after an edit that keeps
+    # every record's shape plans a feed without reading every launch (see build.edited_pages).
+    newest_first: tuple[str, ...]
 
     def statements_for(self, launch: Launch) -> tuple[Statement, ...]:
         """The quotes in the sources a launch cites, in source order."""
@@ -179,13 +183,24 @@ def _build_site(config: SiteConfig, launches: list[Launch], sources: list[Source
             members[actor.country].append(actor)
 
     freeze = lambda d: {k: tuple(v) for k, v in sorted(d.items())}  # noqa: E731
+    published = sorted((v for v in views if not v.launch.draft), key=lambda v: (moment(v), v.launch.id), reverse=True)
     return Site(
         config=config, launches=tuple(views), launch_by_id={v.launch.id: v for v in views},
         actors=actors_by_id, sources=sources_by_id, years=freeze(years),
         launches_of_actor=freeze(of_actor), launches_of_source=freeze(of_source),
         statements_of_actor=freeze(statements), members_of=freeze(members),
         contributions_of=freeze(contributions),
+        newest_first=tuple(view.launch.id for view in published),
     )
+
+
+def moment(view: LaunchView) -> dt.datetime:
+    """When a launch happened, wherever that was: its time, or else the midnight starting its day."""
+    return view.local or midnight(view.launch.date, view.launch.timezone)
+
+
+def midnight(day: dt.date, timezone: str) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(0, 0), zoneinfo.ZoneInfo(timezone))
 
 
 def _launch_views(launches: list[Launch]) -> list[LaunchView]:

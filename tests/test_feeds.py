@@ -10,7 +10,7 @@ import feedparser
 import pytest
 
 from generator import feeds
-from generator.build import BuildOptions, build
+from generator.build import BuildOptions, build, load_site
 
 BASE = "https://example.test/digest/"
 SITEMAP_NS = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
@@ -187,3 +187,22 @@ def test_robots_points_to_the_sitemap(built):
     robots = (built / "robots.txt").read_text()
     assert "User-agent: *" in robots
     assert f"Sitemap: {BASE}sitemap.xml" in robots.splitlines()
+
+
+def test_feeds_list_launches_by_the_moment_they_happened_wherever_that_was(site_dir, monkeypatch):
+    def launch(date: str, time: str, timezone: str, draft: bool = False) -> str:
+        return (f'---\ntitle: A launch\ndate: {date}\ntime: "{time}"\ntimezone: {timezone}\n'
+                f'actors: [{{id: northland, role: launcher}}]\n{"draft: true" if draft else ""}\n---\nText.\n')
+
+    make(site_dir, {  # the first: 16:00 UTC on the 1st, before the second
+        "content/launches/2030-05-02-tokyo-morning.md": launch("2030-05-02", "01:00", "Asia/Tokyo"),
+        "content/launches/2030-05-01-utc-evening.md": launch("2030-05-01", "20:00", "UTC"),
+        "content/launches/2030-05-03-draft.md": launch("2030-05-03", "12:00", "UTC", draft=True),
+    })
+    site = load_site(site_dir / "content", drafts=True)  # drafts linked, as the preview does: never in feeds
+    assert site.newest_first == ("2030-05-01-utc-evening", "2030-05-02-tokyo-morning", "2030-04-10-second",
+                                 "2030-03-01-first")
+    monkeypatch.setattr(feeds, "FEED_LIMIT", 3)
+    listed = feeds.feed_launches(site, [None, "northland", "south-staff"])
+    assert listed == {None: list(site.newest_first[:3]), "northland": list(site.newest_first[:3]),
+                      "south-staff": ["2030-03-01-first"]}

@@ -345,27 +345,36 @@ def test_the_command_line_plans_alone_the_pages_that_show_edited_bodies(site_dir
 
 
 @pytest.mark.parametrize("command", [build, check])
-def test_a_rebuild_after_a_body_edit_takes_the_linked_site_from_the_cache_unless_the_site_s_feed_shows_it(
+def test_a_rebuild_after_a_body_edit_takes_the_linked_site_from_the_cache_and_reads_only_what_it_shows(
         site_dir, monkeypatch, command):
     options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
     age_new_files(site_dir)
     command(options)
     linked = count_calls(monkeypatch, build_module, "link")
     unpickled = count_calls(monkeypatch, cache, "unpickle_result")
+    files = len(list((site_dir / "content").rglob("*.[my]*"))) - 1  # site.yaml aside
     source = site_dir / "content/sources/2030-03-01-daily-example.md"  # shown on its own page alone
     source.write_text(source.read_text().replace("A made-up report", "An invented report"))
     age_new_files(site_dir)
     command(options)
     assert not linked
-    files = len(list((site_dir / "content").rglob("*.[my]*"))) - 1  # site.yaml aside
     assert 0 < len(unpickled) < files
     if command is build:
         assert tree(site_dir / "site") == cold_tree(site_dir)
-    launch = site_dir / "content/launches/2030-04-10-second.md"  # in the site's feed, which lists every launch
+    launch = site_dir / "content/launches/2030-04-10-second.md"  # in the site's feed and its launcher's
     launch.write_text(launch.read_text().replace("Another one.", "Another one, at length."))
     age_new_files(site_dir)
+    linked.clear(), unpickled.clear()  # of the cold build compared with
     command(options)
-    assert linked
+    assert not linked
+    assert 0 < len(unpickled) < files
+    if command is build:
+        assert tree(site_dir / "site") == cold_tree(site_dir)
+    launch.write_text(launch.read_text().replace("title: Second test launch", "title: Second launch, renamed"))
+    age_new_files(site_dir)
+    linked.clear()
+    command(options)
+    assert linked  # the listings show its title: every launch
     if command is build:
         assert tree(site_dir / "site") == cold_tree(site_dir)
 
