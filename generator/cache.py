@@ -484,8 +484,8 @@ def saving_files(store: Path, stored: FileIdentity | None = None) -> Iterator[Fi
         with stream:
             yield (saver := FilesSaver(stream, start, appending=True))
     except BaseException:
-        with store.open("r+b") as stream:  # the last cache back as it was
-            stream.truncate(start)
+        with store.open("r+b") as cut:  # the last cache back as it was
+            cut.truncate(start)
         raise
     if saver.written > 2 * saver.live:
         compact(store)
