@@ -26,6 +26,11 @@ from pathlib import Path
 from stat import S_ISREG
 from typing import Any, BinaryIO, Callable, Iterator
 
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None
+
 from .data import Rows, map_file
 from .link import Site
 from .model import RECORD_CLASSES, SHARED_LENGTH, Fillable, kind_of, record_key, stand_in
@@ -492,15 +497,25 @@ def saving_files(store: Path, stored: FileIdentity | None = None) -> Iterator[Fi
 
 
 def _open_as_loaded(store: Path, stored: FileIdentity) -> BinaryIO | None:
-    """The cache file at `store` open to append to, if it is the file `stored` says; else None."""
+    """The cache file at `store` open to append to, if it is the file `stored` says; else None.
+
+    Locked until closed, where the system can (not on Windows): two builds appending
+    to the same file at once would write where the other's index says its results are.
+    Waiting for the lock, a build finds the file another changed, and writes it anew.
+    """
     try:
         stream = store.open("r+b", buffering=1 << 20)
     except OSError:
         return None
-    if file_identity(stream) != stored:
-        stream.close()
-        return None
-    return stream
+    try:
+        if fcntl:
+            fcntl.flock(stream.fileno(), fcntl.LOCK_EX)
+        if file_identity(stream) == stored:
+            return stream
+    except OSError:  # a file system without locks: written anew, which is safe
+        pass
+    stream.close()
+    return None
 
 
 def compact(store: Path) -> None:

@@ -1438,3 +1438,24 @@ def test_where_the_files_cache_cannot_be_mapped_it_is_read_and_appended_to(site_
     assert file_identity(store)[0] == inode and file_identity(store)[1] > size
     assert cached_results(store) == read_results(options.content_dir)
     assert tree(site_dir / "site") == cold_tree(site_dir)
+
+
+@pytest.mark.skipif(os.name == "nt", reason="Windows has no flock; two builds appending at once are not kept apart")
+def test_a_build_appending_to_the_files_cache_locks_it_and_one_that_waited_writes_it_anew(site_dir):
+    import fcntl
+
+    options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
+    build(options)
+    store = cache.cache_path(options.content_dir, options.out_dir)
+    loaded = cache.load(store)
+    with cache.saving_files(store, loaded.stored) as saver:
+        with store.open("rb") as other:  # another build's
+            with pytest.raises(BlockingIOError):
+                fcntl.flock(other.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        for path, entry in loaded.files.items():
+            saver.add(path, entry)
+        saver.end(loaded.config, loaded.read_at_ns)
+    inode = file_identity(store)[0]
+    with cache.saving_files(store, loaded.stored) as saver:  # as loaded before the save above: written anew
+        saver.end(loaded.config, loaded.read_at_ns)
+    assert file_identity(store)[0] != inode
