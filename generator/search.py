@@ -50,10 +50,10 @@ def index(pages: dict[str, bytes | Path], bundles: dict[str, list[str]], previou
     shards = [({path: pages[path] for path in shard} | (others if number == 0 else {}), bundle)
               for number, (bundle, shard) in enumerate(bundles.items())]
     bar = progress("Indexing", len(shards))
+    from concurrent.futures import ThreadPoolExecutor  # only indexing needs it (see pagefind_version)
+
     # One Pagefind process per core, at most four: on a 2-core machine two kept both cores busy,
     # where one alone kept 1.4 busy (measured); more cores than two were never measured.
-    from concurrent.futures import ThreadPoolExecutor  # imported only to index, as below
-
     with ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, 4)) as pool:
         for made in pool.map(lambda shard: index_shard(*shard, previous_site, trees), shards):
             files |= made
