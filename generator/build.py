@@ -405,7 +405,8 @@ def edited_pages(previous: cache.BuildCache, content: ReadResult, options: Build
     if previous.outputs is not None:  # a build's: a page gone from the output is made again
         present = cache.stat_files(options.out_dir, previous.pages)
         wanted.update(path for path in previous.pages if path not in present)
-    site = cache.load_site(store, page_map.linked, content.record) if show_few_records(wanted) else None
+    kept = show_few_records(wanted) or templates == [default_templates_dir()]
+    site = cache.load_site(store, page_map.linked, content.record) if kept else None
     if site is None:
         for files in (content.files, previous.files):  # the same entries, but for the files read again
             cache.unpickle_all(files)
@@ -417,10 +418,12 @@ def edited_pages(previous: cache.BuildCache, content: ReadResult, options: Build
 def show_few_records(paths: Collection[str]) -> bool:
     """Whether the pages at `paths` are records' own pages and feeds, not listings.
 
-    Listings show every launch: filled in one by one, all the stand-ins of the kept
-    site took more memory than linking the records, which lets the cache file's
-    bytes go (a title edit at 100,000 launches peaked at 2,089 MB against 1,459 MB).
-    A feed reads only the launches it lists (feeds.feed_launches).
+    A site's own template of a listing may show every launch: filled in one by one, all
+    the stand-ins of the kept site took more memory than linking the records, which lets
+    the cache file's bytes go (a title edit at 100,000 launches peaked at 2,089 MB against
+    1,459 MB, when digest's own listings read every launch too). Planned alone, digest's
+    own listings read the launches they list, each launch's date aside, which stand-ins
+    know (cache.KNOWN_FIELDS); a feed reads only the launches it lists (feeds.feed_launches).
     """
     return all(routes.record_of(path) or path == routes.FEED
                or (path.startswith("actors/") and path.endswith("/feed.xml")) for path in paths)
@@ -457,7 +460,8 @@ def plan_alone(site: Site, paths: set[str]) -> list[PageSpec] | None:
 
 def planned_with(site: Site, path: str, source_keys: routes.SourceKeys) -> list[PageSpec]:
     """The pages that plan() plans together with the page at `path`: a launch's page and its
-    redirects, an actor's pages, a source's page, or else all the pages that are not a record's."""
+    redirects, an actor's pages, a source's page, the list of sources, or else all the other
+    pages that are not a record's."""
     folder, ident = (path.split("/") + [""])[:2]
     kind = routes.KIND_OF_FOLDER.get(folder)
     if kind == "launch" and ident in site.launch_by_id:
@@ -466,7 +470,9 @@ def planned_with(site: Site, path: str, source_keys: routes.SourceKeys) -> list[
         return routes.actor_pages(site, site.actors[ident], source_keys)
     if kind == "source" and ident in site.sources:
         return [routes.source_page(site, site.sources[ident], source_keys)]
-    return routes.listing_pages(site, source_keys)
+    if folder == "sources":  # the list of sources
+        return routes.sources_pages(site, source_keys)
+    return routes.listing_pages(site, source_keys, sources=False)
 
 
 def saved_page_map(kept: cache.PageMap | None, pages: list[PageSpec], renderer: Renderer,

@@ -160,8 +160,11 @@ def plan(site: Site) -> list[PageSpec]:
     return pages
 
 
-def listing_pages(site: Site, source_keys: SourceKeys) -> list[PageSpec]:
-    """The pages that are not a record's own: the home page, the lists and the year pages, 404 and search."""
+def listing_pages(site: Site, source_keys: SourceKeys, sources: bool = True) -> list[PageSpec]:
+    """The pages that are not a record's own: the home page, the lists and the year pages, 404 and search.
+
+    Without `sources`, not the list of sources, which reads every source (source_keys).
+    """
     all_launches = frozenset(record_key("launch", view.launch.id) for view in site.launches)
     all_actors = frozenset(record_key("actor", actor_id) for actor_id in site.actors)
     all_sources = frozenset(record_key("source", source_id) for source_id in site.sources)
@@ -181,7 +184,7 @@ def listing_pages(site: Site, source_keys: SourceKeys) -> list[PageSpec]:
                  derived=tuple(bundles)),
     ]
     pages += index_pages(site, all_launches, months)
-    pages += sources_pages(site, source_keys, all_sources | all_actors)
+    pages += sources_pages(site, source_keys) if sources else []
     years = tuple(site.years)
     for year, launches in site.years.items():
         pages.append(PageSpec(year_path(year), "year.html", f"Launches in {year}", {"year": year, "launches": launches},
@@ -209,8 +212,10 @@ def index_pages(site: Site, all_launches: frozenset[str], months: tuple) -> list
     return pages
 
 
-def sources_pages(site: Site, source_keys: SourceKeys, every_source_and_actor: frozenset[str]) -> list[PageSpec]:
+def sources_pages(site: Site, source_keys: SourceKeys) -> list[PageSpec]:
     """The list of sources, newest first, in pages."""
+    every_source_and_actor = frozenset([*(record_key("source", i) for i in site.sources),
+                                        *(record_key("actor", i) for i in site.actors)])
     chunks = in_pages(list(site.sources.values()), site.config.per_page)
     pages = []
     for number, sources in enumerate(chunks, 1):

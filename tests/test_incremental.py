@@ -374,7 +374,7 @@ def test_a_rebuild_after_a_body_edit_takes_the_linked_site_from_the_cache_and_re
     age_new_files(site_dir)
     linked.clear()
     command(options)
-    assert linked  # the listings show its title: every launch
+    assert not linked  # the listings that show its title too, planned alone
     if command is build:
         assert tree(site_dir / "site") == cold_tree(site_dir)
 
@@ -382,6 +382,9 @@ def test_a_rebuild_after_a_body_edit_takes_the_linked_site_from_the_cache_and_re
 @pytest.mark.parametrize("edit", ["title", "new launch"])
 def test_the_records_are_linked_once_the_cache_file_s_bytes_are_let_go(site_dir, monkeypatch, edit):
     options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
+    # The site's own listing, which may show every launch: a title edit links the records again.
+    (site_dir / "templates").mkdir()
+    shutil.copy(default_templates_dir() / "launches.html", site_dir / "templates/launches.html")
     age_new_files(site_dir)
     build(options)
     loaded, held = [], []  # held: for each call of link, the entries holding both their result and its bytes
@@ -390,7 +393,7 @@ def test_the_records_are_linked_once_the_cache_file_s_bytes_are_let_go(site_dir,
     monkeypatch.setattr(build_module, "link", lambda *args, **kwargs: held.append(
         [path for path, entry in loaded[0].files.items() if entry.loaded and entry.pickled]) or link(*args, **kwargs))
     path = site_dir / "content/launches/2030-04-10-second.md"
-    if edit == "title":  # shown on the listings, which the kept site is not used for
+    if edit == "title":  # shown on the listings
         path.write_text(path.read_text().replace("title: Second test launch", "title: Second launch, renamed"))
     else:
         (site_dir / "content/launches/2030-05-01-third.md").write_text(path.read_text())
@@ -1459,3 +1462,25 @@ def test_a_build_appending_to_the_files_cache_locks_it_and_one_that_waited_write
     with cache.saving_files(store, loaded.stored) as saver:  # as loaded before the save above: written anew
         saver.end(loaded.config, loaded.read_at_ns)
     assert file_identity(store)[0] != inode
+
+
+def test_a_title_edit_reads_the_launches_of_the_pages_that_show_it_not_every_launch(tmp_path, monkeypatch):
+    files = minimal_site()
+    files["content/site.yaml"] += "per_page: 5\n"
+    for i in range(96):  # eight years, a launch a month
+        date = f"{2031 + i // 12}-{1 + i % 12:02d}-15"
+        files[f"content/launches/{date}-monthly-{i}.md"] = launch_text(f"Monthly {i}", date, "northland",
+                                                                       f"Text {i}.", None)
+    project = write_tree(tmp_path, files)
+    options = BuildOptions(project / "content", project / "site", search=False)
+    age_new_files(project)
+    build(options)
+    linked = count_calls(monkeypatch, build_module, "link")
+    unpickled = count_calls(monkeypatch, cache, "unpickle_result")
+    launch = project / "content/launches/2034-06-15-monthly-41.md"
+    launch.write_text(launch.read_text().replace("title: Monthly 41", "title: Monthly 41, renamed"))
+    age_new_files(project)
+    build(options)
+    assert not linked
+    assert 0 < len(unpickled) < 40  # of 102 records: its year's, its pages of lists, its neighbours', its actor
+    assert tree(project / "site") == cold_tree(project)
