@@ -584,13 +584,13 @@ def load_site(store: Path, linked: str, record: Callable[[str], Fillable]) -> Si
         return None
 
 
-# What a stand-in of each kind of record knows besides its id: what planning the pages reads of every
-# record (whether it is a draft; a launch's date, by which the listings group launches; a source's,
-# by which the search's bundles group it), which an edit that keeps every record's shape leaves as it was.
-KNOWN_FIELDS = {"launch": ("draft", "date"), "source": ("draft", "published"), "actor": ()}
+# What a stand-in of each kind of record knows: its id and what planning the pages reads of every record
+# (whether it is a draft; a launch's date, by which the listings group launches; a source's, by which
+# the search's bundles group it), which an edit that keeps every record's shape leaves as it was.
+KNOWN_FIELDS = {"launch": ("id", "draft", "date"), "source": ("id", "draft", "published"), "actor": ("id",)}
 
 
-def _named_record(kind: str, ident: str, known: tuple) -> Fillable:
+def _named_record(kind: str, known: tuple) -> Fillable:
     """What a record of a kept site is pickled as a call of; _SiteUnpickler makes a stand-in instead."""
     raise pickle.UnpicklingError("a kept site is loaded by load_site")
 
@@ -599,7 +599,7 @@ class _SitePickler(pickle.Pickler):
     def reducer_override(self, obj):
         if isinstance(obj, Fillable):  # pickled in the files' part of the cache already
             kind = kind_of(obj)
-            return _named_record, (kind, obj.id, tuple(getattr(obj, name) for name in KNOWN_FIELDS[kind]))
+            return _named_record, (kind, tuple(getattr(obj, name) for name in KNOWN_FIELDS[kind]))
         return NotImplemented
 
 
@@ -611,9 +611,9 @@ class _SiteUnpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str):
         return self.stand_in if (module, name) == (__name__, "_named_record") else super().find_class(module, name)
 
-    def stand_in(self, kind: str, ident: str, known: tuple) -> Fillable:
+    def stand_in(self, kind: str, known: tuple) -> Fillable:
         record = self.record  # not the unpickler, which holds all it unpickled
-        return stand_in(RECORD_CLASSES[kind], lambda: record(record_key(kind, ident)), id=ident,
+        return stand_in(RECORD_CLASSES[kind], lambda: record(record_key(kind, known[0])),
                         **dict(zip(KNOWN_FIELDS[kind], known)))
 
 

@@ -55,7 +55,8 @@ class Fillable:
 def stand_in(cls: type[Fillable], fill: Callable[[], Fillable], **known) -> Fillable:
     """A record of class `cls` whose fields but those `known` are set from what `fill()` makes when first read."""
     made = object.__new__(cls)
-    for name, value in {**known, "_fill": fill}.items():
+    object.__setattr__(made, "_fill", fill)
+    for name, value in known.items():
         object.__setattr__(made, name, value)
     return made
 
