@@ -1193,6 +1193,14 @@ def test_a_build_failing_while_reading_keeps_the_last_cache(site_dir, monkeypatc
     assert not list(store.parent.glob(".tmp-*"))
 
 
+def built(project: Path) -> tuple[BuildOptions, Path]:
+    """The project built once (its new files aged first), and where its files' cache is."""
+    options = BuildOptions(project / "content", project / "site", search=False)
+    age_new_files(project)
+    build(options)
+    return options, cache.cache_path(options.content_dir, options.out_dir)
+
+
 def file_identity(path: Path) -> tuple[int, int]:
     stat = path.stat()
     return stat.st_ino, stat.st_size
@@ -1207,10 +1215,7 @@ def read_results(content_dir: Path) -> dict[str, object]:
 
 
 def test_a_rebuild_appends_to_the_files_cache_only_what_changed(site_dir):
-    options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
-    age_new_files(site_dir)
-    build(options)
-    store = cache.cache_path(options.content_dir, options.out_dir)
+    options, store = built(site_dir)
     inode, size = file_identity(store)
     edit_three_bodies(site_dir)
     age_new_files(site_dir)
@@ -1223,9 +1228,7 @@ def test_a_rebuild_appends_to_the_files_cache_only_what_changed(site_dir):
 def test_files_read_again_in_workers_but_unchanged_are_not_appended_again(tmp_path, monkeypatch):
     monkeypatch.setattr("generator.parallel.MIN_ITEMS", 10)
     project = bulk_site(tmp_path)
-    options = BuildOptions(project / "content", project / "site", search=False)
-    build(options)
-    store = cache.cache_path(options.content_dir, options.out_dir)
+    options, store = built(project)
     inode, size = file_identity(store)
     for path in (project / "content/launches").iterdir():  # as a checkout does: new times, the same bytes
         os.utime(path)
@@ -1238,9 +1241,7 @@ def test_files_read_again_in_workers_but_unchanged_are_not_appended_again(tmp_pa
 
 
 def test_a_files_cache_grown_by_appends_is_rewritten_without_what_they_replaced(site_dir):
-    options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
-    build(options)
-    store = cache.cache_path(options.content_dir, options.out_dir)
+    options, store = built(site_dir)
     launch = site_dir / "content/launches/2030-04-10-second.md"
     sizes = [file_identity(store)]
     for n in range(40):
@@ -1257,12 +1258,10 @@ def test_a_files_cache_grown_by_appends_is_rewritten_without_what_they_replaced(
 
 
 def test_a_files_cache_replaced_since_it_was_loaded_is_written_anew_not_appended_to(site_dir):
-    options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
-    build(options)
+    options, store = built(site_dir)
     edit_three_bodies(site_dir)
     age_new_files(site_dir)
     build(options)  # appended: the edited files' entries are at the end
-    store = cache.cache_path(options.content_dir, options.out_dir)
     loaded = cache.load(store)
     cache.compact(store)  # as another build would: where each entry is changes
     with cache.saving_files(store, loaded.stored) as saver:
@@ -1273,9 +1272,7 @@ def test_a_files_cache_replaced_since_it_was_loaded_is_written_anew_not_appended
 
 
 def test_a_save_failing_after_it_appended_keeps_the_last_cache(site_dir, monkeypatch):
-    options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
-    build(options)
-    store = cache.cache_path(options.content_dir, options.out_dir)
+    options, store = built(site_dir)
     saved = store.read_bytes()
     edit_three_bodies(site_dir)
     age_new_files(site_dir)
@@ -1291,7 +1288,7 @@ def test_a_save_failing_after_it_appended_keeps_the_last_cache(site_dir, monkeyp
 @pytest.mark.parametrize("damage", ["cut short", "index changed"])
 def test_a_files_cache_whose_last_save_did_not_reach_the_disk_whole_is_not_used(site_dir, damage):
     options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
-    build(options)
+    build(options)  # its files not aged: the next build reads them again, whatever its snapshot says
     store = cache.cache_path(options.content_dir, options.out_dir)
     data = bytearray(store.read_bytes())
     if damage == "cut short":  # killed after writing entries, before the new index
@@ -1428,10 +1425,7 @@ def test_where_the_files_cache_cannot_be_mapped_it_is_read_and_appended_to(site_
     def refuse(*args, **kwargs):
         raise OSError("this file system cannot map files")
     monkeypatch.setattr("mmap.mmap", refuse)
-    options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
-    age_new_files(site_dir)
-    build(options)
-    store = cache.cache_path(options.content_dir, options.out_dir)
+    options, store = built(site_dir)
     inode, size = file_identity(store)
     assert isinstance(cache.load(store).files[str(site_dir / "content/launches/2030-04-10-second.md")].pickled.obj,
                       bytes)
@@ -1447,9 +1441,7 @@ def test_where_the_files_cache_cannot_be_mapped_it_is_read_and_appended_to(site_
 def test_a_build_appending_to_the_files_cache_locks_it_and_one_that_waited_writes_it_anew(site_dir):
     import fcntl
 
-    options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
-    build(options)
-    store = cache.cache_path(options.content_dir, options.out_dir)
+    options, store = built(site_dir)
     loaded = cache.load(store)
     with cache.saving_files(store, loaded.stored) as saver:
         with store.open("rb") as other:  # another build's
