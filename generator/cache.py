@@ -33,7 +33,7 @@ except ImportError:  # Windows
 
 from .data import Rows, map_file
 from .link import Site
-from .model import RECORD_CLASSES, SHARED_LENGTH, Fillable, kind_of, record_key, stand_in
+from .model import RECORD_CLASSES, SHARED_LENGTH, Fillable, kind_of, stand_in
 from .validate import DocResult
 
 FORMAT = 20  # bump when what is stored changes shape
@@ -612,9 +612,7 @@ class _SiteUnpickler(pickle.Unpickler):
         return self.stand_in if (module, name) == (__name__, "_named_record") else super().find_class(module, name)
 
     def stand_in(self, kind: str, known: tuple) -> Fillable:
-        record = self.record  # not the unpickler, which holds all it unpickled
-        return stand_in(RECORD_CLASSES[kind], lambda: record(record_key(kind, known[0])),
-                        **dict(zip(KNOWN_FIELDS[kind], known)))
+        return stand_in(RECORD_CLASSES[kind], self.record, KNOWN_FIELDS[kind], known)
 
 
 @contextlib.contextmanager
