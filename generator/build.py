@@ -154,9 +154,7 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
             renderer.save_inspections()
             if write and not memory:
                 kept = previous.page_map if quick is not None else None
-                page_map = saved_page_map(kept, candidates, renderer, fingerprints, content, options)
-                linked = page_map.linked if page_map and quick is None else None  # this build linked the site
-                page_map = cache.Pickled(page_map)
+                page_map, shown = saved_page_map(kept, candidates, renderer, fingerprints, content, options)
         if edited is not None or quick is not None:  # the other pages' fingerprints are the last build's
             fingerprints = previous.pages | fingerprints
     if not write:
@@ -228,8 +226,8 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
                               {name: renderer.template_digest(name) for name in {page.template for page in pages}},
                               renderer.memo, renderer.shown_twice)
     else:
-        if linked:
-            cache.save_site(store, site, linked)
+        if shown:  # this build linked the site
+            cache.save_site(store, site, page_map.linked, shown)
         cache.save_output(store, cache.BuildCache(**output, page_map=page_map))
         snapshot.pages = len(paths)
         snapshot.outputs = cache.stat_files(options.out_dir, sorted(report.outputs), known=untouched)
@@ -278,9 +276,7 @@ def check(options: BuildOptions, progress: Progress = no_progress) -> BuildRepor
             fingerprints = page_fingerprints(pages, content, renderer, options)
             renderer.save_inspections()
             kept = previous.page_map if quick is not None else None
-            page_map = saved_page_map(kept, pages, renderer, fingerprints, content, options)
-            linked = page_map.linked if page_map and quick is None else None  # this check linked the site
-            page_map = cache.Pickled(page_map)
+            page_map, shown = saved_page_map(kept, pages, renderer, fingerprints, content, options)
     passed = previous.pages if previous else {}
     unseen = [page for page in pages if fingerprints[page.path] is None or passed.get(page.path) != fingerprints[page.path]]
     content = None  # what the files validated to, saved: rendering needs none of it
@@ -290,8 +286,8 @@ def check(options: BuildOptions, progress: Progress = no_progress) -> BuildRepor
     if quick is not None:  # the other pages' fingerprints are the last check's
         fingerprints = passed | fingerprints
     if store:
-        if linked:
-            cache.save_site(store, site, linked)
+        if shown:  # this check linked the site
+            cache.save_site(store, site, page_map.linked, shown)
         cache.save_output(store, cache.BuildCache(pages={path: f for path, f in fingerprints.items() if f},
                                                   page_map=page_map))
         snapshot.pages = len(fingerprints)
@@ -385,7 +381,7 @@ def edited_pages(previous: cache.BuildCache, content: ReadResult, options: Build
     0.8-1.3 s of a rebuild after a body edit at 10,000 launches. A page missing from
     the output is planned too; a page that cannot be planned alone means None. The
     site is the one the cache at `store` keeps, its records read from their files
-    only as the pages ask (cache.load_site), else linked again.
+    only as the pages ask (cache.Kept.site), else linked again.
     """
     page_map = previous.page_map
     if (page_map is None or page_map.setup != build_setup(options) or content.config_digest != previous.config
@@ -395,18 +391,21 @@ def edited_pages(previous: cache.BuildCache, content: ReadResult, options: Build
     edited = edits_keeping_shape(content.files, previous.files)
     if edited is None or page_map.templates != templates_digest(templates):
         return None
+    kept_site = cache.load_kept(store, page_map.linked)
+    if kept_site is None:
+        return None
     wanted = set()
     for record in edited.records:
         key = record_key(kind_of(record), record.id)
-        wanted.update(page_map.bodies.get(key, ()))
+        wanted.update(kept_site.shown.bodies.get(key, ()))
         if key in edited.heads:
-            wanted.update(page_map.shows.get(key, ()))
+            wanted.update(kept_site.shown.shows.get(key, ()))
     present = {}
     if previous.outputs is not None:  # a build's: a page gone from the output is made again
         present = cache.stat_files(options.out_dir, previous.pages)
         wanted.update(path for path in previous.pages if path not in present)
     kept = show_few_records(wanted) or templates == [default_templates_dir()]
-    site = cache.load_site(store, page_map.linked, content.record) if kept else None
+    site = kept_site.site(content.record) if kept else None
     if site is None:
         for files in (content.files, previous.files):  # the same entries, but for the files read again
             cache.unpickle_all(files)
@@ -477,20 +476,21 @@ def planned_with(site: Site, path: str, source_keys: routes.SourceKeys) -> list[
 
 def saved_page_map(kept: cache.PageMap | None, pages: list[PageSpec], renderer: Renderer,
                    fingerprints: dict[str, str | None], content: ReadResult,
-                   options: BuildOptions) -> cache.PageMap | None:
+                   options: BuildOptions) -> tuple[cache.PageMap | None, cache.ShownOn | None]:
     """The PageMap to save: `kept`, the last one, for the files as they are now (after the quick
-    path, the same pages show the same records); without one, a map of `pages`."""
+    path, the same pages show the same records); without one, a map of `pages`, with which of
+    them show each record (None: a page has no fingerprint, rendered on every build)."""
     if kept is not None:
-        return replace(kept, files=cache.files_digest(content.files))
-    return page_map_of(pages, renderer, fingerprints, content, options)
-
-
-def page_map_of(pages: list[PageSpec], renderer: Renderer, fingerprints: dict[str, str | None], content: ReadResult,
-                options: BuildOptions) -> cache.PageMap | None:
-    """Which pages show each record and its body, for the next build's quick path (edited_pages);
-    None when a page has no fingerprint (rendered on every build)."""
+        return replace(kept, files=cache.files_digest(content.files)), None
     if None in fingerprints.values():
-        return None
+        return None, None
+    files = cache.files_digest(content.files)
+    page_map = cache.PageMap(files, build_setup(options), templates_digest(renderer.template_dirs), linked=files)
+    return page_map, shown_on(pages, renderer)
+
+
+def shown_on(pages: list[PageSpec], renderer: Renderer) -> cache.ShownOn:
+    """Which pages show each record and its body, for the next build's quick path (edited_pages)."""
     templates = {name: (renderer.shows_bodies(name), renderer.is_shipped(name)) for name in {p.template for p in pages}}
     bodies: defaultdict[str, list[str]] = defaultdict(list)
     shows: defaultdict[str, list[str]] = defaultdict(list)
@@ -500,9 +500,7 @@ def page_map_of(pages: list[PageSpec], renderer: Renderer, fingerprints: dict[st
             bodies[key].append(page.path)
         for key in shown_records(page, shipped):
             shows[key].append(page.path)
-    files = cache.files_digest(content.files)
-    return cache.PageMap(files, build_setup(options), templates_digest(renderer.template_dirs), dict(bodies),
-                         dict(shows), linked=files)
+    return cache.ShownOn(dict(bodies), dict(shows))
 
 
 def templates_digest(dirs: list[Path]) -> str:

@@ -36,7 +36,7 @@ from .link import Site
 from .model import RECORD_CLASSES, SHARED_LENGTH, Fillable, kind_of, stand_in
 from .validate import DocResult
 
-FORMAT = 20  # bump when what is stored changes shape
+FORMAT = 21  # bump when what is stored changes shape
 
 
 @dataclass
@@ -59,7 +59,7 @@ class FileEntry:
     def result(self) -> DocResult:
         """What the file validated to, unpickled when first asked for.
 
-        A rebuild after a few edits may ask for none but theirs (see load_site):
+        A rebuild after a few edits may ask for none but theirs (see Kept.site):
         unpickling all 15,427 took 0.35-0.45 s of its 1.3 s at 10,000 launches.
         """
         if self.loaded is None:
@@ -119,7 +119,7 @@ class BuildCache:
     pages: dict[str, str] = field(default_factory=dict)  # output path -> page fingerprint
     rows: Rows = field(default_factory=dict)  # the exported records' rows (WrittenRows)
     data_files: dict[str, list[int]] = field(default_factory=dict)  # data file -> [size, mtime_ns, its first row's offset]
-    page_map: PageMap | Pickled | None = None  # None: pages not all fingerprinted, or not known; Pickled until saved
+    page_map: PageMap | None = None  # None: pages not all fingerprinted, or not known
     # The files' part as loaded (file_identity): a save appends to it if it is still that file (saving_files).
     stored: FileIdentity | None = None
 
@@ -134,7 +134,7 @@ def file_identity(stream: BinaryIO) -> FileIdentity:
 
 @dataclass(frozen=True)
 class PageMap:
-    """Which pages of an output show each record, and what that output was made from.
+    """What an output was made from, and which linked site describes its pages (see save_site).
 
     After edits that keep every record's shape, a build or check plans the pages
     that show the edited records without planning the others (build.edited_pages).
@@ -143,27 +143,30 @@ class PageMap:
     files: str  # files_digest() of the content files the output was made from
     setup: str  # build.build_setup() of that build
     templates: str  # build.templates_digest() of the template folders
-    bodies: dict[str, list[str]]  # "kind:id" -> the pages that show the record's body
-    shows: dict[str, list[str]]  # "kind:id" -> the pages that show the record (its body or not)
-    linked: str  # `files` of the build that linked the site kept beside the cache (save_site)
+    linked: str  # `files` of the build that linked the site kept beside the cache, with its ShownOn (save_site)
 
 
-class Pickled:
-    """A value kept pickled until it is saved, where it unpickles as the value itself.
+class ShownOn:
+    """Which pages show each record, of the pages planned from a linked site.
 
-    A build holds its page map from planning to the end, while it renders: at
-    100,000 launches 79 MB as objects, 28 MB pickled; pickled at once, the cold
-    build's peak was 1,446 against 1,485 MB (and 273 against 275-276 MB at 10,000).
-    The cost: pickled apart, its paths are no longer shared with the fingerprints'
-    (at 10,000 launches the output's cache file is 5.7 against 4.9 MB, and loading
-    it takes 0.033 against 0.028 s, medians of seven).
+    Each map is kept pickled and unpickled when first asked for: a build holds them
+    until it ends (at 100,000 launches 79 MB as objects, 28 MB pickled; the cold build's
+    peak 1,446 against 1,485 MB, measured), and a body edit asks only for `bodies`.
     """
 
-    def __init__(self, value: object):
-        self.data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    def __init__(self, bodies: dict[str, list[str]] | bytes, shows: dict[str, list[str]] | bytes):
+        self.pickled = tuple(part if isinstance(part, bytes) else pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL)
+                             for part in (bodies, shows))
 
-    def __reduce__(self):
-        return pickle.loads, (self.data,)
+    @functools.cached_property
+    def bodies(self) -> dict[str, list[str]]:
+        """"kind:id" -> the pages that show the record's body."""
+        return pickle.loads(self.pickled[0])
+
+    @functools.cached_property
+    def shows(self) -> dict[str, list[str]]:
+        """"kind:id" -> the pages that show the record (its body or not)."""
+        return pickle.loads(self.pickled[1])
 
 
 def files_digest(files: dict[str, FileEntry]) -> str:
@@ -557,31 +560,46 @@ def save_output(store: Path, cache: BuildCache) -> None:
                     protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def save_site(store: Path, site: Site, linked: str) -> None:
-    """Keep a linked site, made of the files whose files_digest() is `linked`, for load_site.
+def save_site(store: Path, site: Site, linked: str, shown: ShownOn) -> None:
+    """Keep a linked site, made of the files whose files_digest() is `linked`, and which of the
+    pages planned from it show each record, for load_kept.
 
-    Its records are named, not pickled: load_site puts stand-ins in their
-    place. At 10,000 launches this takes 0.08 s and 2.4 MB, and loading it 0.06 s (medians of seven).
+    Its records are named, not pickled: Kept.site puts stand-ins in their place. At 10,000
+    launches the site takes 0.08 s and 2.4 MB, and loading it 0.05 s (medians of seven and nine).
+    `shown` is kept with the site, not with each build's output: a rebuild that did not link
+    needs it as it was (saving it again took ~0.02 s of each rebuild at 10,000 launches).
     """
     with _atomic_file(site_path(store)) as stream:
-        pickle.dump((FORMAT, linked), stream, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump((FORMAT, linked, *shown.pickled), stream, protocol=pickle.HIGHEST_PROTOCOL)
         _SitePickler(stream, protocol=pickle.HIGHEST_PROTOCOL).dump(site)
 
 
-def load_site(store: Path, linked: str, record: Callable[[str], Fillable]) -> Site | None:
-    """The site that save_site kept, if made of the files `linked` says; else None.
+class Kept:
+    """What save_site kept: which pages show each record, and the site, loaded if asked for."""
 
-    Each record in it is a stand-in of `record("kind:id")` (model.Fillable):
-    after edits that keep every record's shape (link.shape), linking the files
-    as they are now would make the same site of the records as they are now.
-    """
+    def __init__(self, shown: ShownOn, stream: BinaryIO):
+        self.shown, self._stream = shown, stream
+
+    def site(self, record: Callable[[str], Fillable]) -> Site | None:
+        """The site, each record in it a stand-in of `record("kind:id")` (model.Fillable); None if unreadable.
+
+        After edits that keep every record's shape (link.shape), linking the files
+        as they are now would make the same site of the records as they are now.
+        """
+        try:
+            return _SiteUnpickler(self._stream, record).load()
+        except UNREADABLE:
+            return None
+
+
+def load_kept(store: Path, linked: str) -> Kept | None:
+    """What save_site kept, if made of the files `linked` says; else None."""
     try:
-        with site_path(store).open("rb") as stream:
-            if pickle.load(stream) != (FORMAT, linked):
-                return None
-            return _SiteUnpickler(stream, record).load()
+        stream = io.BytesIO(site_path(store).read_bytes())
+        stored_format, kept_linked, bodies, shows = pickle.load(stream)
     except UNREADABLE:
         return None
+    return Kept(ShownOn(bodies, shows), stream) if (stored_format, kept_linked) == (FORMAT, linked) else None
 
 
 # What a stand-in of each kind of record knows: its id and what planning the pages reads of every record
@@ -592,7 +610,7 @@ KNOWN_FIELDS = {"launch": ("id", "draft", "date"), "source": ("id", "draft", "pu
 
 def _named_record(kind: str, known: tuple) -> Fillable:
     """What a record of a kept site is pickled as a call of; _SiteUnpickler makes a stand-in instead."""
-    raise pickle.UnpicklingError("a kept site is loaded by load_site")
+    raise pickle.UnpicklingError("a kept site is loaded by Kept.site")
 
 
 class _SitePickler(pickle.Pickler):

@@ -80,7 +80,7 @@ def feed_launches(site: Site, feeds: list[str | None]) -> dict[str | None, list[
 
     Only the ids of the launches are read, not the launches: after an edit that keeps every
     record's shape, a rebuild plans the feeds that list the launch edited from the site kept
-    beside the cache, whose launches are read from the cache as asked (cache.load_site).
+    beside the cache, whose launches are read from the cache as asked (cache.Kept.site).
     At 10,000 launches the lists of all 331 feeds take 0.028 s (0.048 s when each launch's
     moment was read here; ordering them by moment takes 0.030 s of linking).
     """

@@ -32,7 +32,7 @@ class Fillable:
     """The base of the records with files of their own (Launch, Source, Actor), which may be stand-ins.
 
     A rebuild after a few edits takes the linked site from the cache
-    (cache.load_site) with each record a stand-in holding only its id (and what
+    (cache.Kept.site) with each record a stand-in holding only its id (and what
     planning reads of every record, cache.KNOWN_FIELDS): the others of its fields are set from its file's
     cached result when one is first read. Unpickling every record took 0.35-0.45 s
     and linking them 0.15 s of a 1.3 s rebuild at 10,000 launches; after one

@@ -408,9 +408,11 @@ def test_a_kept_site_loads_one_stand_in_per_record_filled_as_linked(site_dir, tm
     records = {record_key(kind_of(r), r.id): r
                for r in [*(v.launch for v in site.launches), *site.sources.values(), *site.actors.values()]}
     filled = []
-    cache.save_site(tmp_path / "build.pickle", site, "files")
-    assert cache.load_site(tmp_path / "build.pickle", "other files", records.get) is None
-    kept = cache.load_site(tmp_path / "build.pickle", "files", lambda key: filled.append(key) or records[key])
+    cache.save_site(tmp_path / "build.pickle", site, "files", cache.ShownOn({"launch:one": ["a"]}, {}))
+    assert cache.load_kept(tmp_path / "build.pickle", "other files") is None
+    kept_site = cache.load_kept(tmp_path / "build.pickle", "files")
+    assert kept_site.shown.bodies == {"launch:one": ["a"]} and kept_site.shown.shows == {}
+    kept = kept_site.site(lambda key: filled.append(key) or records[key])
     first, second = kept.launches[0], kept.launches[1]
     assert first.next is second.launch and second.previous is first.launch  # one stand-in per record
     assert kept.launches_of_source[first.launch.sources[0]][0].launch is first.launch
