@@ -67,7 +67,7 @@ def read_content(content_dir: Path, base_url: str | None, previous: BuildCache |
     entries: dict[str, FileEntry | None] = {}
     bar = progress("Reading", len(paths))
     changed = []
-    for path, kind in paths:
+    for path, kind, _ in paths:
         entries[path] = _unchanged(path, reusable.get(path), trusted_before, stats)
         if entries[path] is None:
             changed.append((path, kind))
@@ -80,7 +80,7 @@ def read_content(content_dir: Path, base_url: str | None, previous: BuildCache |
         entries[path] = entry
         done(path, entry)
     bar.close()
-    keys = {path: key_of(kind, path) for path, kind in paths}
+    keys = {path: record_key(kind, ident) for path, kind, ident in paths}
     record_digests = {keys[p]: e.digest for p, e in entries.items()}
     head_digests = {keys[p]: e.head for p, e in entries.items()}
     recent = {path: kind for path, kind in changed if entries[path].mtime_ns >= started_ns}

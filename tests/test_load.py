@@ -182,5 +182,6 @@ def test_a_watched_files_path_names_the_file_as_the_listing_does(tmp_path, monke
     watched = [str(path.relative_to(tmp_path)) for path in (tmp_path / "content").rglob("*") if path.is_file()]
     # How the preview's watcher names them: the content folder as given, then the names found in it.
     named = {listed_as(Path(content_dir), os.path.join(content_dir, path.partition("/")[2])) for path in watched}
-    assert named - {(None, None)} == set(listing) | {(str(Path(content_dir) / "launches/notes.txt"), "launch")}
+    listed = {(path, kind) for path, kind, _ in listing}
+    assert named - {(None, None)} == listed | {(str(Path(content_dir) / "launches/notes.txt"), "launch")}
     assert len(strays) == 1 and len(listing) == 2
