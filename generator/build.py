@@ -100,16 +100,16 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
     store = cache.cache_path(options.content_dir, options.out_dir)
     started_ns = cache.file_system_time(store.parent) if write else 0
     templates = template_dirs(options)
-    snapshot = (cache.take_snapshot(build_setup(options), input_folders(options, templates), started_ns)
-                if write and not memory else None)
-    if snapshot:
-        cache.prune(store)
-    if snapshot and incremental:
-        last = cache.unchanged_since(cache.snapshot_path(store), snapshot, options.out_dir)
-        if last:  # nothing to read, render or write
-            report = WriteReport(0, len(last.outputs), 0, frozenset(last.outputs))
-            return BuildReport(last.pages, {}, report, time.perf_counter() - started)
     with gc_paused():
+        snapshot = (cache.take_snapshot(build_setup(options), input_folders(options, templates), started_ns)
+                    if write and not memory else None)
+        if snapshot:
+            cache.prune(store)
+        if snapshot and incremental:
+            last = cache.unchanged_since(cache.snapshot_path(store), snapshot, options.out_dir)
+            if last:  # nothing to read, render or write
+                report = WriteReport(0, len(last.outputs), 0, frozenset(last.outputs))
+                return BuildReport(last.pages, {}, report, time.perf_counter() - started)
         previous = None
         if write and incremental:
             previous = memory.last if memory else cache.load(store)
@@ -253,12 +253,12 @@ def check(options: BuildOptions, progress: Progress = no_progress) -> BuildRepor
     started_ns = cache.file_system_time(store.parent) if store else 0
     templates = template_dirs(options)
     snapshot = None
-    if store:
-        snapshot = cache.take_snapshot(build_setup(options), input_folders(options, templates), started_ns)
-        last = cache.unchanged_since(cache.snapshot_path(store), snapshot, options.out_dir)
-        if last:
-            return BuildReport(last.pages, {}, None, time.perf_counter() - started, rendered=0)
     with gc_paused():
+        if store:
+            snapshot = cache.take_snapshot(build_setup(options), input_folders(options, templates), started_ns)
+            last = cache.unchanged_since(cache.snapshot_path(store), snapshot, options.out_dir)
+            if last:
+                return BuildReport(last.pages, {}, None, time.perf_counter() - started, rendered=0)
         previous = cache.load(store) if store else None
         with cache.saving_files(store, previous and previous.stored) if store else contextlib.nullcontext() as saver:
             content = read(options, previous, progress, started_ns, saver=saver,
@@ -560,7 +560,8 @@ def forget_output(store: Path, memory: Memory | None, read_files: cache.BuildCac
 
 @contextlib.contextmanager
 def gc_paused():
-    """No garbage collection while the records are loaded and the pages planned, then none over them.
+    """No garbage collection while the inputs are looked at, the records loaded and the pages planned,
+    then none over them.
 
     Loading and planning make hundreds of thousands of lasting objects and
     little garbage, and each collection on the way would walk them all (two
