@@ -14,7 +14,9 @@ from .errors import FORMATS, ContentError, Progress, format_problems, no_progres
 from .write import OutputError
 
 
-def parser() -> argparse.ArgumentParser:
+def parser(new_kinds: bool = True) -> argparse.ArgumentParser:
+    """The command line; `new_kinds`: with the kinds of `digest new` and their flags (importing
+    what writes them took 7 ms of every other command)."""
     top = argparse.ArgumentParser(prog="digest", description="Build a static news-digest site from content files.")
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -36,7 +38,7 @@ def parser() -> argparse.ArgumentParser:
     check_cmd.add_argument("--drafts", action="store_true", help="check as if building with drafts")
     check_cmd.add_argument("--format", choices=FORMATS, default="text",
                            help="text lines on stderr (default), a JSON array or GitHub Actions annotations on stdout")
-    add_editor_commands(commands)
+    add_editor_commands(commands, new_kinds)
 
     serve_cmd = commands.add_parser("serve", help="preview the site with live reload",
                                     description="Build into .digest-cache/preview/ (kept for the next "
@@ -72,21 +74,14 @@ def add_content_options(command: argparse.ArgumentParser) -> None:
                               "(default: templates/ beside the content directory, if any)")
 
 
-def add_editor_commands(commands) -> None:
-    """`digest new KIND` with one flag per question of that kind."""
-    from . import scaffold
-
+def add_editor_commands(commands, new_kinds: bool) -> None:
+    """`digest new KIND` (its kinds named only with `new_kinds`) and `digest import`."""
     new_cmd = commands.add_parser("new", help="start a new launch, source or actor file",
                                   description="Write a new content file from flags, asking for what is missing. "
                                               "It never overwrites a file.")
     kinds = new_cmd.add_subparsers(dest="record", required=True, metavar="KIND")
-    for kind, questions in scaffold.QUESTIONS.items():
-        kind_cmd = kinds.add_parser(kind, help=f"a new {kind} file", description=f"Write a new {kind} file.")
-        kind_cmd.add_argument("--content", type=Path, default=Path("content"), metavar="DIR",
-                              help="content directory (default: content)")
-        for q in questions:
-            kind_cmd.add_argument(f"--{q.name}", action="append" if q.many else "store", metavar="TEXT",
-                                  help=q.prompt + (" (repeatable)" if q.many else ""))
+    if new_kinds:
+        add_new_kinds(kinds)
 
     import_cmd = commands.add_parser("import", help="start a source file from a pasted article",
                                      description="Read the plain text of an article (a file, or - for standard "
@@ -99,6 +94,18 @@ def add_editor_commands(commands) -> None:
                        ("url", "the article's URL")):
         import_cmd.add_argument(f"--{name}", metavar="TEXT", help=f"{what}, when the text lacks it or gets it wrong")
 
+
+def add_new_kinds(kinds) -> None:
+    """Each kind of `digest new`, with one flag per question of that kind."""
+    from . import scaffold
+
+    for kind, questions in scaffold.QUESTIONS.items():
+        kind_cmd = kinds.add_parser(kind, help=f"a new {kind} file", description=f"Write a new {kind} file.")
+        kind_cmd.add_argument("--content", type=Path, default=Path("content"), metavar="DIR",
+                              help="content directory (default: content)")
+        for q in questions:
+            kind_cmd.add_argument(f"--{q.name}", action="append" if q.many else "store", metavar="TEXT",
+                                  help=q.prompt + (" (repeatable)" if q.many else ""))
 
 
 def new_command(args: argparse.Namespace) -> int:
@@ -166,7 +173,8 @@ def ask_line(prompt: str) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = parser(new_kinds=argv[:1] == ["new"]).parse_args(argv)
     if args.command in ("build", "check", "serve") and (missing := missing_directory(args)):
         print(f"digest: error: {missing}", file=sys.stderr)
         return 2

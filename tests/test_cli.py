@@ -34,6 +34,16 @@ def test_help_for_each_command(argv, capsys):
     assert capsys.readouterr().out.startswith("usage: digest")
 
 
+def test_only_digest_new_imports_what_writes_new_files(capsys):
+    # A new interpreter: another test may have imported it already.
+    probe = ("import sys; from generator.cli import main; main(['check', '--content', 'no such folder']); "
+             "print('generator.scaffold' in sys.modules)")
+    assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout == "False\n"
+    with pytest.raises(SystemExit):
+        main(["new", "launch", "--help"])
+    assert "--title TEXT" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("argv, says", [
     ([], "the following arguments are required: COMMAND"),
     (["publish"], "invalid choice: 'publish'"),
