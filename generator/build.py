@@ -121,6 +121,7 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
               else contextlib.nullcontext()) as saver:
             content = read(options, previous, progress, started_ns, last_read, touched, saver,
                            snapshot.inputs if snapshot else None)
+        files_saved = saver.saved_as if saver else None
         read_files = cache.BuildCache(content.config_digest, content.files, content.read_at_ns)
         if memory:
             memory.last = read_files if previous is None else replace(
@@ -154,7 +155,8 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
             renderer.save_inspections()
             if write and not memory:
                 kept = previous.page_map if quick is not None else None
-                page_map, shown = saved_page_map(kept, candidates, renderer, fingerprints, content, options)
+                page_map, shown = saved_page_map(kept, candidates, renderer, fingerprints, content, options,
+                                                 files_saved)
         if edited is not None or quick is not None:  # the other pages' fingerprints are the last build's
             fingerprints = previous.pages | fingerprints
     if not write:
@@ -263,6 +265,7 @@ def check(options: BuildOptions, progress: Progress = no_progress) -> BuildRepor
         with cache.saving_files(store, previous and previous.stored) if store else contextlib.nullcontext() as saver:
             content = read(options, previous, progress, started_ns, saver=saver,
                            stats=snapshot.inputs if snapshot else None)
+        files_saved = saver.saved_as if saver else None
         quick = edited_pages(previous, content, options, templates, store) if previous else None
         if quick is None:
             previous = without_cache_bytes(content, previous)
@@ -276,7 +279,7 @@ def check(options: BuildOptions, progress: Progress = no_progress) -> BuildRepor
             fingerprints = page_fingerprints(pages, content, renderer, options)
             renderer.save_inspections()
             kept = previous.page_map if quick is not None else None
-            page_map, shown = saved_page_map(kept, pages, renderer, fingerprints, content, options)
+            page_map, shown = saved_page_map(kept, pages, renderer, fingerprints, content, options, files_saved)
     passed = previous.pages if previous else {}
     unseen = [page for page in pages if fingerprints[page.path] is None or passed.get(page.path) != fingerprints[page.path]]
     content = None  # what the files validated to, saved: rendering needs none of it
@@ -385,7 +388,7 @@ def edited_pages(previous: cache.BuildCache, content: ReadResult, options: Build
     """
     page_map = previous.page_map
     if (page_map is None or page_map.setup != build_setup(options) or content.config_digest != previous.config
-            or content.files.keys() != previous.files.keys() or page_map.files != cache.files_digest(previous.files)
+            or content.files.keys() != previous.files.keys() or page_map.files_saved != previous.stored
             or content.problems):  # a stray file, which linking reports
         return None
     edited = edits_keeping_shape(content.files, previous.files)
@@ -475,17 +478,20 @@ def planned_with(site: Site, path: str, source_keys: routes.SourceKeys) -> list[
 
 
 def saved_page_map(kept: cache.PageMap | None, pages: list[PageSpec], renderer: Renderer,
-                   fingerprints: dict[str, str | None], content: ReadResult,
-                   options: BuildOptions) -> tuple[cache.PageMap | None, cache.ShownOn | None]:
-    """The PageMap to save: `kept`, the last one, for the files as they are now (after the quick
-    path, the same pages show the same records); without one, a map of `pages`, with which of
-    them show each record (None: a page has no fingerprint, rendered on every build)."""
+                   fingerprints: dict[str, str | None], content: ReadResult, options: BuildOptions,
+                   files_saved: cache.FileIdentity | None) -> tuple[cache.PageMap | None, cache.ShownOn | None]:
+    """The PageMap to save, given the files' part of the cache as this build saved it: `kept`, the
+    last one (after the quick path, the same pages show the same records); without one, a map of
+    `pages`, with which of them show each record (None: a page has no fingerprint, rendered on
+    every build, or the files' part was not saved)."""
+    if files_saved is None:
+        return None, None
     if kept is not None:
-        return replace(kept, files=cache.files_digest(content.files)), None
+        return replace(kept, files_saved=files_saved), None
     if None in fingerprints.values():
         return None, None
-    files = cache.files_digest(content.files)
-    page_map = cache.PageMap(files, build_setup(options), templates_digest(renderer.template_dirs), linked=files)
+    page_map = cache.PageMap(files_saved, build_setup(options), templates_digest(renderer.template_dirs),
+                             linked=cache.files_digest(content.files))
     return page_map, shown_on(pages, renderer)
 
 

@@ -1195,6 +1195,27 @@ def test_a_build_failing_while_reading_keeps_the_last_cache(site_dir, monkeypatc
     assert not list(store.parent.glob(".tmp-*"))
 
 
+def test_a_build_failing_after_it_saved_what_it_read_leaves_its_output_made_again(site_dir, monkeypatch):
+    options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
+    age_new_files(site_dir)
+    build(options)
+    launch = site_dir / "content/launches/2030-04-10-second.md"
+    launch.write_text(launch.read_text().replace("Another one.", "Another two."))
+    age_new_files(site_dir)
+
+    def fail(*args):  # the content read and saved, the output not yet touched
+        raise OSError("disk gone")
+    monkeypatch.setattr(build_module, "edited_pages", fail)
+    with pytest.raises(OSError):
+        build(options)
+    monkeypatch.undo()
+    # The files' cache names "Another two." now, as the content does: only the output's cache tells
+    # that the page shows "Another one."
+    build(options)
+    assert "Another two." in (site_dir / "site/launches/2030-04-10-second/index.html").read_text()
+    assert tree(site_dir / "site") == cold_tree(site_dir)
+
+
 def built(project: Path) -> tuple[BuildOptions, Path]:
     """The project built once (its new files aged first), and where its files' cache is."""
     options = BuildOptions(project / "content", project / "site", search=False)
@@ -1242,7 +1263,7 @@ def test_files_read_again_in_workers_but_unchanged_are_not_appended_again(tmp_pa
     assert {path: entry.result for path, entry in loaded.files.items()} == read_results(options.content_dir)
 
 
-def test_a_files_cache_grown_by_appends_is_rewritten_without_what_they_replaced(site_dir):
+def test_a_files_cache_grown_by_appends_is_rewritten_without_what_they_replaced(site_dir, monkeypatch):
     options, store = built(site_dir)
     launch = site_dir / "content/launches/2030-04-10-second.md"
     sizes = [file_identity(store)]
@@ -1256,6 +1277,12 @@ def test_a_files_cache_grown_by_appends_is_rewritten_without_what_they_replaced(
     assert sizes[-1][0] != sizes[-2][0], "never rewritten"
     assert sizes[-1][1] < sizes[-2][1] and sizes[-1][1] < 2 * sizes[0][1]
     assert cached_results(store) == read_results(options.content_dir)
+    assert tree(site_dir / "site") == cold_tree(site_dir)
+    linked = count_calls(monkeypatch, build_module, "link")
+    launch.write_text(launch.read_text().replace("Another one", "Another one, rewritten", 1))
+    age_new_files(site_dir)
+    build(options)
+    assert not linked  # the output's cache names the files' cache as rewritten
     assert tree(site_dir / "site") == cold_tree(site_dir)
 
 
