@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -87,6 +89,19 @@ def test_the_404_page_links_absolutely_from_base_url(tmp_path, monkeypatch):
     assert page.select_one('link[rel="stylesheet"]')["href"] == "https://mirror.example.test/sub/static/style.css"
     assert {a["href"] for a in page.select("main a")} >= {"https://mirror.example.test/sub/",
                                                           "https://mirror.example.test/sub/launches/"}
+
+
+def test_the_markdown_converter_does_not_look_its_extensions_up_among_installed_packages():
+    # By name, Python-Markdown looks each extension up among every installed package's entry
+    # points first: importing what reads them alone took 14 ms of every build. A new interpreter,
+    # as another test may have imported it already.
+    text = '| a |\\n|---|\\n| \"b\" |\\n\\n## Part\\n\\nNote[^1]\\n\\n[^1]: it.'
+    probe = ("import sys; from generator.markup import MarkdownRenderer; "
+             f"html = MarkdownRenderer().render('{text}', None); "
+             "print('importlib.metadata' in sys.modules, '<table>' in html, '&ldquo;b&rdquo;' in html, "
+             "'<h3 id=\"part\">' in html, 'footnote' in html)")
+    found = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert found == "False True True True True\n"
 
 
 def test_content_is_escaped_and_raw_html_in_markdown_is_not_passed_through(tmp_path, monkeypatch):
