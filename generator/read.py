@@ -68,23 +68,23 @@ def read_content(content_dir: Path, base_url: str | None, previous: BuildCache |
     bar = progress("Reading", len(paths))
     changed = []
     for path, kind, _ in paths:
-        entries[path] = _unchanged(path, reusable.get(path), trusted_before, stats)
-        if entries[path] is None:
+        entry = entries[path] = _unchanged(path, reusable.get(path), trusted_before, stats)
+        if entry is None:
             changed.append((path, kind))
         else:
-            bar.update(1)
-            done(path, entries[path])
+            done(path, entry)
+    bar.update(len(paths) - len(changed))
     read_one = lambda item: _entry(Path(item[0]), item[1], content_dir, config, reusable.get(item[0]))  # noqa: E731
     for index, entry in parallel.imap(read_one, changed, bar):
         path = changed[index][0]
         entries[path] = entry
         done(path, entry)
     bar.close()
-    keys = {path: record_key(kind, ident) for path, kind, ident in paths}
-    record_digests = {keys[p]: e.digest for p, e in entries.items()}
-    head_digests = {keys[p]: e.head for p, e in entries.items()}
+    keys = [record_key(kind, ident) for _, kind, ident in paths]  # in the order of `entries`
+    record_digests = {key: entry.digest for key, entry in zip(keys, entries.values())}
+    head_digests = {key: entry.head for key, entry in zip(keys, entries.values())}
     recent = {path: kind for path, kind in changed if entries[path].mtime_ns >= started_ns}
-    paths = {key: path for path, key in keys.items()}
+    paths = dict(zip(keys, entries))
     return ReadResult(config, problems, entries, config_digest, record_digests, head_digests, started_ns, recent,
                       paths)
 
@@ -152,7 +152,7 @@ def _unchanged(path: str, old: FileEntry | None, trusted_before: int,
     """The cached entry of a file whose size and time (from `stats`, or asked) say it is unchanged, else None."""
     if old is None:
         return None
-    size, mtime_ns = stats[path] if stats and path in stats else _size_and_time(path)
+    size, mtime_ns = (stats and stats.get(path)) or _size_and_time(path)
     return old if (old.size, old.mtime_ns) == (size, mtime_ns) and mtime_ns < trusted_before else None
 
 
