@@ -53,6 +53,13 @@ class Site:
     # every record's shape plans a feed without reading every launch (see build.edited_pages).
     newest_first: tuple[str, ...]
 
+    def __getattr__(self, name: str):  # asked only for a field not set: a kept site's, loaded when first read
+        fill = self.__dict__.get("_fill")
+        if fill is None or name not in self.__dataclass_fields__:
+            raise AttributeError(f"'Site' object has no attribute {name!r}")
+        fill(name)  # see cache.Kept.site
+        return self.__dict__[name]
+
     def statements_for(self, launch: Launch) -> tuple[Statement, ...]:
         """The quotes in the sources a launch cites, in source order."""
         return tuple(Statement(q, self.sources[s]) for s in launch.sources for q in self.sources[s].quotes)

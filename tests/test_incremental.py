@@ -16,8 +16,10 @@ from hypothesis import strategies as st
 from generator import build as build_module
 from generator import render as render_module
 from generator import cache, feeds, read, routes, write
+from generator import link as link_module
 from generator.build import BuildOptions, Memory, build, check
 from generator.errors import ContentError
+from generator.link import Site
 from generator.markup import MarkdownRenderer
 from generator.model import kind_of, record_key
 from generator.render import default_templates_dir
@@ -418,6 +420,44 @@ def test_a_kept_site_loads_one_stand_in_per_record_filled_as_linked(site_dir, tm
     assert kept.launches_of_source[first.launch.sources[0]][0].launch is first.launch
     assert filled == [record_key("launch", first.launch.id)]  # .sources: the first field read of the launch
     assert kept == site and sorted(filled) == sorted(records)
+
+
+def test_a_kept_site_loads_the_fields_a_launch_s_pages_do_not_read_only_when_read(site_dir, monkeypatch):
+    assert {*cache.SITE_FIELDS_FIRST, *cache.SITE_FIELDS_LATER} == set(Site.__dataclass_fields__)
+    monkeypatch.setattr(feeds, "FEED_LIMIT", 1)
+    launch = site_dir / "content/launches/2030-01-15-zeroth.md"  # in no feed, as most launches of a large site
+    launch.write_text("---\ntitle: Zeroth test launch\ndate: 2030-01-15\nactors: [{id: northland, role: launcher}]\n"
+                      "---\nAn early one.\n")
+    options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
+    age_new_files(site_dir)
+    build(options)
+    kept_sites, site_of = [], cache.Kept.site
+    monkeypatch.setattr(cache.Kept, "site", lambda kept, record: kept_sites.append(site_of(kept, record)) or kept_sites[-1])
+    launch.write_text(launch.read_text().replace("An early one.", "An early one, at length."))
+    age_new_files(site_dir)
+    build(options)
+    [site] = kept_sites
+    assert not set(cache.SITE_FIELDS_LATER) & site.__dict__.keys()
+    assert tree(site_dir / "site") == cold_tree(site_dir)
+    assert site == link_module.link(read.read_content(options.content_dir, None, None).validated)  # each field read
+    assert set(cache.SITE_FIELDS_LATER) <= site.__dict__.keys() and "_fill" not in site.__dict__
+
+
+def test_a_kept_site_whose_later_fields_are_damaged_is_not_used(site_dir, monkeypatch):
+    options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
+    age_new_files(site_dir)
+    build(options)
+    site_file = cache.site_path(cache.cache_path(options.content_dir, options.out_dir))
+    data = bytearray(site_file.read_bytes())
+    data[-20] ^= 0xFF  # in the last field, which a launch's pages never read
+    site_file.write_bytes(bytes(data))
+    linked = count_calls(monkeypatch, build_module, "link")
+    launch = site_dir / "content/launches/2030-04-10-second.md"
+    launch.write_text(launch.read_text().replace("Another one.", "Another one, at length."))
+    age_new_files(site_dir)
+    build(options)
+    assert linked  # not found damaged while rendering, too late to link
+    assert tree(site_dir / "site") == cold_tree(site_dir)
 
 
 @pytest.mark.parametrize("command", [build, check])
