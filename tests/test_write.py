@@ -144,9 +144,12 @@ def test_an_update_stopped_before_its_end_changes_nothing(tmp_path):
     assert snapshot(out) == before and sorted(p.name for p in tmp_path.iterdir()) == ["site"]
 
 
-def test_an_update_in_place_closes_the_big_files_it_replaced(tmp_path):
+@pytest.mark.parametrize("swapping", [True, False])
+def test_an_update_in_place_closes_the_big_files_it_replaced(tmp_path, monkeypatch, swapping):
     out = tmp_path / "site"
     write_site({"data/big.json": b"a" * write.BIG_FILE, "index.html": b"home"}.items(), out)
+    swaps, swapped, expected = [], write.swapped if swapping else lambda first, second: False, can_swap(tmp_path)
+    monkeypatch.setattr(write, "swapped", lambda first, second: swaps.append(swapped(first, second)) or swaps[-1])
     descriptors, threads = len(os.listdir("/proc/self/fd")), set(threading.enumerate())
     files = {"data/big.json": b"b" * write.BIG_FILE, "index.html": b"new home"}
     report = update_site(files, out, frozenset(files))
@@ -154,6 +157,29 @@ def test_an_update_in_place_closes_the_big_files_it_replaced(tmp_path):
         thread.join(timeout=10)
     assert report.written == 2 and (out / "data/big.json").read_bytes() == files["data/big.json"]
     assert len(os.listdir("/proc/self/fd")) == descriptors  # the old file's blocks are free
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]  # the old file swapped out is gone too
+    assert swaps == [swapping and expected]  # only the big file
+
+
+def can_swap(folder: Path) -> bool:
+    """Whether write.swapped swaps files in `folder` here (Linux, and a file system that can)."""
+    first, second = folder / "first", folder / "second"
+    first.write_bytes(b"1"), second.write_bytes(b"2")
+    try:
+        return write.swapped(first, second)
+    finally:
+        first.unlink(), second.unlink()
+
+
+def test_two_files_are_swapped_at_once_or_left_as_they_were(tmp_path):
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.write_bytes(b"1"), second.write_bytes(b"2")
+    if write.swapped(first, second):
+        assert (first.read_bytes(), second.read_bytes()) == (b"2", b"1")
+    else:
+        assert (first.read_bytes(), second.read_bytes()) == (b"1", b"2")
+    assert not write.swapped(first, tmp_path / "none") and not (tmp_path / "none").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["first", "second"]
 
 
 @pytest.mark.parametrize("good", ["index.html", "launches/2030/index.html", "static/style.css", "a b/c.html"])
