@@ -230,7 +230,7 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
     else:
         if shown:  # this build linked the site
             cache.save_site(store, site, page_map.linked, shown)
-        cache.save_output(store, cache.BuildCache(**output, page_map=page_map))
+        cache.save_output(store, cache.BuildCache(**output, page_map=page_map), previous)
         snapshot.pages = len(paths)
         snapshot.outputs = cache.stat_files(options.out_dir, sorted(report.outputs), known=untouched)
         cache.save_snapshot(cache.snapshot_path(store), snapshot)

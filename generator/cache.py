@@ -36,7 +36,7 @@ from .link import Site
 from .model import RECORD_CLASSES, SHARED_LENGTH, Fillable, kind_of, stand_in
 from .validate import DocResult
 
-FORMAT = 23  # bump when what is stored changes shape
+FORMAT = 24  # bump when what is stored changes shape
 
 
 @dataclass
@@ -122,9 +122,11 @@ class BuildCache:
     page_map: PageMap | None = None  # None: pages not all fingerprinted, or not known
     # The files' part as loaded (file_identity): a save appends to it if it is still that file (saving_files).
     stored: FileIdentity | None = None
+    output_stored: OutputIdentity | None = None  # the output part as loaded, likewise (save_output)
 
 
 FileIdentity = tuple[int, int, int, int]  # a file's device, inode, size and mtime_ns
+OutputIdentity = tuple[int, int, int, int, int]  # the output part's FileIdentity, and the size of it saved whole
 
 
 def file_identity(stream: BinaryIO) -> FileIdentity:
@@ -383,7 +385,7 @@ def prune(store: Path) -> None:
             continue
         if gone:
             other = note.with_suffix(".pickle")
-            for path in (other, output_path(other), snapshot_path(other), site_path(other), note):
+            for path in (other, output_path(other), aside_path(other), snapshot_path(other), site_path(other), note):
                 path.unlink(missing_ok=True)
             shutil.rmtree(search_trees_path(other), ignore_errors=True)
 
@@ -397,9 +399,16 @@ def compiled_templates_dir(store: Path) -> Path:
 
 
 def forget_output(store: Path) -> None:
-    """Delete what the cache at `store` knows of the output: the output is about to change."""
-    output_path(store).unlink(missing_ok=True)
+    """Set aside what the cache at `store` knows of the output, no longer trusted: the output is
+    about to change (save_output puts it back, with the changes)."""
+    with contextlib.suppress(FileNotFoundError):
+        os.replace(output_path(store), aside_path(store))
     snapshot_path(store).unlink(missing_ok=True)
+
+
+def aside_path(store: Path) -> Path:
+    """Where forget_output sets the output part of the cache at `store` aside."""
+    return store.with_suffix(".output.aside")
 
 
 def load(store: Path) -> BuildCache | None:
@@ -408,21 +417,31 @@ def load(store: Path) -> BuildCache | None:
     if files is None:
         return None
     config, entries, read_at_ns, stored = files
-    output = _load(output_path(store))
-    return BuildCache(config, entries, read_at_ns, *(output or ()), stored=stored)
+    output, output_stored = _load_output(output_path(store)) or ((), None)
+    return BuildCache(config, entries, read_at_ns, *output, stored=stored, output_stored=output_stored)
 
 
 UNREADABLE = (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, ImportError,
               IndexError, KeyError)
 
 
-def _load(path: Path) -> tuple | None:
+def _load_output(path: Path) -> tuple[tuple, OutputIdentity] | None:
+    """The output part save_output saved at `path`, with the changes appended to it, and its identity."""
     try:
         with path.open("rb") as stream:
-            stored_format, part = pickle.load(stream)
+            identity = file_identity(stream)
+            stored_format, (outputs, pages, rows, data_files, page_map) = pickle.load(stream)
+            whole = stream.tell()
+            while stream.tell() < identity[2]:
+                changed_pages, changed_rows, data_files, page_map = pickle.load(stream)
+                pages.update(changed_pages)
+                for kind, changed in changed_rows.items():
+                    rows[kind].update(changed)
     except UNREADABLE:
         return None
-    return part if stored_format == FORMAT and isinstance(part, tuple) else None
+    if stored_format != FORMAT:
+        return None
+    return (outputs, pages, rows, data_files, page_map), (*identity, whole)
 
 
 def _load_files(store: Path) -> tuple[str, dict[str, FileEntry], int, FileIdentity] | None:
@@ -590,12 +609,46 @@ def save(store: Path, cache: BuildCache) -> None:
     save_output(store, cache)
 
 
-def save_output(store: Path, cache: BuildCache) -> None:
+def save_output(store: Path, cache: BuildCache, previous: BuildCache | None = None) -> None:
+    """Save the output part of `cache`: as what changed since `previous`, appended to the part
+    forget_output set aside, where it is the part `previous` was loaded from and the output
+    has the same files, pages and records; else whole.
+
+    At 10,000 launches saving it whole took 0.022-0.033 s of each rebuild (2.4 MB), most of
+    it the rows of the data files; the changes after an edit are a few hundred bytes.
+    The part is rewritten whole once the changes appended make up half of it.
+    """
+    changes = _output_changes(cache, previous) if previous and previous.output_stored else None
+    if changes:
+        with contextlib.suppress(OSError), aside_path(store).open("r+b") as stream:
+            *identity, whole = previous.output_stored
+            if file_identity(stream) == tuple(identity) and identity[2] < 2 * whole:
+                stream.seek(0, os.SEEK_END)
+                pickle.dump(changes, stream, protocol=pickle.HIGHEST_PROTOCOL)
+                stream.close()
+                os.replace(aside_path(store), output_path(store))
+                return
     # Streamed into the file: pickled whole in memory first, the cache of 10,000 launches (80 MB on disk) was
     # held twice at the build's end.
     with _atomic_file(output_path(store)) as stream:
         pickle.dump((FORMAT, (cache.outputs, cache.pages, cache.rows, cache.data_files, cache.page_map)), stream,
                     protocol=pickle.HIGHEST_PROTOCOL)
+    aside_path(store).unlink(missing_ok=True)
+
+
+def _output_changes(cache: BuildCache, previous: BuildCache) -> tuple | None:
+    """What _load_output applies to the output part of `previous` to make that of `cache`
+    (changed pages, changed rows, data files, page map); None if it cannot say it so: other
+    files, pages or records (whose rows are in the order of the data files)."""
+    if cache.outputs != previous.outputs or cache.pages.keys() != previous.pages.keys() or any(
+            list(rows) != list(previous.rows.get(kind, ())) for kind, rows in cache.rows.items()) or (
+            cache.rows.keys() != previous.rows.keys()):
+        return None
+    pages = {path: fingerprint for path, fingerprint in cache.pages.items() if previous.pages[path] != fingerprint}
+    rows = {kind: {ident: row for ident, row in of_kind.items()
+                   if row is not previous.rows[kind][ident] and row != previous.rows[kind][ident]}
+            for kind, of_kind in cache.rows.items()}
+    return pages, {kind: changed for kind, changed in rows.items() if changed}, cache.data_files, cache.page_map
 
 
 # The fields of a kept site in the order they are saved: first those a launch's pages read, loaded

@@ -1256,6 +1256,73 @@ def test_a_build_failing_after_it_saved_what_it_read_leaves_its_output_made_agai
     assert tree(site_dir / "site") == cold_tree(site_dir)
 
 
+def output_part(store: Path) -> tuple:
+    loaded = cache.load(store)
+    return loaded.outputs, loaded.pages, loaded.rows
+
+
+def test_a_rebuild_after_edits_appends_what_changed_to_the_output_s_cache(site_dir):
+    options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
+    age_new_files(site_dir)
+    build(options)
+    part = cache.output_path(cache.cache_path(options.content_dir, options.out_dir))
+    inode, size = file_identity(part)
+    launch = site_dir / "content/launches/2030-04-10-second.md"
+    for edit in ("Another one, at length.", "Another one, at more length."):
+        launch.write_text(launch.read_text().replace("Another one", edit.removesuffix("."), 1))
+        age_new_files(site_dir)
+        build(options)
+        assert file_identity(part)[0] == inode and size < file_identity(part)[1] < size + 1000  # appended
+        size = file_identity(part)[1]
+    appended = output_part(part.with_suffix("").with_suffix(".pickle"))
+    build(options, incremental=False)  # saves it whole
+    assert file_identity(part)[0] != inode and output_part(part.with_suffix("").with_suffix(".pickle")) == appended
+    assert not list(part.parent.glob("*.aside"))
+
+
+def test_an_output_s_cache_is_saved_whole_again_once_half_of_it_was_appended(site_dir):
+    options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
+    age_new_files(site_dir)
+    build(options)
+    part = cache.output_path(cache.cache_path(options.content_dir, options.out_dir))
+    sizes = [file_identity(part)]
+    launch = site_dir / "content/launches/2030-04-10-second.md"
+    for n in range(20):
+        launch.write_text(launch.read_text().replace("Another one", f"Another one ({n})", 1))
+        age_new_files(site_dir)
+        build(options)
+        sizes.append(file_identity(part))
+        if sizes[-1][0] != sizes[0][0]:
+            break
+    assert len(sizes) > 3 and sizes[-1][0] != sizes[0][0], "never saved whole again"
+    assert sizes[-2][1] >= 1.5 * sizes[0][1] and sizes[-1][1] < 1.1 * sizes[0][1]
+    assert tree(site_dir / "site") == cold_tree(site_dir)
+
+
+def test_an_output_s_cache_cut_short_or_left_aside_is_not_trusted(site_dir, monkeypatch):
+    options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
+    age_new_files(site_dir)
+    build(options)
+    store = cache.cache_path(options.content_dir, options.out_dir)
+    part = cache.output_path(store)
+    launch = site_dir / "content/launches/2030-04-10-second.md"
+    monkeypatch.setattr(write.Patch, "apply", lambda patch: (_ for _ in ()).throw(OSError("disk full")))
+    launch.write_text(launch.read_text().replace("Another one.", "Another one, at length."))
+    age_new_files(site_dir)
+    with pytest.raises(OSError):
+        build(options)  # sets the part aside, and fails before putting it back
+    assert not part.exists() and cache.aside_path(store).exists()
+    monkeypatch.undo()
+    build(options)
+    assert tree(site_dir / "site") == cold_tree(site_dir)
+    assert not cache.aside_path(store).exists() and cache.load(store).outputs is not None
+    launch.write_text(launch.read_text().replace("at length", "at more length"))
+    age_new_files(site_dir)
+    build(options)
+    part.write_bytes(part.read_bytes()[:-3])  # the changes appended last, cut short
+    assert cache.load(store).outputs is None
+
+
 def built(project: Path) -> tuple[BuildOptions, Path]:
     """The project built once (its new files aged first), and where its files' cache is."""
     options = BuildOptions(project / "content", project / "site", search=False)
