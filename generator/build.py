@@ -232,7 +232,7 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
             cache.save_site(store, site, page_map.linked, shown)
         cache.save_output(store, cache.BuildCache(**output, page_map=page_map), previous)
         snapshot.pages = len(paths)
-        snapshot.outputs = cache.stat_files(options.out_dir, sorted(report.outputs), known=untouched)
+        snapshot.outputs = cache.stat_files(options.out_dir, report.outputs, known=untouched)
         cache.save_snapshot(cache.snapshot_path(store), snapshot)
         cache.note_out_dir(store, options.out_dir)
     return BuildReport(len(paths), files, report, time.perf_counter() - started, made=made)
