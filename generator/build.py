@@ -117,7 +117,8 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
         if memory:  # taken out until this build's read is done: a build failing before it leaves none to go on from
             last_read, memory.read = memory.read if previous else None, None
         # What the content files validated to is true whatever happens to the output: saved as they are read.
-        with (cache.saving_files(store, previous and previous.stored) if write and not memory
+        saving = write and not memory
+        with (cache.saving_files(store, previous and previous.stored, previous and previous.files) if saving
               else contextlib.nullcontext()) as saver:
             content = read(options, previous, progress, started_ns, last_read, touched, saver,
                            snapshot.inputs if snapshot else None)
@@ -262,7 +263,8 @@ def check(options: BuildOptions, progress: Progress = no_progress) -> BuildRepor
             if last:
                 return BuildReport(last.pages, {}, None, time.perf_counter() - started, rendered=0)
         previous = cache.load(store) if store else None
-        with cache.saving_files(store, previous and previous.stored) if store else contextlib.nullcontext() as saver:
+        with (cache.saving_files(store, previous and previous.stored, previous and previous.files) if store
+              else contextlib.nullcontext()) as saver:
             content = read(options, previous, progress, started_ns, saver=saver,
                            stats=snapshot.inputs if snapshot else None)
         files_saved = saver.saved_as if saver else None
@@ -388,7 +390,7 @@ def edited_pages(previous: cache.BuildCache, content: ReadResult, options: Build
     """
     page_map = previous.page_map
     if (page_map is None or page_map.setup != build_setup(options) or content.config_digest != previous.config
-            or content.files.keys() != previous.files.keys() or page_map.files_saved != previous.stored
+            or content.files.keys() != previous.files.keys() or page_map.files_saved != previous.stored.identity
             or content.problems):  # a stray file, which linking reports
         return None
     edited = edits_keeping_shape(content.files, previous.files)

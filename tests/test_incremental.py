@@ -1355,6 +1355,45 @@ def test_a_rebuild_appends_to_the_files_cache_only_what_changed(site_dir):
     assert cached_results(store) == read_results(options.content_dir)
 
 
+def test_a_few_edits_amend_the_files_cache_s_whole_index(tmp_path):
+    project = bulk_site(tmp_path)
+    options, store = built(project)
+    whole = cache.load(store).stored.index
+    edited = set()
+    for i in range(3):
+        path = project / f"content/launches/2031-01-{1 + i:02d}-bulk-{i}.md"
+        path.write_text(path.read_text().replace(f"Text {i}.", f"Text {i}, edited."))
+        edited.add(path.name)
+        age_new_files(project)
+        build(options)
+        stored = cache.load(store).stored
+        assert stored.index == whole and {Path(p).name for p in stored.amended} == edited  # each edit since
+        assert cached_results(store) == read_results(options.content_dir)
+    for i in range(3, 20):  # more than a quarter of the files edited since the whole index
+        path = project / f"content/launches/2031-01-{1 + i % 28:02d}-bulk-{i}.md"
+        path.write_text(path.read_text().replace(f"Text {i}.", f"Text {i}, edited."))
+    age_new_files(project)
+    build(options)
+    stored = cache.load(store).stored
+    assert stored.index != whole and not stored.amended
+    assert cached_results(store) == read_results(options.content_dir)
+
+
+def test_a_files_cache_whose_whole_index_is_damaged_under_its_amendment_is_not_used(tmp_path):
+    project = bulk_site(tmp_path)
+    options, store = built(project)
+    path = project / "content/launches/2031-01-01-bulk-0.md"
+    path.write_text(path.read_text().replace("Text 0.", "Text 0, edited."))
+    age_new_files(project)
+    build(options)
+    whole_at, length, _ = cache.load(store).stored.index
+    data = bytearray(store.read_bytes())
+    named = data.index(b"-bulk-30.md", whole_at, whole_at + length)  # a path in it, which unpickles as well changed
+    data[named + 6] = ord("9")
+    store.write_bytes(bytes(data))
+    assert cache.load(store) is None
+
+
 def test_files_read_again_in_workers_but_unchanged_are_not_appended_again(tmp_path, monkeypatch):
     monkeypatch.setattr("generator.parallel.MIN_ITEMS", 10)
     project = bulk_site(tmp_path)
