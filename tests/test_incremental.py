@@ -1299,6 +1299,32 @@ def test_an_output_s_cache_is_saved_whole_again_once_half_of_it_was_appended(sit
     assert tree(site_dir / "site") == cold_tree(site_dir)
 
 
+@pytest.mark.parametrize("change", ["many appended", "every page"])
+def test_an_output_s_cache_is_saved_whole_again_after_many_changes_or_large_ones(site_dir, monkeypatch, change):
+    monkeypatch.setattr(cache, "MOST_APPENDED", 2)
+    options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
+    age_new_files(site_dir)
+    build(options)
+    part = cache.output_path(cache.cache_path(options.content_dir, options.out_dir))
+    inode = file_identity(part)[0]
+    launch = site_dir / "content/launches/2030-04-10-second.md"
+    for n in range(2):
+        launch.write_text(launch.read_text().replace("Another one", f"Another one ({n})", 1))
+        age_new_files(site_dir)
+        build(options)
+    assert file_identity(part)[0] == inode  # appended to twice
+    if change == "many appended":
+        launch.write_text(launch.read_text().replace("Another one", "Another one (2)", 1))
+    else:
+        monkeypatch.setattr(cache, "MOST_APPENDED", 100)
+        site_yaml = site_dir / "content/site.yaml"
+        site_yaml.write_text(site_yaml.read_text().replace("Test Digest", "Test Digest, renamed"))
+    age_new_files(site_dir)
+    build(options)
+    assert file_identity(part)[0] != inode
+    assert tree(site_dir / "site") == cold_tree(site_dir)
+
+
 def test_an_output_s_cache_cut_short_or_left_aside_is_not_trusted(site_dir, monkeypatch):
     options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
     age_new_files(site_dir)
