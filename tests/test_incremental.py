@@ -444,10 +444,8 @@ def test_a_kept_site_loads_the_fields_a_launch_s_pages_do_not_read_only_when_rea
 
 
 def test_a_kept_site_whose_later_fields_are_damaged_is_not_used(site_dir, monkeypatch):
-    options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
-    age_new_files(site_dir)
-    build(options)
-    site_file = cache.site_path(cache.cache_path(options.content_dir, options.out_dir))
+    options, store = built(site_dir)
+    site_file = cache.site_path(store)
     data = bytearray(site_file.read_bytes())
     data[-20] ^= 0xFF  # in the last field, which a launch's pages never read
     site_file.write_bytes(bytes(data))
@@ -1236,9 +1234,7 @@ def test_a_build_failing_while_reading_keeps_the_last_cache(site_dir, monkeypatc
 
 
 def test_a_build_failing_after_it_saved_what_it_read_leaves_its_output_made_again(site_dir, monkeypatch):
-    options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
-    age_new_files(site_dir)
-    build(options)
+    options, _ = built(site_dir)
     launch = site_dir / "content/launches/2030-04-10-second.md"
     launch.write_text(launch.read_text().replace("Another one.", "Another two."))
     age_new_files(site_dir)
@@ -1262,10 +1258,8 @@ def output_part(store: Path) -> tuple:
 
 
 def test_a_rebuild_after_edits_appends_what_changed_to_the_output_s_cache(site_dir):
-    options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
-    age_new_files(site_dir)
-    build(options)
-    part = cache.output_path(cache.cache_path(options.content_dir, options.out_dir))
+    options, store = built(site_dir)
+    part = cache.output_path(store)
     inode, size = file_identity(part)
     launch = site_dir / "content/launches/2030-04-10-second.md"
     for edit in ("Another one, at length.", "Another one, at more length."):
@@ -1274,17 +1268,15 @@ def test_a_rebuild_after_edits_appends_what_changed_to_the_output_s_cache(site_d
         build(options)
         assert file_identity(part)[0] == inode and size < file_identity(part)[1] < size + 1000  # appended
         size = file_identity(part)[1]
-    appended = output_part(part.with_suffix("").with_suffix(".pickle"))
+    appended = output_part(store)
     build(options, incremental=False)  # saves it whole
-    assert file_identity(part)[0] != inode and output_part(part.with_suffix("").with_suffix(".pickle")) == appended
+    assert file_identity(part)[0] != inode and output_part(store) == appended
     assert not list(part.parent.glob("*.aside"))
 
 
 def test_an_output_s_cache_is_saved_whole_again_once_half_of_it_was_appended(site_dir):
-    options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
-    age_new_files(site_dir)
-    build(options)
-    part = cache.output_path(cache.cache_path(options.content_dir, options.out_dir))
+    options, store = built(site_dir)
+    part = cache.output_path(store)
     sizes = [file_identity(part)]
     launch = site_dir / "content/launches/2030-04-10-second.md"
     for n in range(20):
@@ -1302,10 +1294,8 @@ def test_an_output_s_cache_is_saved_whole_again_once_half_of_it_was_appended(sit
 @pytest.mark.parametrize("change", ["many appended", "every page"])
 def test_an_output_s_cache_is_saved_whole_again_after_many_changes_or_large_ones(site_dir, monkeypatch, change):
     monkeypatch.setattr(cache, "MOST_APPENDED", 2)
-    options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
-    age_new_files(site_dir)
-    build(options)
-    part = cache.output_path(cache.cache_path(options.content_dir, options.out_dir))
+    options, store = built(site_dir)
+    part = cache.output_path(store)
     inode = file_identity(part)[0]
     launch = site_dir / "content/launches/2030-04-10-second.md"
     for n in range(2):
@@ -1326,10 +1316,7 @@ def test_an_output_s_cache_is_saved_whole_again_after_many_changes_or_large_ones
 
 
 def test_an_output_s_cache_cut_short_or_left_aside_is_not_trusted(site_dir, monkeypatch):
-    options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
-    age_new_files(site_dir)
-    build(options)
-    store = cache.cache_path(options.content_dir, options.out_dir)
+    options, store = built(site_dir)
     part = cache.output_path(store)
     launch = site_dir / "content/launches/2030-04-10-second.md"
     monkeypatch.setattr(write.Patch, "apply", lambda patch: (_ for _ in ()).throw(OSError("disk full")))
