@@ -588,6 +588,21 @@ def gc_paused():
         gc.enable()
 
 
+def collect_frozen_garbage() -> None:
+    """Collect what builds made and let go of in a process that lives on (the preview).
+
+    gc_paused freezes, with all a build keeps, what it made and let go of by then, and the
+    next build unfreezes and freezes it again with garbage collection off: no collection
+    ever looked at it: on the bundled site a preview grew by 440 kB a rebuild (40 rebuilds);
+    at 10,000 launches ~830 objects stayed frozen a rebuild, and the first build's garbage,
+    77,000 objects (measured). A full collection walks every object (0.31 s at 10,000
+    launches), so the preview does it when idle.
+    """
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
+
+
 def input_folders(options: BuildOptions, templates: list[Path]) -> list[Path]:
     """The folders whose files a build reads: digest's own code too, as another version may write other bytes."""
     return [options.content_dir, *templates, Path(__file__).parent]

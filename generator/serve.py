@@ -34,7 +34,7 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
 from . import cache
-from .build import BuildOptions, Memory, build
+from .build import BuildOptions, Memory, build, collect_frozen_garbage
 from .errors import ContentError, Problem, display_path
 from .render import default_templates_dir
 from .write import OutputError
@@ -42,6 +42,7 @@ from .write import OutputError
 POLL_SECONDS = 0.1  # how often the watched folders are compared with the last snapshot...
 SCAN_SHARE = 0.1  # ...unless looking takes longer than this share of the time (a very large site)
 LONGEST_SECONDS = 2.0  # ...or once it has gone on this long (a long checkout still shows progress)
+COLLECT_SECONDS = 2.0  # after the last rebuild, the garbage of the rebuilds is collected (collect_frozen_garbage)
 WAKE_SECONDS = 0.02  # after the operating system reports a change, the next look comes this soon
 PORT_TRIES = 20
 BUILD_COOKIE = "digest-preview-build"
@@ -600,6 +601,7 @@ class Poller:
                  browsers: Browsers):
         self.loop, self.watcher, self.preview, self.browsers = loop, watcher, preview, browsers
         self.next_look: asyncio.TimerHandle | None = None
+        self.next_collect: asyncio.TimerHandle | None = None  # of the garbage of the rebuilds, once saves stop
         self.observer: Observer | None = None
         self.reported: set[str] | None = set()  # files reported changed since the last look; None: folders too
 
@@ -619,7 +621,10 @@ class Poller:
         # With the operating system's reports, the files it reported (none: the burst of saves is over),
         # but on the timer, when none came: that look at everything finds what a lost report would have told.
         paths = reported if self.observer and (reported or self.watcher.debouncer.pending) else None
+        builds = self.preview.builds
         tick(self.watcher, self.preview, self.browsers, paths)
+        if self.preview.builds != builds:
+            self.collect_in(COLLECT_SECONDS)  # put off by each rebuild: once the saves stop
         if self.watcher.debouncer.pending:
             # Saves seen, and the burst may go on: the look that finds it over comes soon, whatever the
             # site's size (at 10,000 launches, waiting the throttled 0.5 s was a third of the time to the page).
@@ -629,6 +634,18 @@ class Poller:
         if self.next_look:
             self.next_look.cancel()
         self.next_look = self.loop.call_later(seconds, self.look)
+
+    def collect_in(self, seconds: float) -> None:
+        if self.next_collect:
+            self.next_collect.cancel()
+        self.next_collect = self.loop.call_later(seconds, self.collect)
+
+    def collect(self) -> None:
+        self.next_collect = None
+        if self.watcher.debouncer.pending:
+            self.collect_in(COLLECT_SECONDS)
+        else:
+            collect_frozen_garbage()
 
     def wake(self, path: str | None) -> None:
         """A file changed (None: a folder): look soon, unless a look is due sooner (a burst of reports is one look).
