@@ -123,6 +123,7 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
             content = read(options, previous, progress, started_ns, last_read, touched, saver,
                            snapshot.inputs if snapshot else None)
         files_saved = saver.saved_as if saver else None
+        read_config_digest, record_digests = content.config_digest, content.record_digests
         read_files = cache.BuildCache(content.config_digest, content.files, content.read_at_ns)
         if memory:
             memory.last = read_files if previous is None else replace(
@@ -141,6 +142,7 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
         if quick is not None:  # the pages showing the edited records; the others are the last build's
             candidates, present, site = quick
             renderer = Renderer(site, templates, compiled, feeds.bodies_in_feeds(candidates))
+            renderer.memo.bodies.update(cache.load_bodies(store, content.config_digest, content.record_digests))
         elif edited is None:
             pages = candidates = plan_pages(site)
             renderer = Renderer(site, templates, compiled, feeds.bodies_in_feeds(pages))
@@ -231,6 +233,8 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
     else:
         if shown:  # this build linked the site
             cache.save_site(store, site, page_map.linked, shown)
+        if quick is not None and renderer.memo.bodies:  # converted, or kept from the build before
+            cache.save_bodies(store, read_config_digest, renderer.memo.bodies, record_digests)
         cache.save_output(store, cache.BuildCache(**output, page_map=page_map), previous)
         snapshot.pages = len(paths)
         snapshot.outputs = cache.stat_files(options.out_dir, report.outputs, known=untouched)

@@ -443,6 +443,23 @@ def test_a_kept_site_loads_the_fields_a_launch_s_pages_do_not_read_only_when_rea
     assert set(cache.SITE_FIELDS_LATER) <= site.__dict__.keys() and "_fill" not in site.__dict__
 
 
+def test_a_rebuild_converts_again_only_the_bodies_edited_since_the_last_that_showed_them(site_dir, monkeypatch):
+    options, store = built(site_dir)
+    launch = site_dir / "content/launches/2030-04-10-second.md"  # in the site's feed, with the first launch
+    converted, convert = [], MarkdownRenderer.render
+    monkeypatch.setattr(MarkdownRenderer, "render", lambda self, text, resolve: converted.append(text.split()[0])
+                        or convert(self, text, resolve))
+    for n in range(2):
+        launch.write_text(launch.read_text().replace("Another one", f"Again ({n}), another one", 1)
+                          .replace(f"Again ({n - 1}), another one", f"Again ({n}), another one"))
+        age_new_files(site_dir)
+        converted.clear()
+        build(options)
+        assert sorted(converted) == (["Again", "[Northland](actor:northland)"] if n == 0 else ["Again"])
+        assert tree(site_dir / "site") == cold_tree(site_dir)
+    assert cache.load_bodies(store, "another version of digest", {}) == {}
+
+
 def test_a_kept_site_whose_later_fields_are_damaged_is_not_used(site_dir, monkeypatch):
     options, store = built(site_dir)
     site_file = cache.site_path(store)
