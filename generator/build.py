@@ -281,6 +281,9 @@ def check(options: BuildOptions, progress: Progress = no_progress) -> BuildRepor
             pages, _, site = quick
         renderer = Renderer(site, templates, cache.compiled_templates_dir(store) if store else None,
                             feeds.bodies_in_feeds(pages))
+        read_config_digest, record_digests = content.config_digest, content.record_digests
+        if quick is not None:
+            renderer.memo.bodies.update(cache.load_bodies(store, read_config_digest, record_digests))
         with template_problems(options.content_dir):
             fingerprints = page_fingerprints(pages, content, renderer, options)
             renderer.save_inspections()
@@ -297,6 +300,8 @@ def check(options: BuildOptions, progress: Progress = no_progress) -> BuildRepor
     if store:
         if shown:  # this check linked the site
             cache.save_site(store, site, page_map.linked, shown)
+        if quick is not None and renderer.memo.bodies:  # converted, or kept from the check before
+            cache.save_bodies(store, read_config_digest, renderer.memo.bodies, record_digests)
         cache.save_output(store, cache.BuildCache(pages={path: f for path, f in fingerprints.items() if f},
                                                   page_map=page_map))
         snapshot.pages = len(fingerprints)
