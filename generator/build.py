@@ -142,7 +142,7 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
         if quick is not None:  # the pages showing the edited records; the others are the last build's
             candidates, present, site = quick
             renderer = Renderer(site, templates, compiled, feeds.bodies_in_feeds(candidates))
-            renderer.memo.bodies.update(cache.load_bodies(store, content.config_digest, content.record_digests))
+            renderer.memo.bodies.update(cache.load_bodies(store, read_config_digest, record_digests))
         elif edited is None:
             pages = candidates = plan_pages(site)
             renderer = Renderer(site, templates, compiled, feeds.bodies_in_feeds(pages))

@@ -33,7 +33,7 @@ except ImportError:  # Windows
 
 from .data import Rows, map_file
 from .link import Site
-from .model import RECORD_CLASSES, SHARED_LENGTH, Fillable, kind_of, stand_in
+from .model import RECORD_CLASSES, SHARED_LENGTH, Fillable, kind_of, record_key, stand_in
 from .validate import DocResult
 
 FORMAT = 25  # bump when what is stored changes shape
@@ -158,15 +158,15 @@ class PageMap:
     files_saved: FileIdentity
     setup: str  # build.build_setup() of that build
     templates: str  # build.templates_digest() of the template folders
-    linked: str  # `files` of the build that linked the site kept beside the cache, with its ShownOn (save_site)
+    linked: str  # files_digest() of the files the site kept beside the cache was linked from, with its ShownOn
 
 
 class ShownOn:
     """Which pages show each record, of the pages planned from a linked site.
 
     Each map is kept pickled and unpickled when first asked for: a build holds them
-    until it ends (at 100,000 launches 79 MB as objects, 28 MB pickled; the cold build's
-    peak 1,446 against 1,485 MB, measured), and a body edit asks only for `bodies`.
+    until it ends (at 100,000 launches 79 MB as objects, 28 MB pickled as one, at `9ebef5b`;
+    the cold build's peak 1,446 against 1,485 MB, measured), and a body edit asks only for `bodies`.
     """
 
     def __init__(self, bodies: dict[str, list[str]] | bytes, shows: dict[str, list[str]] | bytes):
@@ -701,7 +701,7 @@ def _output_changes(cache: BuildCache, previous: BuildCache) -> tuple | None:
     return pages, {kind: changed for kind, changed in rows.items() if changed}, cache.data_files, cache.page_map
 
 
-KEPT_BODIES = 1000  # at most, ~2 MB at 10,000 launches
+KEPT_BODIES = 1000  # at most: 50 took 68 kB at 10,000 launches (measured), so ~1.4 MB
 
 
 def save_bodies(store: Path, config: str, bodies: dict[tuple[str, str], str], digests: dict[str, str]) -> None:
@@ -713,7 +713,7 @@ def save_bodies(store: Path, config: str, bodies: dict[tuple[str, str], str], di
     under cProfile (an actor's feed; most launches are in one). Kept, the next build
     converts only the bodies edited since.
     """
-    kept = {key: (digests.get(f"{key[0].lower()}:{key[1]}"), html) for key, html in bodies.items()}
+    kept = {key: (_digest_of(key, digests), html) for key, html in bodies.items()}
     save_pickled(bodies_path(store), (FORMAT, config, dict(list(kept.items())[-KEPT_BODIES:])))
 
 
@@ -723,7 +723,13 @@ def load_bodies(store: Path, config: str, digests: dict[str, str]) -> dict[tuple
     if not (isinstance(stored, tuple) and len(stored) == 3 and stored[:2] == (FORMAT, config)):
         return {}
     return {key: html for key, (digest, html) in stored[2].items()
-            if digest is not None and digests.get(f"{key[0].lower()}:{key[1]}") == digest}
+            if digest is not None and _digest_of(key, digests) == digest}
+
+
+def _digest_of(key: tuple[str, str], digests: dict[str, str]) -> str | None:
+    """The digest of the file of the record whose body render.Memo keeps by `key` (class name, id)."""
+    class_name, ident = key
+    return digests.get(record_key(class_name.lower(), ident))
 
 
 # The fields of a kept site in the order they are saved: first those a launch's pages read, loaded
