@@ -243,7 +243,10 @@ def _stat_tree(folder: str, inputs: dict[str, list[int]]) -> None:
         if entry.is_dir(follow_symlinks=False):
             _stat_tree(entry.path, inputs)
         else:
-            stat = entry.stat()
+            try:
+                stat = entry.stat()
+            except OSError:  # gone since listed, or a link to nothing: what reads it says so
+                continue
             inputs[entry.path] = [stat.st_size, stat.st_mtime_ns]
 
 

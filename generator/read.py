@@ -15,7 +15,7 @@ from typing import Callable, Collection
 
 from . import parallel
 from .cache import BuildCache, FileEntry, code_digest, digest
-from .errors import Problem, Progress, no_progress
+from .errors import Problem, Progress, display_path, no_progress
 from .load import KINDS, RawDoc, content_files, listed_as, load_file, load_site_file
 from .model import Fillable, SiteConfig, record_key
 from .validate import DocResult, Validated, body_origin, collect, validate_doc, validate_site
@@ -157,14 +157,22 @@ def _unchanged(path: str, old: FileEntry | None, trusted_before: int,
 
 
 def _size_and_time(path: str) -> list[int]:
-    stat = os.stat(path)
+    try:
+        stat = os.stat(path)
+    except OSError:  # reading it will say why
+        return [-1, -1]
     return [stat.st_size, stat.st_mtime_ns]
 
 
 def _entry(path: Path, kind: str, content_dir: Path, config, old: FileEntry | None) -> FileEntry:
     """Parse and validate a file, unless its bytes are those `old` was made from."""
-    stat = path.stat()
-    data_digest = digest(path.read_bytes())
+    try:
+        stat = path.stat()
+        data_digest = digest(path.read_bytes())
+    except OSError as exc:  # a link to nothing, no permission, or gone since listed
+        problem = Problem(display_path(path, content_dir), 1, 1, "", f"file cannot be read: {exc.strerror}",
+                          "fix the file's permissions or the link, or remove it")
+        return FileEntry(-1, -1, "", "", DocResult(kind, None, None, (problem,)))  # read again next time
     if old and old.digest == data_digest:
         return FileEntry(stat.st_size, stat.st_mtime_ns, data_digest, old.head, old.loaded, old.pickled, old.at)
     problems: list[Problem] = []

@@ -323,6 +323,25 @@ def test_no_input_makes_a_traceback(built, tmp_path_factory, folder, suffix, fie
                          and all(re.match(r"^[^:\n]+:\d+:\d+: error: ", line) for line in lines[:-1]))
 
 
+@pytest.mark.parametrize("was_a_file", [False, True], ids=["new link", "file's target removed"])
+def test_a_link_to_nothing_is_one_error_line(project, capsys, was_a_file):
+    target = project / "elsewhere.md"
+    target.write_text(launch())
+    (project / BROKEN).symlink_to(target)
+    if was_a_file:  # read once, so that the cache knows it
+        assert main(["build"]) == 0
+    target.unlink()
+    before = tree(project / "site")
+    capsys.readouterr()
+    for command in ("build", "check"):
+        assert main([command]) == 1
+        assert capsys.readouterr().err.splitlines()[-2:] == [
+            f"{BROKEN}:1:1: error: file cannot be read: No such file or directory "
+            "(fix the file's permissions or the link, or remove it)",
+            "1 problem(s); nothing was written."]
+    assert tree(project / "site") == before
+
+
 @pytest.mark.parametrize("out, message", [
     ("content", "output directory content is the content directory; choose another --out"),
     (".", "output directory . contains the content directory; choose another --out"),
