@@ -17,7 +17,7 @@ from typing import Callable, Collection, Iterator, TypeVar
 
 import jinja2
 
-from . import cache, data, feeds, parallel, routes, search
+from . import cache, data, feeds, parallel, routes, search, snapshot
 from .errors import ContentError, Problem, Progress, display_path, no_progress
 from .link import Site, link, shape, swap_records
 from .model import Actor, Launch, Source, kind_of, record_key
@@ -84,7 +84,7 @@ class Planned:
 
 def build(options: BuildOptions, write: bool = True, incremental: bool = True,
           progress: Progress = no_progress, memory: Memory | None = None,
-          touched: Collection[str] | None = None) -> BuildReport:
+          touched: Collection[str] | None = None, look: snapshot.LookAhead | None = None) -> BuildReport:
     """Build the site; raise ContentError (bad content) or OutputError (bad --out).
 
     With `incremental`, unchanged files are not parsed again and unchanged pages
@@ -93,25 +93,26 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
     `memory` also keeps the linked site and pages for an edit that keeps every record's shape.
     `touched`: every file added, changed or removed since the build before, when
     the caller watches the files (the preview); only those are looked at again.
+    `look`: the snapshot being taken ahead of this build (the command line's), asked for once the
+    cache is loaded, which this build does meanwhile.
     """
     started = time.perf_counter()
     if write:
         check_output_dir(options.out_dir, options.content_dir)
-    store = cache.cache_path(options.content_dir, options.out_dir)
-    started_ns = cache.file_system_time(store.parent) if write else 0
+    store = snapshot.cache_path(options.content_dir, options.out_dir)
     templates = template_dirs(options)
+    look = look if write and not memory else None
     with gc_paused():
-        snapshot = (cache.take_snapshot(build_setup(options), input_folders(options, templates), started_ns)
-                    if write and not memory else None)
-        if snapshot:
+        previous = cache.load(store) if look and incremental else None
+        taken, last, outputs_now = (looked_at(options, store, templates, incremental, look and look.result())
+                                    if write and not memory else (None, None, None))
+        started_ns = taken.taken_ns if taken else snapshot.file_system_time(store.parent) if write else 0
+        if taken:
             cache.prune(store)
-        if snapshot and incremental:
-            last = cache.unchanged_since(cache.snapshot_path(store), snapshot, options.out_dir)
             if last:  # nothing to read, render or write
                 report = WriteReport(0, len(last.outputs), 0, frozenset(last.outputs))
                 return BuildReport(last.pages, {}, report, time.perf_counter() - started)
-        previous = None
-        if write and incremental:
+        if write and incremental and not look:
             previous = memory.last if memory else cache.load(store)
         last_read = None
         if memory:  # taken out until this build's read is done: a build failing before it leaves none to go on from
@@ -121,7 +122,7 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
         with (cache.saving_files(store, previous and previous.stored, previous and previous.files) if saving
               else contextlib.nullcontext()) as saver:
             content = read(options, previous, progress, started_ns, last_read, touched, saver,
-                           snapshot.inputs if snapshot else None)
+                           taken.inputs if taken else None)
         files_saved = saver.saved_as if saver else None
         read_config_digest, record_digests = content.config_digest, content.record_digests
         read_files = cache.BuildCache(content.config_digest, content.files, content.read_at_ns)
@@ -134,7 +135,8 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
         edited = None
         if memory and memory.plan and reuse:
             edited = edited_records(memory.plan, content, options, templates)
-        quick = edited_pages(previous, content, options, templates, store) if reuse and not memory else None
+        quick = (edited_pages(previous, content, options, templates, store, outputs_now) if reuse and not memory
+                 else None)
         if quick is None and edited is None:
             previous = without_cache_bytes(content, previous)
             site = link(content.validated, include_drafts=options.drafts)
@@ -170,7 +172,7 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
     if reuse:
         only = records_with_pages(candidates) if edited is not None or quick is not None else None
         if quick is None:
-            present = cache.stat_files(options.out_dir, [page.path for page in candidates])
+            present = snapshot.stat_files(options.out_dir, [page.path for page in candidates], known=outputs_now)
         stale = stale_pages(candidates, fingerprints, previous, present)
         rendered = {page.path for page in stale}
         untouched = {path: stat for path, stat in present.items() if path not in rendered}
@@ -236,9 +238,9 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
         if quick is not None and renderer.memo.bodies:  # converted, or kept from the build before
             cache.save_bodies(store, read_config_digest, renderer.memo.bodies, record_digests)
         cache.save_output(store, cache.BuildCache(**output, page_map=page_map), previous)
-        snapshot.pages = len(paths)
-        snapshot.outputs = cache.stat_files(options.out_dir, report.outputs, known=untouched)
-        cache.save_snapshot(cache.snapshot_path(store), snapshot)
+        taken.pages = len(paths)
+        taken.outputs = snapshot.stat_files(options.out_dir, report.outputs, known=untouched)
+        snapshot.save_snapshot(snapshot.snapshot_path(store), taken)
         cache.note_out_dir(store, options.out_dir)
     return BuildReport(len(paths), files, report, time.perf_counter() - started, made=made)
 
@@ -257,20 +259,17 @@ def check(options: BuildOptions, progress: Progress = no_progress) -> BuildRepor
     """
     started = time.perf_counter()
     store = cache.check_path(options.content_dir) if options.content_dir.is_dir() else None
-    started_ns = cache.file_system_time(store.parent) if store else 0
     templates = template_dirs(options)
-    snapshot = None
     with gc_paused():
-        if store:
-            snapshot = cache.take_snapshot(build_setup(options), input_folders(options, templates), started_ns)
-            last = cache.unchanged_since(cache.snapshot_path(store), snapshot, options.out_dir)
-            if last:
-                return BuildReport(last.pages, {}, None, time.perf_counter() - started, rendered=0)
+        taken, last, _ = looked_at(options, store, templates, incremental=True) if store else (None, None, None)
+        if last:
+            return BuildReport(last.pages, {}, None, time.perf_counter() - started, rendered=0)
+        started_ns = taken.taken_ns if taken else 0
         previous = cache.load(store) if store else None
         with (cache.saving_files(store, previous and previous.stored, previous and previous.files) if store
               else contextlib.nullcontext()) as saver:
             content = read(options, previous, progress, started_ns, saver=saver,
-                           stats=snapshot.inputs if snapshot else None)
+                           stats=taken.inputs if taken else None)
         files_saved = saver.saved_as if saver else None
         quick = edited_pages(previous, content, options, templates, store) if previous else None
         if quick is None:
@@ -304,8 +303,8 @@ def check(options: BuildOptions, progress: Progress = no_progress) -> BuildRepor
             cache.save_bodies(store, read_config_digest, renderer.memo.bodies, record_digests)
         cache.save_output(store, cache.BuildCache(pages={path: f for path, f in fingerprints.items() if f},
                                                   page_map=page_map))
-        snapshot.pages = len(fingerprints)
-        cache.save_snapshot(cache.snapshot_path(store), snapshot)
+        taken.pages = len(fingerprints)
+        snapshot.save_snapshot(snapshot.snapshot_path(store), taken)
     return BuildReport(len(fingerprints), {}, None, time.perf_counter() - started, rendered=len(unseen))
 
 
@@ -379,7 +378,8 @@ def pages_showing(pages: list[PageSpec], edited: Edited, renderer: Renderer) -> 
 
 
 def edited_pages(previous: cache.BuildCache, content: ReadResult, options: BuildOptions, templates: list[Path],
-                 store: Path) -> tuple[list[PageSpec], dict[str, list[int]], Site] | None:
+                 store: Path, outputs_now: dict[str, list[int]] | None = None,
+                 ) -> tuple[list[PageSpec], dict[str, list[int]], Site] | None:
     """After edits that keep every record's shape since the output was made (or the last
     check passed), the pages that show the edited records, planned alone, the output's
     pages on disk (path -> [size, mtime_ns]; none for a check, whose cache names no output)
@@ -395,7 +395,8 @@ def edited_pages(previous: cache.BuildCache, content: ReadResult, options: Build
     0.8-1.3 s of a rebuild after a body edit at 10,000 launches. A page missing from
     the output is planned too; a page that cannot be planned alone means None. The
     site is the one the cache at `store` keeps, its records read from their files
-    only as the pages ask (cache.Kept.site), else linked again.
+    only as the pages ask (cache.Kept.site), else linked again. `outputs_now`: output files' stats
+    already taken by this build (looked_at).
     """
     page_map = previous.page_map
     if (page_map is None or page_map.setup != build_setup(options) or content.config_digest != previous.config
@@ -416,7 +417,7 @@ def edited_pages(previous: cache.BuildCache, content: ReadResult, options: Build
             wanted.update(kept_site.shown.shows.get(key, ()))
     present = {}
     if previous.outputs is not None:  # a build's: a page gone from the output is made again
-        present = cache.stat_files(options.out_dir, previous.pages)
+        present = snapshot.stat_files(options.out_dir, previous.pages, known=outputs_now)
         wanted.update(path for path in previous.pages if path not in present)
     kept = show_few_records(wanted) or templates == [default_templates_dir()]
     site = kept_site.site(content.record) if kept else None
@@ -549,7 +550,7 @@ def written_data(previous: cache.BuildCache | None, out_dir: Path) -> data.Writt
     """The last build's data files, with its rows of each kind whose files are as it wrote them
     (the rows are read back from them)."""
     saved = previous.data_files if previous else {}
-    found = cache.stat_files(out_dir, saved)
+    found = snapshot.stat_files(out_dir, saved)
     as_written = {path for path, stat in found.items() if stat == saved[path][:2]}
     rows = {kind: rows for kind, rows in (previous.rows if previous else {}).items()
             if all(path in as_written for (of_kind, _), path in data.FILE_OF.items() if of_kind == kind)}
@@ -558,7 +559,7 @@ def written_data(previous: cache.BuildCache | None, out_dir: Path) -> data.Writt
 
 def data_files(out_dir: Path, starts: dict[str, int]) -> dict[str, list[int]]:
     """What the cache keeps of the data files just written: data file -> [size, mtime_ns, where its first row is]."""
-    return {path: [*stat, starts.get(path, 0)] for path, stat in cache.stat_files(out_dir, data.FILES).items()}
+    return {path: [*stat, starts.get(path, 0)] for path, stat in snapshot.stat_files(out_dir, data.FILES).items()}
 
 
 def extra_files(renderer: Renderer, site: Site, rows: data.Rows) -> dict[str, bytes]:
@@ -612,6 +613,20 @@ def collect_frozen_garbage() -> None:
     gc.freeze()
 
 
+def looked_at(options: BuildOptions, store: Path, templates: list[Path], incremental: bool,
+              look: snapshot.Look | None = None) -> tuple[snapshot.Snapshot, snapshot.Snapshot | None, dict | None]:
+    """This build's snapshot of its inputs; the last build's, when nothing changed since it (and `incremental`);
+    and its outputs' stats now, where known. From `look` when it looked at this build's folders, else taken now."""
+    setup, folders = build_setup(options), [str(folder) for folder in input_folders(options, templates)]
+    if look and look.store == store and look.now.folders == folders:
+        look.now.setup = setup
+        unchanged = look.unchanged if incremental and look.unchanged and look.unchanged.setup == setup else None
+        return look.now, unchanged, look.outputs
+    taken = snapshot.take_snapshot(setup, folders, snapshot.file_system_time(store.parent))
+    last = snapshot.unchanged_since(snapshot.snapshot_path(store), taken, options.out_dir) if incremental else None
+    return taken, last, None
+
+
 def input_folders(options: BuildOptions, templates: list[Path]) -> list[Path]:
     """The folders whose files a build reads: digest's own code too, as another version may write other bytes."""
     return [options.content_dir, *templates, Path(__file__).parent]
@@ -619,7 +634,7 @@ def input_folders(options: BuildOptions, templates: list[Path]) -> list[Path]:
 
 def build_setup(options: BuildOptions) -> str:
     """Everything besides the files that decides what a build writes."""
-    return repr((cache.FORMAT, str(Path.cwd()), str(options.content_dir.resolve()),
+    return repr((snapshot.FORMAT, str(Path.cwd()), str(options.content_dir.resolve()),
                  str(options.out_dir.resolve()), options.base_url, options.drafts, options.search,
                  str(options.templates_dir.resolve()) if options.templates_dir else None))
 

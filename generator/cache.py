@@ -19,11 +19,8 @@ import os
 import pickle
 import shutil
 import sys
-import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from stat import S_ISREG
 from typing import Any, BinaryIO, Callable, Iterator
 
 try:
@@ -34,10 +31,8 @@ except ImportError:  # Windows
 from .data import Rows, map_file
 from .link import Site
 from .model import RECORD_CLASSES, SHARED_LENGTH, Fillable, kind_of, record_key, stand_in
+from .snapshot import FORMAT, UNREADABLE, atomic_file, make_folder, snapshot_path
 from .validate import DocResult
-
-FORMAT = 25  # bump when what is stored changes shape
-
 
 @dataclass
 class FileEntry:
@@ -189,138 +184,8 @@ def files_digest(files: dict[str, FileEntry]) -> str:
     return digest("\0".join(f"{path}\0{files[path].digest}" for path in sorted(files)).encode())
 
 
-def file_system_time(folder: Path) -> int:
-    """Now, as the file system of `folder` would stamp a file's modification time.
-
-    A file stamped with this time or later may still change without its size
-    or time changing, within the same tick of the file system's clock (git's
-    "racy clean" problem), so its size and time prove nothing: such files are
-    read again. A new file's own stamp gives the tick, whatever the file
-    system (a few milliseconds on most, two seconds on FAT).
-    """
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(prefix=".now-", dir=folder)
-        try:
-            return os.fstat(fd).st_mtime_ns
-        finally:
-            os.close(fd)
-            os.unlink(probe)
-    except OSError:
-        return time.time_ns() - 2_000_000_000  # as if on the coarsest file system
-
-
-@dataclass
-class Snapshot:
-    """The size and time of every file a build read, and what it wrote.
-
-    When none of those inputs changed since a build that succeeded, and its
-    outputs are all still there as it wrote them, the next build would write
-    the same bytes: it can stop before reading anything.
-    """
-
-    setup: str  # the options that decide what a build writes
-    inputs: dict[str, list[int]]  # file path -> [size, mtime_ns], under the content and template dirs and digest's code
-    taken_ns: int  # when the build that read them started (see file_system_time)
-    pages: int = 0
-    outputs: dict[str, list[int]] = field(default_factory=dict)  # output path -> [size, mtime_ns]
-
-
-def take_snapshot(setup: str, folders: list[Path], taken_ns: int) -> Snapshot:
-    """Size and time of every file under `folders` (a missing folder is simply empty)."""
-    inputs: dict[str, list[int]] = {}
-    for folder in folders:
-        _stat_tree(str(folder), inputs)
-    return Snapshot(setup, inputs, taken_ns)
-
-
-def _stat_tree(folder: str, inputs: dict[str, list[int]]) -> None:
-    try:
-        entries = list(os.scandir(folder))
-    except OSError:
-        return
-    for entry in entries:  # in the folder's order: a snapshot is compared as a whole
-        if entry.is_dir(follow_symlinks=False):
-            _stat_tree(entry.path, inputs)
-        else:
-            try:
-                stat = entry.stat()
-            except OSError:  # gone since listed, or a link to nothing: what reads it says so
-                continue
-            inputs[entry.path] = [stat.st_size, stat.st_mtime_ns]
-
-
-def unchanged_since(path: Path, now: Snapshot, out_dir: Path) -> Snapshot | None:
-    """The last build's snapshot, if `now` matches it and its outputs are all there as written; else None."""
-    last = load_snapshot(path, now)
-    if last is None:
-        return None
-    if any(mtime_ns >= last.taken_ns for _, mtime_ns in now.inputs.values()):
-        return None  # modified too close to that build to tell a later edit apart
-    return last if stat_files(out_dir, last.outputs) == last.outputs else None
-
-
-def stat_files(root: Path, names, known: dict[str, list[int]] | None = None) -> dict[str, list[int]]:
-    """name -> [size, mtime_ns] of each name under `root` that is a file; taken from `known` where it says."""
-    found = {}
-    with _folder_fd(root) as folder:
-        for name in names:
-            if known and name in known:
-                found[name] = known[name]
-                continue
-            try:
-                stat = os.stat(name, dir_fd=folder) if type(folder) is int else os.stat(os.path.join(folder, name))
-            except OSError:
-                continue
-            if S_ISREG(stat.st_mode):
-                found[name] = [stat.st_size, stat.st_mtime_ns]
-    return found
-
-
-@contextlib.contextmanager
-def _folder_fd(root: Path) -> Iterator[int | str]:
-    """The folder `root` open, for paths looked up from it, where the system can; else its path as a string.
-
-    From the open folder, the system walks only the names below it: the 17,188 pages of
-    10,000 launches took 0.053 s, against 0.071 s joined to the folder's path (medians of seven).
-    """
-    try:
-        fd = os.open(root, os.O_RDONLY) if os.stat in os.supports_dir_fd else None
-    except OSError:  # gone: none of its files is found
-        fd = None
-    if fd is None:
-        yield str(root)  # joined as strings: a Path per file took half the time at 15,000 files
-        return
-    try:
-        yield fd
-    finally:
-        os.close(fd)
-
-
-def save_snapshot(path: Path, snapshot: Snapshot) -> None:
-    # Pickled: as JSON, saving and loading the snapshot of 10,000 launches (32,000 files) took
-    # 0.038 s of every rebuild, against 0.023 s (measured). The outputs apart, after the rest.
-    with _atomic_file(path) as stream:
-        pickle.dump((FORMAT, snapshot.setup, snapshot.inputs, snapshot.taken_ns, snapshot.pages), stream,
-                    protocol=pickle.HIGHEST_PROTOCOL)
-        pickle.dump(snapshot.outputs, stream, protocol=pickle.HIGHEST_PROTOCOL)
-
-
-def load_snapshot(path: Path, now: Snapshot | None = None) -> Snapshot | None:
-    """The snapshot saved at `path`, if it can be read; None too if it is not of the same setup and
-    inputs as `now`, found before its outputs are read (a third of the file; ~0.004 s at 10,000 launches)."""
-    try:
-        with path.open("rb") as stream:
-            stored_format, setup, inputs, taken_ns, pages = pickle.load(stream)
-            if stored_format != FORMAT or (now and (setup, inputs) != (now.setup, now.inputs)):
-                return None
-            return Snapshot(setup, inputs, taken_ns, pages, pickle.load(stream))
-    except UNREADABLE:
-        return None
-
-
 def save_pickled(path: Path, value: object) -> None:
-    with _atomic_file(path) as stream:
+    with atomic_file(path) as stream:
         pickle.dump(value, stream, protocol=pickle.HIGHEST_PROTOCOL)
 
 
@@ -332,18 +197,12 @@ def load_pickled(path: Path) -> Any:
         return None
 
 
-def cache_path(content_dir: Path, out_dir: Path) -> Path:
-    """Where the cache for building `content_dir` into `out_dir` lives."""
-    key = hashlib.blake2b(str(out_dir.resolve()).encode(), digest_size=6).hexdigest()
-    return content_dir.resolve().parent / ".digest-cache" / f"build-{key}.pickle"
-
-
 def check_path(content_dir: Path) -> Path | None:
     """Where `digest check` keeps its cache (apart from the builds', as it has no output),
     or None where it cannot be written (a read-only checkout: the check then goes without)."""
     store = content_dir.resolve().parent / ".digest-cache" / "check.pickle"
     try:
-        _make_folder(store.parent)
+        make_folder(store.parent)
     except OSError:
         return None
     return store if os.access(store.parent, os.W_OK) else None
@@ -352,13 +211,8 @@ def check_path(content_dir: Path) -> Path | None:
 def preview_path(content_dir: Path) -> Path:
     """Where `digest serve` builds its preview, kept for the next one to start from."""
     folder = content_dir.resolve().parent / ".digest-cache"
-    _make_folder(folder)
+    make_folder(folder)
     return folder / "preview" / "site"
-
-
-def snapshot_path(store: Path) -> Path:
-    """Where the snapshot of the build whose cache is at `store` lives."""
-    return store.with_suffix(".inputs.pickle")
 
 
 def output_path(store: Path) -> Path:
@@ -412,7 +266,7 @@ def prune(store: Path) -> None:
 def compiled_templates_dir(store: Path) -> Path:
     """Where the templates compiled by Jinja are kept (Jinja checks their source before use)."""
     folder = store.parent / "templates"
-    _make_folder(store.parent)
+    make_folder(store.parent)
     folder.mkdir(exist_ok=True)
     return folder
 
@@ -438,10 +292,6 @@ def load(store: Path) -> BuildCache | None:
     config, entries, read_at_ns, stored = files
     output, output_stored = _load_output(output_path(store)) or ((), None)
     return BuildCache(config, entries, read_at_ns, *output, stored=stored, output_stored=output_stored)
-
-
-UNREADABLE = (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, ImportError,
-              IndexError, KeyError)
 
 
 def _load_output(path: Path) -> tuple[tuple, OutputIdentity] | None:
@@ -578,7 +428,7 @@ def saving_files(store: Path, stored: Stored | None = None,
     """
     stream = _open_as_loaded(store, stored.identity) if stored else None
     if stream is None:
-        with _atomic_file(store) as stream:
+        with atomic_file(store) as stream:
             yield (saver := FilesSaver(stream))
             saver.saved_as = _flushed_identity(stream)  # a file renamed keeps its identity
         return
@@ -678,7 +528,7 @@ def save_output(store: Path, cache: BuildCache, previous: BuildCache | None = No
                 return
     # Streamed into the file: pickled whole in memory first, the cache of 10,000 launches (80 MB on disk) was
     # held twice at the build's end.
-    with _atomic_file(output_path(store)) as stream:
+    with atomic_file(output_path(store)) as stream:
         pickle.dump((FORMAT, (cache.outputs, cache.pages, cache.rows, cache.data_files, cache.page_map)), stream,
                     protocol=pickle.HIGHEST_PROTOCOL)
     aside_path(store).unlink(missing_ok=True)
@@ -759,7 +609,7 @@ def save_site(store: Path, site: Site, linked: str, shown: ShownOn) -> None:
     later_at = fields.tell()
     for name in SITE_FIELDS_LATER:
         pickler.dump(getattr(site, name))
-    with _atomic_file(site_path(store)) as stream:
+    with atomic_file(site_path(store)) as stream:
         header = (FORMAT, linked, *shown.pickled, later_at, _check(fields.getbuffer()[later_at:]))
         pickle.dump(header, stream, protocol=pickle.HIGHEST_PROTOCOL)
         stream.write(fields.getbuffer())
@@ -845,28 +695,6 @@ class _SiteUnpickler(pickle.Unpickler):
 
     def stand_in(self, kind: str, known: tuple) -> Fillable:
         return stand_in(RECORD_CLASSES[kind], self.record, KNOWN_FIELDS[kind], known)
-
-
-@contextlib.contextmanager
-def _atomic_file(path: Path) -> Iterator[BinaryIO]:
-    """A file to write `path` with, so that a crash leaves the old one or none."""
-    _make_folder(path.parent)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb", buffering=1 << 20) as stream:  # 15,000 small writes: half the time of 8 KB
-            yield stream
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _make_folder(folder: Path) -> None:
-    """The cache's folder, which git is told to ignore (editors commit their projects)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    ignore = folder / ".gitignore"
-    if not ignore.exists():
-        ignore.write_text("*\n")
 
 
 def digest(data: bytes) -> str:

@@ -9,9 +9,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from .build import BuildOptions, build, check
 from .errors import FORMATS, ContentError, Progress, format_problems, no_progress
-from .write import OutputError
+from .snapshot import LookAhead
 
 
 def parser(new_kinds: bool = True) -> argparse.ArgumentParser:
@@ -187,6 +186,20 @@ def main(argv: list[str] | None = None) -> int:
         return new_command(args)
     if args.command == "import":
         return import_command(args)
+    # The snapshot of the files a build looks at first, taken in another process while this one imports the rest.
+    ahead = LookAhead(args.content, args.out) if args.command == "build" else None
+    try:
+        return build_command(args, ahead)
+    finally:
+        if ahead:
+            ahead.close()
+
+
+def build_command(args: argparse.Namespace, ahead: LookAhead | None) -> int:
+    """`digest build` or `digest check`."""
+    from .build import BuildOptions, build, check
+    from .write import OutputError
+
     options = BuildOptions(content_dir=args.content, out_dir=getattr(args, "out", Path("site")),
                            base_url=getattr(args, "base_url", None), drafts=args.drafts,
                            templates_dir=args.templates, search=getattr(args, "search", False))
@@ -198,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "check":
             report = check(options, progress)
         else:
-            report = build(options, incremental=not args.clean, progress=progress)
+            report = build(options, incremental=not args.clean, progress=progress, look=ahead)
     except ContentError as exc:
         style = getattr(args, "format", "text")
         if style != "text":

@@ -52,7 +52,7 @@ def read_content(content_dir: Path, base_url: str | None, previous: BuildCache |
                  stats: dict[str, list[int]] | None = None) -> ReadResult:
     """Load and validate every content file, reusing unchanged files' results from `previous`.
 
-    `started_ns`: when this build started, as the file system tells time (cache.file_system_time).
+    `started_ns`: when this build started, as the file system tells time (snapshot.file_system_time).
     `done`: called with each file's entry as soon as it is known (see cache.FilesSaver).
     `stats`: path -> [size, mtime_ns] of files already looked at since `started_ns` (the
     build's snapshot), not asked of the file system again.

@@ -34,6 +34,7 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
 from . import cache
+from .snapshot import cache_path
 from .build import BuildOptions, Memory, build, collect_frozen_garbage
 from .errors import ContentError, Problem, display_path
 from .render import default_templates_dir
@@ -499,7 +500,7 @@ def preview_folder(content_dir: Path) -> Iterator[tuple[Path, Path | None]]:
             yield Path(scratch) / "site", None
         return
     try:
-        yield out_dir, cache.cache_path(content_dir, out_dir)
+        yield out_dir, cache_path(content_dir, out_dir)
     finally:
         os.close(lock)
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import gc
 import os
 import pickle
 import shutil
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,7 +17,7 @@ from hypothesis import strategies as st
 
 from generator import build as build_module
 from generator import render as render_module
-from generator import cache, feeds, read, routes, write
+from generator import cache, feeds, read, routes, snapshot, write
 from generator import link as link_module
 from generator.build import BuildOptions, Memory, build, check
 from generator.errors import ContentError
@@ -462,7 +464,7 @@ def test_a_rebuild_converts_again_only_the_bodies_edited_since_the_last_that_sho
         assert sorted(converted) == (["Again", "[Northland](actor:northland)"] if n == 0 else ["Again"])
         if command is build:
             assert tree(site_dir / "site") == cold_tree(site_dir)
-    store = cache.cache_path(options.content_dir, options.out_dir) if command is build else cache.check_path(
+    store = snapshot.cache_path(options.content_dir, options.out_dir) if command is build else cache.check_path(
         options.content_dir)
     assert cache.bodies_path(store).is_file() and cache.load_bodies(store, "another version of digest", {}) == {}
 
@@ -501,11 +503,11 @@ def test_without_the_site_it_linked_a_rebuild_after_a_body_edit_links_again(site
     options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
     age_new_files(site_dir)
     build(options)
-    site_file = cache.site_path(cache.cache_path(options.content_dir, options.out_dir))
+    site_file = cache.site_path(snapshot.cache_path(options.content_dir, options.out_dir))
     if damage == "gone":
         site_file.unlink()
     else:  # a site linked from other files than those the page map was made of
-        other = cache.site_path(cache.cache_path(options.content_dir, site_dir / "other"))
+        other = cache.site_path(snapshot.cache_path(options.content_dir, site_dir / "other"))
         actor = site_dir / "content/actors/southland.yaml"
         actor.write_text(actor.read_text().replace("kind: state\n", "kind: state\nbody: A state of our own.\n"))
         age_new_files(site_dir)
@@ -533,7 +535,7 @@ def test_a_rebuild_reads_the_content_files_sizes_and_times_from_its_snapshot(sit
     if command is build:
         assert tree(site_dir / "site") == cold_tree(site_dir)
     # Sizes and times given are trusted: a file said to be as the cache saw it is not read again.
-    store = cache.check_path(options.content_dir) if command is check else cache.cache_path(
+    store = cache.check_path(options.content_dir) if command is check else snapshot.cache_path(
         options.content_dir, options.out_dir)
     last, edited = cache.load(store), str(site_dir / "content/launches/2030-04-10-second.md")
     Path(edited).write_text(Path(edited).read_text().replace("told at length", "told again"))
@@ -897,11 +899,92 @@ def test_after_an_edit_the_snapshot_tells_the_output_as_it_is(site_dir, monkeypa
     (site_dir / "site/actors/southland/index.html").unlink()  # to be put back
     age_new_files(site_dir)
     assert build(options).written.written >= 2
-    store = cache.cache_path(options.content_dir, options.out_dir)
-    snapshot = cache.load_snapshot(cache.snapshot_path(store))
-    assert set(snapshot.outputs) == tree(site_dir / "site").keys() - {".digest-site"}
-    assert snapshot.outputs == cache.stat_files(options.out_dir, snapshot.outputs)
+    store = snapshot.cache_path(options.content_dir, options.out_dir)
+    last = snapshot.load_snapshot(snapshot.snapshot_path(store))
+    assert set(last.outputs) == tree(site_dir / "site").keys() - {".digest-site"}
+    assert last.outputs == snapshot.stat_files(options.out_dir, last.outputs)
     assert build(options).made == frozenset()  # so the next build stops before reading
+
+
+def stat_calls(monkeypatch) -> list[tuple[int, bool]]:
+    """Record each snapshot.stat_files call in this process: (how many names, whether given stats known)."""
+    calls, wrapped = [], snapshot.stat_files
+    monkeypatch.setattr(snapshot, "stat_files", lambda root, names, known=None: calls.append(
+        (len(names), bool(known))) or wrapped(root, names, known))
+    return calls
+
+
+@pytest.mark.parametrize("edit", [False, True], ids=["no change", "edited"])
+def test_a_build_uses_the_snapshot_taken_ahead_of_it_in_another_process(site_dir, monkeypatch, edit):
+    options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
+    age_new_files(site_dir)
+    build(options)
+    pages = len(cache.load(snapshot.cache_path(options.content_dir, options.out_dir)).pages)
+    if edit:
+        edit_three_bodies(site_dir)
+        age_new_files(site_dir)
+    taken, stats = count_calls(monkeypatch, snapshot, "take_snapshot"), stat_calls(monkeypatch)
+    report = build(options, look=snapshot.LookAhead(options.content_dir, options.out_dir))
+    assert not taken  # the inputs were looked at in the other process only
+    assert (report.made == frozenset()) is not edit
+    if edit:  # the outputs' stats too: given where each page's are asked for
+        assert (pages, True) in stats and (pages, False) not in stats
+    assert tree(site_dir / "site") == cold_tree(site_dir)
+
+
+def test_a_snapshot_taken_ahead_is_not_used_for_another_setup_or_other_folders(site_dir, monkeypatch):
+    options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
+    age_new_files(site_dir)
+    build(options)
+    taken = count_calls(monkeypatch, snapshot, "take_snapshot")
+    moved = replace(options, base_url="https://elsewhere.example/digest/")  # the same files, another result
+    build(moved, look=snapshot.LookAhead(options.content_dir, options.out_dir))
+    assert not taken  # the folders were the same: the inputs as looked at, but not the last build's verdict
+    cold = replace(moved, out_dir=site_dir / "cold")
+    build(cold, incremental=False)
+    assert tree(site_dir / "site") == tree(cold.out_dir)
+    own = site_dir / "templates/launch.html"  # a folder more to look at
+    own.parent.mkdir()
+    own.write_text('{% extends "base.html" %}{% block main %}<p>Our own launch page.</p>{% endblock %}',
+                   encoding="utf-8")
+    age_new_files(site_dir)
+    taken.clear()
+    build(moved, look=snapshot.LookAhead(options.content_dir, options.out_dir))
+    assert len(taken) == 1  # looked at again here
+    assert b"<p>Our own launch page.</p>" in (site_dir / "site/launches/2030-04-10-second/index.html").read_bytes()
+
+
+def test_an_edit_made_after_the_snapshot_was_taken_ahead_is_built_next_time(site_dir):
+    options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
+    age_new_files(site_dir)
+    build(options)
+    ahead = snapshot.LookAhead(options.content_dir, options.out_dir)
+    ahead.result = functools.partial(lambda result: result, ahead.result())  # taken before the edit
+    edit_three_bodies(site_dir)
+    age_new_files(site_dir)
+    build(options, look=ahead)  # as if it had run before the edit
+    assert b"told at length" not in (site_dir / "site/launches/2030-04-10-second/index.html").read_bytes()
+    build(options, look=snapshot.LookAhead(options.content_dir, options.out_dir))
+    assert tree(site_dir / "site") == cold_tree(site_dir)
+
+
+@pytest.mark.parametrize("failure", ["raises", "no fork"])
+def test_a_build_looks_itself_when_the_other_process_could_not(site_dir, monkeypatch, capfd, failure):
+    options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
+    age_new_files(site_dir)
+    build(options)
+    edit_three_bodies(site_dir)
+    age_new_files(site_dir)
+    if failure == "raises":
+        monkeypatch.setattr(snapshot, "look", lambda store, out_dir: 1 / 0)  # in the forked process
+    else:
+        monkeypatch.delattr(os, "fork")  # as on Windows
+    taken = count_calls(monkeypatch, snapshot, "take_snapshot")
+    capfd.readouterr()
+    build(options, look=snapshot.LookAhead(options.content_dir, options.out_dir))
+    assert len(taken) == 1
+    assert capfd.readouterr() == ("", "")  # nor did the other process print anything
+    assert tree(site_dir / "site") == cold_tree(site_dir)
 
 
 @pytest.mark.parametrize("change", ["touch", "new file", "template", "base_url", "missing output", "edited output"])
@@ -946,12 +1029,12 @@ def test_a_file_saved_in_the_tick_a_build_started_is_not_trusted_by_size_and_tim
     tick = time.time_ns() + 3_600_000_000_000  # after every file of the project, digest's own included
     saved_at = tick if saved == "in the tick the build started" else tick - 1
     os.utime(launch, ns=(saved_at, saved_at))
-    monkeypatch.setattr(cache, "file_system_time", lambda folder: tick)  # the file system's clock
+    monkeypatch.setattr(snapshot, "file_system_time", lambda folder: tick)  # the file system's clock
     build(options, memory=memory)
     # Edited again within the same tick: same size, same time.
     launch.write_text(launch.read_text().replace("Another one.", "Another two."))
     os.utime(launch, ns=(saved_at, saved_at))
-    monkeypatch.setattr(cache, "file_system_time", lambda folder: tick + 10_000_000_000)
+    monkeypatch.setattr(snapshot, "file_system_time", lambda folder: tick + 10_000_000_000)
     report = build(options, memory=memory, touched=touched)
     page = (site_dir / "site/launches/2030-04-10-second/index.html").read_text()
     if saved == "in the tick the build started":
@@ -966,10 +1049,10 @@ def test_a_file_saved_in_the_tick_a_preview_build_started_may_be_gone_before_the
     launch = site_dir / "content/launches/2030-04-10-second.md"
     tick = time.time_ns() + 3_600_000_000_000
     os.utime(launch, ns=(tick, tick))
-    monkeypatch.setattr(cache, "file_system_time", lambda folder: tick)
+    monkeypatch.setattr(snapshot, "file_system_time", lambda folder: tick)
     build(options, memory=memory)
     launch.unlink()  # the watcher has not looked yet
-    monkeypatch.setattr(cache, "file_system_time", lambda folder: tick + 10_000_000_000)
+    monkeypatch.setattr(snapshot, "file_system_time", lambda folder: tick + 10_000_000_000)
     build(options, memory=memory, touched=set())
     assert not (site_dir / "site/launches/2030-04-10-second").exists()
 
@@ -1017,7 +1100,7 @@ def test_the_cache_keeps_where_each_row_is_in_the_data_files_not_its_bytes(site_
 
     options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
     build(options)
-    kept = cache.load(cache.cache_path(options.content_dir, options.out_dir))
+    kept = cache.load(snapshot.cache_path(options.content_dir, options.out_dir))
     made = data.export_rows(build_module.load_site(options.content_dir))
     assert {kind: list(rows) for kind, rows in kept.rows.items()} == {kind: list(rows) for kind, rows in made.items()}
     assert all(isinstance(row, data.WrittenRow) for rows in kept.rows.values() for row in rows.values())
@@ -1026,7 +1109,7 @@ def test_the_cache_keeps_where_each_row_is_in_the_data_files_not_its_bytes(site_
             if kind:
                 assert [bytes(written.bytes_of(kind, part, ident, row)) for ident, row in kept.rows[kind].items()] == [
                     getattr(row, part) for row in made[kind].values()]
-    assert {path: stat[:2] for path, stat in kept.data_files.items()} == cache.stat_files(site_dir / "site", data.FILES)
+    assert {path: stat[:2] for path, stat in kept.data_files.items()} == snapshot.stat_files(site_dir / "site", data.FILES)
 
 
 @pytest.mark.parametrize("kept", ["command line", "preview"])
@@ -1150,8 +1233,8 @@ def test_a_check_that_cannot_keep_its_cache_renders_every_page(site_dir, monkeyp
 def test_another_version_of_digest_reads_and_renders_everything_again(site_dir, monkeypatch):
     options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
     first = build(options)
-    for snapshot in (site_dir / ".digest-cache").glob("*.inputs.pickle"):
-        snapshot.unlink()  # as when digest's files changed: the snapshot includes them
+    for taken in (site_dir / ".digest-cache").glob("*.inputs.pickle"):
+        taken.unlink()  # as when digest's files changed: the snapshot includes them
     monkeypatch.setattr(read, "code_digest", lambda: "another version")
     monkeypatch.setattr(render_module, "code_digest", lambda: "another version")
     render_module.inspect_template.cache_clear()  # as in a new process
@@ -1207,7 +1290,7 @@ def test_the_caches_of_output_directories_that_are_gone_are_deleted_by_the_next_
 def test_the_cache_holds_every_file_as_read_and_its_entries_can_be_sent_to_another_process(site_dir):
     options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
     build(options)
-    store = cache.cache_path(options.content_dir, options.out_dir)
+    store = snapshot.cache_path(options.content_dir, options.out_dir)
     loaded = cache.load(store)
     content = read.read_content(options.content_dir, None, None)
     assert loaded.files.keys() == content.files.keys()
@@ -1233,7 +1316,7 @@ def test_no_garbage_collection_while_pages_are_planned_and_fingerprinted(site_di
 def test_records_from_the_cache_share_the_ids_they_name(site_dir):
     options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
     build(options)
-    loaded = cache.load(cache.cache_path(options.content_dir, options.out_dir))
+    loaded = cache.load(snapshot.cache_path(options.content_dir, options.out_dir))
     named = [role.actor for entry in loaded.files.values() if entry.result.kind == "launch" and entry.result.record
              for role in entry.result.record.actors]
     repeated = [actor for actor in named if named.count(actor) > 1]
@@ -1244,7 +1327,7 @@ def test_records_from_the_cache_share_the_ids_they_name(site_dir):
 def test_a_build_failing_while_reading_keeps_the_last_cache(site_dir, monkeypatch):
     options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
     build(options)
-    store = cache.cache_path(options.content_dir, options.out_dir)
+    store = snapshot.cache_path(options.content_dir, options.out_dir)
     saved = store.read_bytes()
     (site_dir / "content/launches/2030-04-10-second.md").write_text("---\ntitle: Changed\n---\n")
 
@@ -1365,7 +1448,7 @@ def built(project: Path) -> tuple[BuildOptions, Path]:
     options = BuildOptions(project / "content", project / "site", search=False)
     age_new_files(project)
     build(options)
-    return options, cache.cache_path(options.content_dir, options.out_dir)
+    return options, snapshot.cache_path(options.content_dir, options.out_dir)
 
 
 def file_identity(path: Path) -> tuple[int, int]:
@@ -1501,7 +1584,7 @@ def test_a_save_failing_after_it_appended_keeps_the_last_cache(site_dir, monkeyp
 def test_a_files_cache_whose_last_save_did_not_reach_the_disk_whole_is_not_used(site_dir, damage):
     options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
     build(options)  # its files not aged: the next build reads them again, whatever its snapshot says
-    store = cache.cache_path(options.content_dir, options.out_dir)
+    store = snapshot.cache_path(options.content_dir, options.out_dir)
     data = bytearray(store.read_bytes())
     if damage == "cut short":  # killed after writing entries, before the new index
         data += pickle.dumps("an entry") * 3
