@@ -43,6 +43,12 @@ class _LinkRewriter(Treeprocessor):
 
 # What each of smarty's patterns needs in a text to change it: a quote, "--" or "...".
 SMARTY_TRIGGER = re.compile(r"""['"]|--|\.\.\.""")
+# What each of Markdown's inline patterns needs in a text to change it (a backtick, a backslash,
+# "[", "<", "&", "*", "_" or a line break), or a placeholder it made: for these patterns only.
+INLINE_PATTERNS = ("backtick", "escape", "footnote", "reference", "link", "image_link", "image_reference",
+                   "short_reference", "short_image_ref", "autolink", "automail", "linebreak", "entity", "em_strong")
+INLINE_TRIGGER = re.compile(r"[`\\\[<&*_\x02\x03]|  \n")
+ANY_TRIGGER = re.compile(f"{INLINE_TRIGGER.pattern}|{SMARTY_TRIGGER.pattern}")
 
 
 class _SmartySkip(Treeprocessor):
@@ -54,14 +60,24 @@ class _SmartySkip(Treeprocessor):
     Markdown took 0.65-0.72 ms a body against 1.05-1.28 ms.
     """
 
+    trigger = SMARTY_TRIGGER
+
     def run(self, root):
         for element in root.iter():
-            element.text, element.tail = _atomic_if_unchanged(element.text), _atomic_if_unchanged(element.tail)
+            element.text, element.tail = self.atomic_unless(element.text), self.atomic_unless(element.tail)
+
+    def atomic_unless(self, text: str | None) -> str | None:
+        """`text` as an AtomicString unless it holds the trigger."""
+        return AtomicString(text) if text and not self.trigger.search(text) else text
 
 
-def _atomic_if_unchanged(text: str | None) -> str | None:
-    """`text` as an AtomicString if smarty would leave it as it is."""
-    return AtomicString(text) if text and not SMARTY_TRIGGER.search(text) else text
+class _InlineSkip(_SmartySkip):
+    """Marks each text that neither Markdown's inline patterns nor smarty would change as atomic, before
+    either looks: Markdown tries each of its fourteen patterns on every text, though many hold none of
+    what they look for. The HTML is the same (compared on the 15,121 bodies of a generated
+    10,000-launch site); Markdown took 7.5-7.8 s for them against 8.3-8.4 s."""
+
+    trigger = ANY_TRIGGER
 
 
 class MarkdownRenderer:
@@ -80,6 +96,9 @@ class MarkdownRenderer:
         self._links = _LinkRewriter(self._md)
         self._md.treeprocessors.register(self._links, "record_links", 1)
         self._md.treeprocessors.register(_SmartySkip(self._md), "smarty_skip", 7)  # after inline, before smarty
+        patterns = self._md.inlinePatterns
+        if len(patterns) == len(INLINE_PATTERNS) and all(name in patterns for name in INLINE_PATTERNS):
+            self._md.treeprocessors.register(_InlineSkip(self._md), "inline_skip", 21)  # before inline
 
     def render(self, text: str, resolve: Resolver) -> str:
         """Markdown text -> HTML, with record links resolved by `resolve`."""

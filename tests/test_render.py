@@ -268,10 +268,51 @@ def test_typography_is_what_smarty_alone_makes():
 
     fast, plain = MarkdownRenderer(), MarkdownRenderer()
     plain._md.treeprocessors.deregister("smarty_skip")
+    plain._md.treeprocessors.deregister("inline_skip")
     for text in TYPOGRAPHY:
         html = fast.render(text, lambda kind, ident: ident)
         assert html == plain.render(text, lambda kind, ident: ident)
         assert any(mark in html for mark in ("&rsquo;", "&ldquo;", "&ndash;", "&mdash;", "&hellip;"))
+
+
+# Each of Markdown's inline patterns alone in a text, next to texts that hold none of what they look for.
+INLINE_MARKUP = [
+    "Plain words.\n\nSome `code` here.\n\nA \\*literal\\* star.\n\nA [link](https://example.org) and plain.",
+    "An ![image](https://example.org/a.png) and [a reference][r].\n\n[r]: https://example.org/r\n\nPlain.",
+    "A [short reference] and ![short image].\n\n[short reference]: https://example.org/s\n"
+    "[short image]: https://example.org/i.png",
+    "Mail <someone@example.org> or see <https://example.org/x>.\n\nNothing here.",
+    "A line that breaks  \nhere.\n\nAT&amp;T &copy; and &#169; or & alone.",
+    "Some *emphasis*, **strong** and _under_ words; snake_case_name.[^n]\n\n[^n]: A note with *stress*.",
+    "Just _one_ word.\n\nAn escaped \\# hash.",
+    "- plain item\n- item with `code`\n\n> plain quote\n\n> quote with [link](https://example.org)",
+    "| plain | cell |\n| - | - |\n| *em* | [l](https://example.org) |",
+]
+
+
+def test_inline_markup_is_what_markdown_alone_makes(monkeypatch):
+    from markdown import core
+
+    from generator.markup import MarkdownRenderer
+
+    fast, plain = MarkdownRenderer(), MarkdownRenderer()
+    assert "inline_skip" in fast._md.treeprocessors
+    plain._md.treeprocessors.deregister("inline_skip")
+    for text in INLINE_MARKUP:
+        html = fast.render(text, lambda kind, ident: ident)
+        assert html == plain.render(text, lambda kind, ident: ident)
+        assert "<" in html.replace("<p>", "").replace("</p>", "")  # each text has some inline markup
+    # A Markdown with other inline patterns than those the skip knows goes without it.
+    build = core.build_inlinepatterns
+    monkeypatch.setattr(core, "build_inlinepatterns", lambda md, **kwargs: _with_one_more(build(md, **kwargs)))
+    assert "inline_skip" not in MarkdownRenderer()._md.treeprocessors
+
+
+def _with_one_more(patterns):
+    from markdown.inlinepatterns import SimpleTagInlineProcessor
+
+    patterns.register(SimpleTagInlineProcessor(r"(~~)(.+?)~~", "del"), "strike", 55)
+    return patterns
 
 
 def test_each_body_is_converted_once_per_build(tmp_path, monkeypatch):
