@@ -245,7 +245,8 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
     return BuildReport(len(paths), files, report, time.perf_counter() - started, made=made)
 
 
-def check(options: BuildOptions, progress: Progress = no_progress) -> BuildReport:
+def check(options: BuildOptions, progress: Progress = no_progress,
+          look: snapshot.LookAhead | None = None) -> BuildReport:
     """Validate the content and render every page in memory, writing none (`digest check`);
     raise ContentError listing every problem.
 
@@ -253,19 +254,24 @@ def check(options: BuildOptions, progress: Progress = no_progress) -> BuildRepor
     is now: the same fingerprint (template, records shown, derived values) makes
     the same bytes, which rendered then. Nor is anything done when no input
     changed since that check. The check keeps its own cache for that, beside the
-    builds' (cache.check_path); without one, it renders every page. At 10,000
+    builds' (snapshot.check_path); without one, it renders every page. At 10,000
     launches a check that rendered every page took 25-31 s (two runs). After edits
     that keep every record's shape it plans only the pages that show them (edited_pages).
+    `look`: as for build().
     """
     started = time.perf_counter()
-    store = cache.check_path(options.content_dir) if options.content_dir.is_dir() else None
+    store = snapshot.check_path(options.content_dir) if options.content_dir.is_dir() else None
     templates = template_dirs(options)
+    look = look if store else None
     with gc_paused():
-        taken, last, _ = looked_at(options, store, templates, incremental=True) if store else (None, None, None)
+        previous = cache.load(store) if look else None  # while the snapshot is taken ahead
+        taken, last, _ = (looked_at(options, store, templates, True, look and look.result()) if store
+                          else (None, None, None))
         if last:
             return BuildReport(last.pages, {}, None, time.perf_counter() - started, rendered=0)
         started_ns = taken.taken_ns if taken else 0
-        previous = cache.load(store) if store else None
+        if store and not look:
+            previous = cache.load(store)
         with (cache.saving_files(store, previous and previous.stored, previous and previous.files) if store
               else contextlib.nullcontext()) as saver:
             content = read(options, previous, progress, started_ns, saver=saver,

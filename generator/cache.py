@@ -197,17 +197,6 @@ def load_pickled(path: Path) -> Any:
         return None
 
 
-def check_path(content_dir: Path) -> Path | None:
-    """Where `digest check` keeps its cache (apart from the builds', as it has no output),
-    or None where it cannot be written (a read-only checkout: the check then goes without)."""
-    store = content_dir.resolve().parent / ".digest-cache" / "check.pickle"
-    try:
-        make_folder(store.parent)
-    except OSError:
-        return None
-    return store if os.access(store.parent, os.W_OK) else None
-
-
 def preview_path(content_dir: Path) -> Path:
     """Where `digest serve` builds its preview, kept for the next one to start from."""
     folder = content_dir.resolve().parent / ".digest-cache"

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from .errors import FORMATS, ContentError, Progress, format_problems, no_progress
-from .snapshot import LookAhead
+from .snapshot import LookAhead, cache_path, check_path
 
 
 def parser(new_kinds: bool = True) -> argparse.ArgumentParser:
@@ -186,13 +186,21 @@ def main(argv: list[str] | None = None) -> int:
         return new_command(args)
     if args.command == "import":
         return import_command(args)
-    # The snapshot of the files a build looks at first, taken in another process while this one imports the rest.
-    ahead = LookAhead(args.content, args.out) if args.command == "build" else None
+    ahead = look_ahead(args)
     try:
         return build_command(args, ahead)
     finally:
         if ahead:
             ahead.close()
+
+
+def look_ahead(args: argparse.Namespace) -> LookAhead | None:
+    """The snapshot of the files a build or check looks at first, taken in another process while this one
+    imports the rest."""
+    if args.command == "build":
+        return LookAhead(cache_path(args.content, args.out), args.out)
+    store = check_path(args.content)
+    return LookAhead(store) if store else None
 
 
 def build_command(args: argparse.Namespace, ahead: LookAhead | None) -> int:
@@ -209,7 +217,7 @@ def build_command(args: argparse.Namespace, ahead: LookAhead | None) -> int:
     try:
         progress = terminal_progress(quiet=getattr(args, "quiet", False))
         if args.command == "check":
-            report = check(options, progress)
+            report = check(options, progress, look=ahead)
         else:
             report = build(options, incremental=not args.clean, progress=progress, look=ahead)
     except ContentError as exc:

@@ -31,6 +31,17 @@ def cache_path(content_dir: Path, out_dir: Path) -> Path:
     return content_dir.resolve().parent / ".digest-cache" / f"build-{key}.pickle"
 
 
+def check_path(content_dir: Path) -> Path | None:
+    """Where `digest check` keeps its cache (apart from the builds', as it has no output),
+    or None where it cannot be written (a read-only checkout: the check then goes without)."""
+    store = content_dir.resolve().parent / ".digest-cache" / "check.pickle"
+    try:
+        make_folder(store.parent)
+    except OSError:
+        return None
+    return store if os.access(store.parent, os.W_OK) else None
+
+
 def snapshot_path(store: Path) -> Path:
     """Where the snapshot of the build whose cache is at `store` lives."""
     return store.with_suffix(".inputs.pickle")
@@ -183,13 +194,13 @@ class Look:
     unchanged: Snapshot | None  # the last snapshot, if its inputs and outputs are as it left them (as_left)
 
 
-def look(store: Path, out_dir: Path) -> Look | None:
-    """The file system as a build into `out_dir` would look at it first, where a build left a snapshot."""
+def look(store: Path, out_dir: Path | None) -> Look | None:
+    """The file system as a build into `out_dir` (or a check) would look at it first, where one left a snapshot."""
     last = load_snapshot(snapshot_path(store))
     if last is None:
         return None
     now = take_snapshot(last.setup, last.folders, file_system_time(store.parent))
-    outputs = stat_files(out_dir, last.outputs)
+    outputs = stat_files(out_dir, last.outputs) if out_dir else {}
     unchanged = as_left(last, now, outputs)
     if unchanged:  # the same as now's: sent once
         unchanged.inputs, unchanged.outputs = now.inputs, outputs
@@ -206,11 +217,11 @@ class LookAhead:
     looked at ahead.
     """
 
-    def __init__(self, content_dir: Path, out_dir: Path):
+    def __init__(self, store: Path, out_dir: Path | None = None):
+        """For the cache at `store` (cache_path, check_path) and the output at `out_dir`, if any."""
         self.pid, self.stream = None, None
         if not hasattr(os, "fork"):
             return
-        store = cache_path(content_dir, out_dir)
         readable, writable = os.pipe()
         self.pid = os.fork()
         if self.pid == 0:  # the child: never returns, whatever happens

@@ -464,7 +464,7 @@ def test_a_rebuild_converts_again_only_the_bodies_edited_since_the_last_that_sho
         assert sorted(converted) == (["Again", "[Northland](actor:northland)"] if n == 0 else ["Again"])
         if command is build:
             assert tree(site_dir / "site") == cold_tree(site_dir)
-    store = snapshot.cache_path(options.content_dir, options.out_dir) if command is build else cache.check_path(
+    store = snapshot.cache_path(options.content_dir, options.out_dir) if command is build else snapshot.check_path(
         options.content_dir)
     assert cache.bodies_path(store).is_file() and cache.load_bodies(store, "another version of digest", {}) == {}
 
@@ -535,7 +535,7 @@ def test_a_rebuild_reads_the_content_files_sizes_and_times_from_its_snapshot(sit
     if command is build:
         assert tree(site_dir / "site") == cold_tree(site_dir)
     # Sizes and times given are trusted: a file said to be as the cache saw it is not read again.
-    store = cache.check_path(options.content_dir) if command is check else snapshot.cache_path(
+    store = snapshot.check_path(options.content_dir) if command is check else snapshot.cache_path(
         options.content_dir, options.out_dir)
     last, edited = cache.load(store), str(site_dir / "content/launches/2030-04-10-second.md")
     Path(edited).write_text(Path(edited).read_text().replace("told at length", "told again"))
@@ -914,6 +914,13 @@ def stat_calls(monkeypatch) -> list[tuple[int, bool]]:
     return calls
 
 
+def looking_ahead(options: BuildOptions, command=build) -> snapshot.LookAhead:
+    """What the command line starts before a build (or check) with these options."""
+    if command is check:
+        return snapshot.LookAhead(snapshot.check_path(options.content_dir))
+    return snapshot.LookAhead(snapshot.cache_path(options.content_dir, options.out_dir), options.out_dir)
+
+
 @pytest.mark.parametrize("edit", [False, True], ids=["no change", "edited"])
 def test_a_build_uses_the_snapshot_taken_ahead_of_it_in_another_process(site_dir, monkeypatch, edit):
     options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
@@ -924,12 +931,33 @@ def test_a_build_uses_the_snapshot_taken_ahead_of_it_in_another_process(site_dir
         edit_three_bodies(site_dir)
         age_new_files(site_dir)
     taken, stats = count_calls(monkeypatch, snapshot, "take_snapshot"), stat_calls(monkeypatch)
-    report = build(options, look=snapshot.LookAhead(options.content_dir, options.out_dir))
+    report = build(options, look=looking_ahead(options))
     assert not taken  # the inputs were looked at in the other process only
     assert (report.made == frozenset()) is not edit
     if edit:  # the outputs' stats too: given where each page's are asked for
         assert (pages, True) in stats and (pages, False) not in stats
     assert tree(site_dir / "site") == cold_tree(site_dir)
+
+
+@pytest.mark.parametrize("edit", [False, True], ids=["no change", "edited"])
+def test_a_check_uses_the_snapshot_taken_ahead_of_it_in_another_process(site_dir, monkeypatch, edit):
+    options = BuildOptions(site_dir / "content", search=False)
+    age_new_files(site_dir)
+    check(options)
+    if edit:
+        launch = site_dir / "content/launches/2030-04-10-second.md"
+        launch.write_text(launch.read_text().replace("title: ", "title: Renamed ", 1))
+        age_new_files(site_dir)
+    taken = count_calls(monkeypatch, snapshot, "take_snapshot")
+    report = check(options, look=looking_ahead(options, check))
+    assert not taken
+    assert report.rendered > 0 if edit else report.rendered == 0
+    broken = site_dir / "content/launches/2030-04-10-second.md"
+    broken.write_text(broken.read_text().replace("date: ", "date: not-a-date-", 1))
+    age_new_files(site_dir)
+    with pytest.raises(ContentError):  # the edit seen, though the check before passed
+        check(options, look=looking_ahead(options, check))
+    assert not taken
 
 
 def test_a_snapshot_taken_ahead_is_not_used_for_another_setup_or_other_folders(site_dir, monkeypatch):
@@ -938,7 +966,7 @@ def test_a_snapshot_taken_ahead_is_not_used_for_another_setup_or_other_folders(s
     build(options)
     taken = count_calls(monkeypatch, snapshot, "take_snapshot")
     moved = replace(options, base_url="https://elsewhere.example/digest/")  # the same files, another result
-    build(moved, look=snapshot.LookAhead(options.content_dir, options.out_dir))
+    build(moved, look=looking_ahead(options))
     assert not taken  # the folders were the same: the inputs as looked at, but not the last build's verdict
     cold = replace(moved, out_dir=site_dir / "cold")
     build(cold, incremental=False)
@@ -949,7 +977,7 @@ def test_a_snapshot_taken_ahead_is_not_used_for_another_setup_or_other_folders(s
                    encoding="utf-8")
     age_new_files(site_dir)
     taken.clear()
-    build(moved, look=snapshot.LookAhead(options.content_dir, options.out_dir))
+    build(moved, look=looking_ahead(options))
     assert len(taken) == 1  # looked at again here
     assert b"<p>Our own launch page.</p>" in (site_dir / "site/launches/2030-04-10-second/index.html").read_bytes()
 
@@ -958,13 +986,13 @@ def test_an_edit_made_after_the_snapshot_was_taken_ahead_is_built_next_time(site
     options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
     age_new_files(site_dir)
     build(options)
-    ahead = snapshot.LookAhead(options.content_dir, options.out_dir)
+    ahead = looking_ahead(options)
     ahead.result = functools.partial(lambda result: result, ahead.result())  # taken before the edit
     edit_three_bodies(site_dir)
     age_new_files(site_dir)
     build(options, look=ahead)  # as if it had run before the edit
     assert b"told at length" not in (site_dir / "site/launches/2030-04-10-second/index.html").read_bytes()
-    build(options, look=snapshot.LookAhead(options.content_dir, options.out_dir))
+    build(options, look=looking_ahead(options))
     assert tree(site_dir / "site") == cold_tree(site_dir)
 
 
@@ -981,7 +1009,7 @@ def test_a_build_looks_itself_when_the_other_process_could_not(site_dir, monkeyp
         monkeypatch.delattr(os, "fork")  # as on Windows
     taken = count_calls(monkeypatch, snapshot, "take_snapshot")
     capfd.readouterr()
-    build(options, look=snapshot.LookAhead(options.content_dir, options.out_dir))
+    build(options, look=looking_ahead(options))
     assert len(taken) == 1
     assert capfd.readouterr() == ("", "")  # nor did the other process print anything
     assert tree(site_dir / "site") == cold_tree(site_dir)
