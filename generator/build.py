@@ -93,26 +93,25 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
     `memory` also keeps the linked site and pages for an edit that keeps every record's shape.
     `touched`: every file added, changed or removed since the build before, when
     the caller watches the files (the preview); only those are looked at again.
-    `look`: the snapshot being taken ahead of this build (the command line's), asked for once the
-    cache is loaded, which this build does meanwhile.
+    `look`: the snapshot being taken ahead of this build (the command line's): its inputs are asked
+    for first, its outputs when needed (see snapshot.LookAhead).
     """
     started = time.perf_counter()
     if write:
         check_output_dir(options.out_dir, options.content_dir)
     store = snapshot.cache_path(options.content_dir, options.out_dir)
     templates = template_dirs(options)
-    look = look if write and not memory else None
     with gc_paused():
-        previous = cache.load(store) if look and incremental else None
-        taken, last, outputs_now = (looked_at(options, store, templates, incremental, look and look.result())
-                                    if write and not memory else (None, None, None))
+        taken, last, look = (looked_at(options, store, templates, incremental, look) if write and not memory
+                             else (None, None, None))
         started_ns = taken.taken_ns if taken else snapshot.file_system_time(store.parent) if write else 0
         if taken:
             cache.prune(store)
             if last:  # nothing to read, render or write
                 report = WriteReport(0, len(last.outputs), 0, frozenset(last.outputs))
                 return BuildReport(last.pages, {}, report, time.perf_counter() - started)
-        if write and incremental and not look:
+        previous = None
+        if write and incremental:
             previous = memory.last if memory else cache.load(store)
         last_read = None
         if memory:  # taken out until this build's read is done: a build failing before it leaves none to go on from
@@ -135,8 +134,7 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
         edited = None
         if memory and memory.plan and reuse:
             edited = edited_records(memory.plan, content, options, templates)
-        quick = (edited_pages(previous, content, options, templates, store, outputs_now) if reuse and not memory
-                 else None)
+        quick = edited_pages(previous, content, options, templates, store, look) if reuse and not memory else None
         if quick is None and edited is None:
             previous = without_cache_bytes(content, previous)
             site = link(content.validated, include_drafts=options.drafts)
@@ -172,7 +170,8 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
     if reuse:
         only = records_with_pages(candidates) if edited is not None or quick is not None else None
         if quick is None:
-            present = snapshot.stat_files(options.out_dir, [page.path for page in candidates], known=outputs_now)
+            present = snapshot.stat_files(options.out_dir, [page.path for page in candidates],
+                                          known=outputs_now(look))
         stale = stale_pages(candidates, fingerprints, previous, present)
         rendered = {page.path for page in stale}
         untouched = {path: stat for path, stat in present.items() if path not in rendered}
@@ -262,16 +261,12 @@ def check(options: BuildOptions, progress: Progress = no_progress,
     started = time.perf_counter()
     store = snapshot.check_path(options.content_dir) if options.content_dir.is_dir() else None
     templates = template_dirs(options)
-    look = look if store else None
     with gc_paused():
-        previous = cache.load(store) if look else None  # while the snapshot is taken ahead
-        taken, last, _ = (looked_at(options, store, templates, True, look and look.result()) if store
-                          else (None, None, None))
+        taken, last, _ = looked_at(options, store, templates, True, look) if store else (None, None, None)
         if last:
             return BuildReport(last.pages, {}, None, time.perf_counter() - started, rendered=0)
         started_ns = taken.taken_ns if taken else 0
-        if store and not look:
-            previous = cache.load(store)
+        previous = cache.load(store) if store else None
         with (cache.saving_files(store, previous and previous.stored, previous and previous.files) if store
               else contextlib.nullcontext()) as saver:
             content = read(options, previous, progress, started_ns, saver=saver,
@@ -384,7 +379,7 @@ def pages_showing(pages: list[PageSpec], edited: Edited, renderer: Renderer) -> 
 
 
 def edited_pages(previous: cache.BuildCache, content: ReadResult, options: BuildOptions, templates: list[Path],
-                 store: Path, outputs_now: dict[str, list[int]] | None = None,
+                 store: Path, look: snapshot.LookAhead | None = None,
                  ) -> tuple[list[PageSpec], dict[str, list[int]], Site] | None:
     """After edits that keep every record's shape since the output was made (or the last
     check passed), the pages that show the edited records, planned alone, the output's
@@ -401,8 +396,8 @@ def edited_pages(previous: cache.BuildCache, content: ReadResult, options: Build
     0.8-1.3 s of a rebuild after a body edit at 10,000 launches. A page missing from
     the output is planned too; a page that cannot be planned alone means None. The
     site is the one the cache at `store` keeps, its records read from their files
-    only as the pages ask (cache.Kept.site), else linked again. `outputs_now`: output files' stats
-    already taken by this build (looked_at).
+    only as the pages ask (cache.Kept.site), else linked again. `look`: where the output files'
+    stats were taken ahead (looked_at).
     """
     page_map = previous.page_map
     if (page_map is None or page_map.setup != build_setup(options) or content.config_digest != previous.config
@@ -423,7 +418,7 @@ def edited_pages(previous: cache.BuildCache, content: ReadResult, options: Build
             wanted.update(kept_site.shown.shows.get(key, ()))
     present = {}
     if previous.outputs is not None:  # a build's: a page gone from the output is made again
-        present = snapshot.stat_files(options.out_dir, previous.pages, known=outputs_now)
+        present = snapshot.stat_files(options.out_dir, previous.pages, known=outputs_now(look))
         wanted.update(path for path in previous.pages if path not in present)
     kept = show_few_records(wanted) or templates == [default_templates_dir()]
     site = kept_site.site(content.record) if kept else None
@@ -620,17 +615,28 @@ def collect_frozen_garbage() -> None:
 
 
 def looked_at(options: BuildOptions, store: Path, templates: list[Path], incremental: bool,
-              look: snapshot.Look | None = None) -> tuple[snapshot.Snapshot, snapshot.Snapshot | None, dict | None]:
+              look: snapshot.LookAhead | None = None,
+              ) -> tuple[snapshot.Snapshot, snapshot.Snapshot | None, snapshot.LookAhead | None]:
     """This build's snapshot of its inputs; the last build's, when nothing changed since it (and `incremental`);
-    and its outputs' stats now, where known. From `look` when it looked at this build's folders, else taken now."""
+    and `look`, if the snapshot is the one it took ahead (when it looked at this build's folders), else taken now."""
     setup, folders = build_setup(options), [str(folder) for folder in input_folders(options, templates)]
-    if look and look.store == store and look.now.folders == folders:
-        look.now.setup = setup
-        unchanged = look.unchanged if incremental and look.unchanged and look.unchanged.setup == setup else None
-        return look.now, unchanged, look.outputs
+    inputs = look.inputs() if look else None
+    if inputs and inputs.store == store and inputs.now.folders == folders:
+        inputs.now.setup, last = setup, None
+        if incremental and inputs.inputs_as_left and inputs.last.setup == setup:
+            outputs = look.outputs()
+            if outputs and outputs.as_left:
+                last = replace(inputs.last, inputs=inputs.now.inputs, outputs=outputs.now)
+        return inputs.now, last, look
     taken = snapshot.take_snapshot(setup, folders, snapshot.file_system_time(store.parent))
     last = snapshot.unchanged_since(snapshot.snapshot_path(store), taken, options.out_dir) if incremental else None
     return taken, last, None
+
+
+def outputs_now(look: snapshot.LookAhead | None) -> dict[str, list[int]] | None:
+    """The output files' stats as taken ahead, if they were."""
+    outputs = look.outputs() if look else None
+    return outputs.now if outputs else None
 
 
 def input_folders(options: BuildOptions, templates: list[Path]) -> list[Path]:

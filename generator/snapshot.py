@@ -112,17 +112,16 @@ def _stat_tree(folder: str, inputs: dict[str, list[int]]) -> None:
 def unchanged_since(path: Path, now: Snapshot, out_dir: Path) -> Snapshot | None:
     """The last build's snapshot, if `now` matches it and its outputs are all there as written; else None."""
     last = load_snapshot(path, now)
-    return last and as_left(last, now, stat_files(out_dir, last.outputs))
-
-
-def as_left(last: Snapshot, now: Snapshot, outputs: dict[str, list[int]]) -> Snapshot | None:
-    """`last` if `now` finds its inputs as they were and `outputs` (its outputs' stats now) shows its outputs
-    as it wrote them; else None."""
-    if (last.setup, last.inputs) != (now.setup, now.inputs) or outputs != last.outputs:
+    if last is None or not inputs_as_left(last, now) or stat_files(out_dir, last.outputs) != last.outputs:
         return None
-    if any(mtime_ns >= last.taken_ns for _, mtime_ns in now.inputs.values()):
-        return None  # modified too close to that build to tell a later edit apart
     return last
+
+
+def inputs_as_left(last: Snapshot, now: Snapshot) -> bool:
+    """Whether `now` finds the inputs as the build of `last` left them, all older than that build."""
+    if (last.setup, last.inputs) != (now.setup, now.inputs):
+        return False
+    return all(mtime_ns < last.taken_ns for _, mtime_ns in now.inputs.values())  # else too close to tell an edit
 
 
 def stat_files(root: Path, names, known: dict[str, list[int]] | None = None) -> dict[str, list[int]]:
@@ -186,40 +185,61 @@ def load_snapshot(path: Path, now: Snapshot | None = None) -> Snapshot | None:
 
 @dataclass
 class Look:
-    """What a build looks at first, taken ahead of it (LookAhead) for the cache at `store`."""
+    """The inputs as a build finds them first, looked at ahead of it (LookAhead) for the cache at `store`."""
 
     store: Path
     now: Snapshot  # the last build's input folders now; its setup is the last build's, which the build checks
-    outputs: dict[str, list[int]]  # the last build's outputs as they are now (those that are files)
-    unchanged: Snapshot | None  # the last snapshot, if its inputs and outputs are as it left them (as_left)
+    last: Snapshot  # the last build's snapshot, without its inputs and outputs
+    inputs_as_left: bool  # (inputs_as_left)
 
 
-def look(store: Path, out_dir: Path | None) -> Look | None:
-    """The file system as a build into `out_dir` (or a check) would look at it first, where one left a snapshot."""
+@dataclass
+class Outputs:
+    """The outputs as a build finds them first, looked at ahead of it after the inputs."""
+
+    now: dict[str, list[int]]  # the last build's outputs as they are now (those that are files)
+    as_left: bool  # whether that is as the last build left them
+
+
+def look(store: Path, out_dir: Path | None) -> Iterator[Look | Outputs | None]:
+    """The inputs, then the outputs, as a build into `out_dir` (or a check) would look at them first;
+    None if no build left a snapshot."""
     last = load_snapshot(snapshot_path(store))
     if last is None:
-        return None
+        yield None
+        return
     now = take_snapshot(last.setup, last.folders, file_system_time(store.parent))
-    outputs = stat_files(out_dir, last.outputs) if out_dir else {}
-    unchanged = as_left(last, now, outputs)
-    if unchanged:  # the same as now's: sent once
-        unchanged.inputs, unchanged.outputs = now.inputs, outputs
-    return Look(store, now, outputs, unchanged)
+    as_left, outputs = inputs_as_left(last, now), last.outputs
+    last.inputs, last.outputs = {}, {}  # not sent: where the build needs them, they are now's
+    yield Look(store, now, last, as_left)
+    found = stat_files(out_dir, outputs) if out_dir else {}
+    yield Outputs(found, found == outputs)
+
+
+# The largest snapshot (bytes of its file) taken ahead. Sent back pickled, a snapshot costs the build
+# time to load, and the two processes slow each other: at 10,000 launches (2.2 MB) a body edit took
+# 0.50 s against 0.57 s, at 100,000 (22 MB) 4.3-5.4 s against 4.3-4.7 s and a rebuild with nothing
+# changed 2.1-2.4 s against 1.7-1.9 s (measured, taking turns); between the two, about even near
+# 20,000 launches (~4.5 MB), if the costs grow in proportion (not measured).
+LOOK_AHEAD_AT_MOST = 4_000_000
 
 
 class LookAhead:
-    """`look` done in a forked process, while this one goes on (imports the rest of digest, loads the cache).
+    """`look` done in a forked process, while this one goes on: imports the rest of digest, loads the
+    cache, and reads the content files once the inputs are looked at, while the outputs are.
 
     At 10,000 launches the snapshot of the inputs took 0.05-0.06 s of a rebuild after
-    an edit and the stats of the outputs as long, after the imports (0.13 s): taken
-    ahead, a body edit took 0.49 s against 0.54 s (medians of seven, taking turns).
-    Where there is no fork, nothing is looked at ahead.
+    an edit and the stats of the outputs as long, after the imports (0.13 s). Where
+    there is no fork, no snapshot or a large one (LOOK_AHEAD_AT_MOST), nothing is looked at ahead.
     """
 
     def __init__(self, store: Path, out_dir: Path | None = None):
         """For the cache at `store` (cache_path, check_path) and the output at `out_dir`, if any."""
-        self.pid, self.stream = None, None
-        if not hasattr(os, "fork"):
+        self.pid, self.stream, self.looked = None, None, []
+        try:
+            if not hasattr(os, "fork") or os.stat(snapshot_path(store)).st_size > LOOK_AHEAD_AT_MOST:
+                return
+        except OSError:  # no snapshot: nothing to look at ahead
             return
         readable, writable = os.pipe()
         self.pid = os.fork()
@@ -227,22 +247,31 @@ class LookAhead:
             try:
                 os.close(readable)
                 with open(writable, "wb") as stream:
-                    pickle.dump(look(store, out_dir), stream, protocol=pickle.HIGHEST_PROTOCOL)
+                    for part in look(store, out_dir):
+                        pickle.dump(part, stream, protocol=pickle.HIGHEST_PROTOCOL)
+                        stream.flush()
             finally:
                 os._exit(0)  # nor runs what the parent set to run at exit
         os.close(writable)
         self.stream = open(readable, "rb")  # noqa: SIM115 - closed by close()
 
-    def result(self) -> Look | None:
-        """What the child looked at; None if it could not look (the build then looks itself)."""
-        if self.stream is None:
-            return None
-        try:
-            return pickle.load(self.stream)
-        except UNREADABLE:
-            return None
-        finally:
+    def inputs(self) -> Look | None:
+        """What the child found of the inputs; None if it could not look (the build then looks itself)."""
+        return self._part(0)
+
+    def outputs(self) -> Outputs | None:
+        """What the child found of the outputs, once the inputs were asked for; None if it could not look."""
+        return self._part(1)
+
+    def _part(self, index: int) -> Look | Outputs | None:
+        while len(self.looked) <= index and self.stream is not None:
+            try:
+                self.looked.append(pickle.load(self.stream))
+            except UNREADABLE:
+                self.close()
+        if len(self.looked) == 2 or self.looked[:1] == [None]:
             self.close()
+        return self.looked[index] if len(self.looked) > index else None
 
     def close(self) -> None:
         if self.stream is not None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import gc
 import os
 import pickle
@@ -987,7 +986,7 @@ def test_an_edit_made_after_the_snapshot_was_taken_ahead_is_built_next_time(site
     age_new_files(site_dir)
     build(options)
     ahead = looking_ahead(options)
-    ahead.result = functools.partial(lambda result: result, ahead.result())  # taken before the edit
+    ahead.inputs(), ahead.outputs()  # taken before the edit
     edit_three_bodies(site_dir)
     age_new_files(site_dir)
     build(options, look=ahead)  # as if it had run before the edit
@@ -996,7 +995,14 @@ def test_an_edit_made_after_the_snapshot_was_taken_ahead_is_built_next_time(site
     assert tree(site_dir / "site") == cold_tree(site_dir)
 
 
-@pytest.mark.parametrize("failure", ["raises", "no fork"])
+def inputs_only(store: Path, out_dir: Path, look=snapshot.look):
+    """snapshot.look, failing once it has given the inputs."""
+    parts = look(store, out_dir)
+    yield next(parts)
+    raise OSError("the output's folder could not be read")
+
+
+@pytest.mark.parametrize("failure", ["raises", "no fork", "fails after the inputs", "too large to send"])
 def test_a_build_looks_itself_when_the_other_process_could_not(site_dir, monkeypatch, capfd, failure):
     options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
     age_new_files(site_dir)
@@ -1005,12 +1011,19 @@ def test_a_build_looks_itself_when_the_other_process_could_not(site_dir, monkeyp
     age_new_files(site_dir)
     if failure == "raises":
         monkeypatch.setattr(snapshot, "look", lambda store, out_dir: 1 / 0)  # in the forked process
-    else:
+    elif failure == "no fork":
         monkeypatch.delattr(os, "fork")  # as on Windows
-    taken = count_calls(monkeypatch, snapshot, "take_snapshot")
+    elif failure == "too large to send":
+        monkeypatch.setattr(snapshot, "LOOK_AHEAD_AT_MOST", 1000)  # the minimal site's is larger
+    else:
+        monkeypatch.setattr(snapshot, "look", inputs_only)
+    taken, stats = count_calls(monkeypatch, snapshot, "take_snapshot"), stat_calls(monkeypatch)
     capfd.readouterr()
-    build(options, look=looking_ahead(options))
-    assert len(taken) == 1
+    ahead = looking_ahead(options)
+    assert (ahead.pid is None) is (failure in ("no fork", "too large to send"))  # no other process
+    build(options, look=ahead)
+    assert len(taken) == (failure != "fails after the inputs")
+    assert (len(cache.load(snapshot.cache_path(options.content_dir, options.out_dir)).pages), False) in stats
     assert capfd.readouterr() == ("", "")  # nor did the other process print anything
     assert tree(site_dir / "site") == cold_tree(site_dir)
 
