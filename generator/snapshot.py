@@ -190,7 +190,7 @@ class Look:
     store: Path
     now: Snapshot  # the last build's input folders now; its setup is the last build's, which the build checks
     last: Snapshot  # the last build's snapshot, without its inputs and outputs
-    inputs_as_left: bool  # (inputs_as_left)
+    inputs_as_left: bool  # whether `now` finds them as the last build left them (inputs_as_left)
 
 
 @dataclass
@@ -269,7 +269,7 @@ class LookAhead:
                 self.looked.append(pickle.load(self.stream))
             except UNREADABLE:
                 self.close()
-        if len(self.looked) == 2 or self.looked[:1] == [None]:
+        if len(self.looked) == 2 or (self.looked and self.looked[0] is None):  # all there is
             self.close()
         return self.looked[index] if len(self.looked) > index else None
 
