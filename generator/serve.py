@@ -34,10 +34,10 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
 from . import cache
-from .snapshot import cache_path
 from .build import BuildOptions, Memory, build, collect_frozen_garbage
 from .errors import ContentError, Problem, display_path
 from .render import default_templates_dir
+from .snapshot import cache_path
 from .write import OutputError
 
 POLL_SECONDS = 0.1  # how often the watched folders are compared with the last snapshot...
