@@ -75,7 +75,7 @@ class _InlineSkip(_SmartySkip):
     """Marks each text that neither Markdown's inline patterns nor smarty would change as atomic, before
     either looks: Markdown tries each of its fourteen patterns on every text, though many hold none of
     what they look for. The HTML is the same (compared on the 15,121 bodies of a generated
-    10,000-launch site); Markdown took 7.5-7.8 s for them against 8.3-8.4 s."""
+    10,000-launch site); Markdown took 7.5-7.9 s for them against 8.3-8.5 s (four runs taking turns)."""
 
     trigger = ANY_TRIGGER
 
