@@ -622,7 +622,8 @@ def looked_at(options: BuildOptions, store: Path, templates: list[Path], increme
     setup, folders = build_setup(options), [str(folder) for folder in input_folders(options, templates)]
     inputs = look.inputs() if look else None
     if inputs and inputs.store == store and inputs.now.folders == folders:
-        inputs.now.setup, last = setup, None
+        inputs.now.setup = setup
+        last = None
         if incremental and inputs.inputs_as_left and inputs.last.setup == setup:
             outputs = look.outputs()
             if outputs and outputs.as_left:
