@@ -177,7 +177,10 @@ def listing_pages(site: Site, source_keys: SourceKeys, sources: bool = True) -> 
                  frozenset(record_key("launch", view.launch.id) for view in latest),
                  derived=(len(site.actors), len(site.sources), months),
                  own_template_may_show=all_launches | all_actors | all_sources),
-        PageSpec("actors/index.html", "actors.html", "Actors", depends_on=all_actors | all_launches),
+        # The list of actors shows how many launches name each, not which: a launch's title is not on it.
+        PageSpec("actors/index.html", "actors.html", "Actors", depends_on=all_actors,
+                 derived=tuple(len(site.launches_of_actor.get(actor_id, ())) for actor_id in site.actors),
+                 own_template_may_show=all_launches),
         PageSpec("404.html", "404.html", "Page not found", depends_on=frozenset(), absolute_links=True),
         # The search page names the bundles; the search step indexes the pages of each (see build).
         PageSpec(SEARCH, "search.html", "Search", {"bundles": bundles}, depends_on=frozenset(),

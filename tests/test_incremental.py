@@ -207,6 +207,35 @@ def test_one_edit_rerenders_only_what_shows_it(site_dir):
 
 
 @pytest.mark.parametrize("kept", ["command line", "preview"])
+def test_the_list_of_actors_is_rendered_again_for_its_counts_not_for_a_title(site_dir, kept):
+    options, memory = BuildOptions(site_dir / "content", site_dir / "site", search=False), None
+    if kept == "preview":
+        memory = Memory()
+    age_new_files(site_dir)
+    build(options, memory=memory)
+    path = site_dir / "content/launches/2030-04-10-second.md"
+    path.write_text(path.read_text().replace("Second test launch", "Second test launch, renamed"))
+    age_new_files(site_dir)
+    rendered = set(build(options, memory=memory).made)
+    assert {"launches/2030-04-10-second/index.html", "actors/northland/index.html"} <= rendered
+    assert "actors/index.html" not in rendered
+    write_tree(site_dir, {"content/launches/2030-05-20-third.md": launch_text(
+        "Third test launch", "2030-05-20", "southland", "A third one.", None)})
+    age_new_files(site_dir)
+    rendered = set(build(options, memory=memory).made)
+    assert "actors/index.html" in rendered
+    assert "Southland</a>      <span class=\"count\">(1 launch)<" in (site_dir / "site/actors/index.html").read_text()
+    # A site's own list of actors may show the launches' titles.
+    write_tree(site_dir, {"templates/actors.html": "{% for v in site.launches %}{{ v.launch.title }};{% endfor %}\n"})
+    age_new_files(site_dir)
+    build(options, memory=memory)
+    path.write_text(path.read_text().replace("renamed", "renamed twice"))
+    age_new_files(site_dir)
+    assert "actors/index.html" in build(options, memory=memory).made
+    assert "renamed twice;" in (site_dir / "site/actors/index.html").read_text()
+
+
+@pytest.mark.parametrize("kept", ["command line", "preview"])
 def test_a_body_edit_renders_the_listings_again_only_if_their_templates_show_bodies(site_dir, monkeypatch, kept):
     options, memory = BuildOptions(site_dir / "content", site_dir / "site", search=False), None
     if kept == "preview":
