@@ -475,8 +475,8 @@ def plan_alone(site: Site, paths: set[str]) -> list[PageSpec] | None:
 
 def planned_with(site: Site, path: str, source_keys: routes.SourceKeys) -> list[PageSpec]:
     """The pages that plan() plans together with the page at `path`: a launch's page and its
-    redirects, an actor's pages, a source's page, the list of sources, or else all the other
-    pages that are not a record's."""
+    redirects, an actor's pages, a source's page, the list of sources, the years' pages and the
+    index's, or else all the other pages that are not a record's."""
     folder, ident = (path.split("/") + [""])[:2]
     kind = routes.KIND_OF_FOLDER.get(folder)
     if kind == "launch" and ident in site.launch_by_id:
@@ -487,6 +487,8 @@ def planned_with(site: Site, path: str, source_keys: routes.SourceKeys) -> list[
         return [routes.source_page(site, site.sources[ident], source_keys)]
     if folder == "sources":  # the list of sources
         return routes.sources_pages(site, source_keys)
+    if kind == "launch":  # a year's page or the index's: those a title edit shows on, not all the listings
+        return routes.year_pages(site) + routes.index_pages(site, routes.launch_keys(site), routes.chart_months(site))
     return routes.listing_pages(site, source_keys, sources=False)
 
 

@@ -165,7 +165,7 @@ def listing_pages(site: Site, source_keys: SourceKeys, sources: bool = True) -> 
 
     Without `sources`, not the list of sources, which reads every source (source_keys).
     """
-    all_launches = frozenset(record_key("launch", view.launch.id) for view in site.launches)
+    all_launches = launch_keys(site)
     all_actors = frozenset(record_key("actor", actor_id) for actor_id in site.actors)
     all_sources = frozenset(record_key("source", source_id) for source_id in site.sources)
     latest = tuple(reversed(site.launches[-LATEST:]))
@@ -188,11 +188,19 @@ def listing_pages(site: Site, source_keys: SourceKeys, sources: bool = True) -> 
     ]
     pages += index_pages(site, all_launches, months)
     pages += sources_pages(site, source_keys) if sources else []
+    return pages + year_pages(site)
+
+
+def launch_keys(site: Site) -> frozenset[str]:
+    return frozenset(record_key("launch", view.launch.id) for view in site.launches)
+
+
+def year_pages(site: Site) -> list[PageSpec]:
+    """The page of each year that has launches."""
     years = tuple(site.years)
-    for year, launches in site.years.items():
-        pages.append(PageSpec(year_path(year), "year.html", f"Launches in {year}", {"year": year, "launches": launches},
-                              frozenset(record_key("launch", v.launch.id) for v in launches), derived=years))
-    return pages
+    return [PageSpec(year_path(year), "year.html", f"Launches in {year}", {"year": year, "launches": launches},
+                     frozenset(record_key("launch", v.launch.id) for v in launches), derived=years)
+            for year, launches in site.years.items()]
 
 
 def index_pages(site: Site, all_launches: frozenset[str], months: tuple) -> list[PageSpec]:

@@ -1837,10 +1837,13 @@ def test_a_title_edit_reads_the_launches_of_the_pages_that_show_it_not_every_lau
     build(options)
     linked = count_calls(monkeypatch, build_module, "link")
     unpickled = count_calls(monkeypatch, cache, "unpickle_result")
+    listed = count_calls(monkeypatch, routes, "listing_pages")
     launch = project / "content/launches/2034-06-15-monthly-41.md"
     launch.write_text(launch.read_text().replace("title: Monthly 41", "title: Monthly 41, renamed"))
     age_new_files(project)
-    build(options)
+    made = build(options).made
     assert not linked
+    assert {"launches/2034/index.html", "launches/page/11/index.html"} <= set(made)
+    assert not listed  # its year's page and the index's pages are planned, not every listing
     assert 0 < len(unpickled) < 40  # of 102 records: its year's, its pages of lists, its neighbours', its actor
     assert tree(project / "site") == cold_tree(project)
