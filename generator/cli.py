@@ -6,7 +6,9 @@ main(argv) returns the exit status: 0 success, 1 content errors, 2 usage errors.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import threading
 from pathlib import Path
 
 from .errors import FORMATS, ContentError, Progress, format_problems, no_progress
@@ -244,5 +246,20 @@ def build_command(args: argparse.Namespace, ahead: LookAhead | None) -> int:
     return 0
 
 
+def run() -> None:
+    """The `digest` command: main(), then out of the process at once, as mypy does, not freeing
+    every object a build made one by one (~0.01 s of a rebuild after an edit at 10,000 launches),
+    unless a thread Python would wait for is still at work."""
+    status = main()
+    if any(thread.daemon is False for thread in threading.enumerate() if thread is not threading.main_thread()):
+        sys.exit(status)
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:  # `digest build | head`: what was not read is lost either way
+        pass
+    os._exit(status)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -44,6 +44,40 @@ def test_only_digest_new_imports_what_writes_new_files(capsys):
     assert "--title TEXT" in capsys.readouterr().out
 
 
+def test_the_command_s_exit_status_and_output_through_its_hard_exit(project):
+    buffered = {name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"}
+
+    def digest(*argv: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "generator", *argv], capture_output=True, text=True, env=buffered)
+
+    built = digest("build", "--out", "out", "--no-search")
+    assert built.returncode == 0 and built.stdout.startswith("Built ") and (project / "out/index.html").is_file()
+    missing = digest("check", "--content", "no such folder")
+    assert missing.returncode == 2 and "content directory" in missing.stderr
+
+
+def test_the_command_waits_for_a_thread_still_at_work(monkeypatch):
+    import threading
+
+    from generator import cli
+
+    exits = []
+    monkeypatch.setattr(cli, "main", lambda: 3)
+    monkeypatch.setattr(os, "_exit", exits.append)
+    cli.run()
+    assert exits == [3]  # out at once
+    release = threading.Event()
+    worker = threading.Thread(target=release.wait)
+    worker.start()
+    try:
+        with pytest.raises(SystemExit) as exited:
+            cli.run()
+    finally:
+        release.set()
+        worker.join()
+    assert exited.value.code == 3 and exits == [3]  # left to Python, which waits for the thread
+
+
 @pytest.mark.parametrize("argv, says", [
     ([], "the following arguments are required: COMMAND"),
     (["publish"], "invalid choice: 'publish'"),
