@@ -10,6 +10,7 @@ import contextlib
 import gc
 import time
 import traceback
+from array import array
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -413,9 +414,9 @@ def edited_pages(previous: cache.BuildCache, content: ReadResult, options: Build
     wanted = set()
     for record in edited.records:
         key = record_key(kind_of(record), record.id)
-        wanted.update(kept_site.shown.bodies.get(key, ()))
+        wanted.update(kept_site.shown.bodies(key))
         if key in edited.heads:
-            wanted.update(kept_site.shown.shows.get(key, ()))
+            wanted.update(kept_site.shown.shows(key))
     present = {}
     if previous.outputs is not None:  # a build's: a page gone from the output is made again
         present = snapshot.stat_files(options.out_dir, previous.pages, known=outputs_now(look))
@@ -513,15 +514,15 @@ def saved_page_map(kept: cache.PageMap | None, pages: list[PageSpec], renderer: 
 def shown_on(pages: list[PageSpec], renderer: Renderer) -> cache.ShownOn:
     """Which pages show each record and its body, for the next build's quick path (edited_pages)."""
     templates = {name: (renderer.shows_bodies(name), renderer.is_shipped(name)) for name in {p.template for p in pages}}
-    bodies: defaultdict[str, list[str]] = defaultdict(list)
-    shows: defaultdict[str, list[str]] = defaultdict(list)
-    for page in pages:
+    bodies: defaultdict[str, array] = defaultdict(lambda: array(cache.PAGE_NUMBER))
+    shows: defaultdict[str, array] = defaultdict(lambda: array(cache.PAGE_NUMBER))
+    for number, page in enumerate(pages):
         shows_bodies, shipped = templates[page.template]
         for key in shown_bodies(page, shows_bodies, shipped):
-            bodies[key].append(page.path)
+            bodies[key].append(number)
         for key in shown_records(page, shipped):
-            shows[key].append(page.path)
-    return cache.ShownOn(dict(bodies), dict(shows))
+            shows[key].append(number)
+    return cache.ShownOn.of([page.path for page in pages], bodies, shows)
 
 
 def templates_digest(dirs: list[Path]) -> str:

@@ -7,6 +7,7 @@ import os
 import pickle
 import shutil
 import time
+from array import array
 from dataclasses import replace
 from pathlib import Path
 
@@ -440,10 +441,12 @@ def test_a_kept_site_loads_one_stand_in_per_record_filled_as_linked(site_dir, tm
     records = {record_key(kind_of(r), r.id): r
                for r in [*(v.launch for v in site.launches), *site.sources.values(), *site.actors.values()]}
     filled = []
-    cache.save_site(tmp_path / "build.pickle", site, "files", cache.ShownOn({"launch:one": ["a"]}, {}))
+    shown = cache.ShownOn.of(["a", "b", "c"], {"launch:one": array("I", [2, 0])}, {"launch:one": array("I", [1])})
+    cache.save_site(tmp_path / "build.pickle", site, "files", shown)
     assert cache.load_kept(tmp_path / "build.pickle", "other files") is None
     kept_site = cache.load_kept(tmp_path / "build.pickle", "files")
-    assert kept_site.shown.bodies == {"launch:one": ["a"]} and kept_site.shown.shows == {}
+    assert kept_site.shown.bodies("launch:one") == ["c", "a"] and kept_site.shown.shows("launch:one") == ["b"]
+    assert kept_site.shown.bodies("launch:two") == []
     kept = kept_site.site(lambda key: filled.append(key) or records[key])
     first, second = kept.launches[0], kept.launches[1]
     assert first.next is second.launch and second.previous is first.launch  # one stand-in per record
