@@ -179,12 +179,19 @@ def load_snapshot(path: Path, now: Snapshot | None = None) -> Snapshot | None:
     inputs as `now`, found before its outputs are read (a third of the file; ~0.004 s at 10,000 launches)."""
     try:
         with path.open("rb") as stream:
-            stored_format, setup, inputs, taken_ns, folders, pages = pickle.load(stream)
-            if stored_format != FORMAT or (now and (setup, inputs) != (now.setup, now.inputs)):
+            last = _without_outputs(stream)
+            if last is None or (now and (last.setup, last.inputs) != (now.setup, now.inputs)):
                 return None
-            return Snapshot(setup, inputs, taken_ns, folders, pages, pickle.load(stream))
+            last.outputs = pickle.load(stream)
+            return last
     except UNREADABLE:
         return None
+
+
+def _without_outputs(stream: BinaryIO) -> Snapshot | None:
+    """The snapshot in `stream` but for its outputs, which follow; None if of another FORMAT."""
+    stored_format, setup, inputs, taken_ns, folders, pages = pickle.load(stream)
+    return Snapshot(setup, inputs, taken_ns, folders, pages) if stored_format == FORMAT else None
 
 
 @dataclass
@@ -207,15 +214,26 @@ class Outputs:
 
 def look(store: Path, out_dir: Path | None) -> Iterator[Look | Outputs | None]:
     """The inputs, then the outputs, as a build into `out_dir` (or a check) would look at them first;
-    None if no build left a snapshot."""
-    last = load_snapshot(snapshot_path(store))
-    if last is None:
+    None if no build left a snapshot. The last snapshot's outputs are read once the inputs are sent
+    (~0.005 s at 10,000 launches)."""
+    try:
+        stream = snapshot_path(store).open("rb")
+    except OSError:
         yield None
         return
-    now = take_snapshot(last.setup, last.folders, file_system_time(store.parent))
-    as_left, outputs = inputs_as_left(last, now), last.outputs
-    last.inputs, last.outputs = {}, {}  # not sent: where the build needs them, they are now's
-    yield Look(store, now, last, as_left)
+    with stream:
+        try:
+            last = _without_outputs(stream)
+        except UNREADABLE:
+            last = None
+        if last is None:
+            yield None
+            return
+        now = take_snapshot(last.setup, last.folders, file_system_time(store.parent))
+        as_left = inputs_as_left(last, now)
+        last.inputs = {}  # not sent: where the build needs them, they are now's
+        yield Look(store, now, last, as_left)
+        outputs = pickle.load(stream)  # if it fails, the build stats the outputs itself
     found = stat_files(out_dir, outputs) if out_dir else {}
     yield Outputs(found, found == outputs)
 

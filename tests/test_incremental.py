@@ -1034,7 +1034,8 @@ def inputs_only(store: Path, out_dir: Path, look=snapshot.look):
     raise OSError("the output's folder could not be read")
 
 
-@pytest.mark.parametrize("failure", ["raises", "no fork", "fails after the inputs", "too large to send"])
+@pytest.mark.parametrize("failure", ["raises", "no fork", "fails after the inputs", "too large to send",
+                                     "outputs cut short"])
 def test_a_build_looks_itself_when_the_other_process_could_not(site_dir, monkeypatch, capfd, failure):
     options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
     age_new_files(site_dir)
@@ -1047,6 +1048,11 @@ def test_a_build_looks_itself_when_the_other_process_could_not(site_dir, monkeyp
         monkeypatch.delattr(os, "fork")  # as on Windows
     elif failure == "too large to send":
         monkeypatch.setattr(snapshot, "LOOK_AHEAD_AT_MOST", 1000)  # the minimal site's is larger
+    elif failure == "outputs cut short":  # the snapshot's file: its inputs, and a part of its outputs
+        saved = snapshot.snapshot_path(snapshot.cache_path(options.content_dir, options.out_dir))
+        with saved.open("rb") as stream:
+            pickle.load(stream)
+            saved.write_bytes(saved.read_bytes()[:stream.tell() + 20])
     else:
         monkeypatch.setattr(snapshot, "look", inputs_only)
     taken, stats = count_calls(monkeypatch, snapshot, "take_snapshot"), stat_calls(monkeypatch)
@@ -1054,7 +1060,7 @@ def test_a_build_looks_itself_when_the_other_process_could_not(site_dir, monkeyp
     ahead = looking_ahead(options)
     assert (ahead.pid is None) is (failure in ("no fork", "too large to send"))  # no other process
     build(options, look=ahead)
-    assert len(taken) == (failure != "fails after the inputs")
+    assert len(taken) == (failure not in ("fails after the inputs", "outputs cut short"))
     assert (len(cache.load(snapshot.cache_path(options.content_dir, options.out_dir)).pages), False) in stats
     assert capfd.readouterr() == ("", "")  # nor did the other process print anything
     assert tree(site_dir / "site") == cold_tree(site_dir)
