@@ -251,7 +251,7 @@ def run() -> None:
     every object a build made one by one (~0.01 s of a rebuild after an edit at 10,000 launches),
     unless a thread Python would wait for is still at work."""
     status = main()
-    if any(thread.daemon is False for thread in threading.enumerate() if thread is not threading.main_thread()):
+    if any(not thread.daemon for thread in threading.enumerate() if thread is not threading.main_thread()):
         sys.exit(status)
     try:
         sys.stdout.flush()
