@@ -111,7 +111,7 @@ def test_pre_commit_hook_runs_check_on_content_changes():
     assert re.search(hook["files"], "content/launches/2030-01-01-x.md")
     assert not re.search(hook["files"], "README.md")
     scripts = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]
-    assert scripts["digest"] == "generator.cli:main"  # what `language: python` installs and `entry` calls
+    assert scripts["digest"] == "generator.cli:run"  # what `language: python` installs and `entry` calls
 
 
 def test_example_pages_workflow_checks_builds_and_publishes(tmp_path):
