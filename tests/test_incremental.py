@@ -991,6 +991,24 @@ def test_a_check_uses_the_snapshot_taken_ahead_of_it_in_another_process(site_dir
     assert not taken
 
 
+@pytest.mark.parametrize("refused", [False, True])
+def test_the_pipe_from_the_process_looking_ahead_has_room_for_what_it_sends(site_dir, monkeypatch, refused):
+    fcntl = pytest.importorskip("fcntl")
+    if not hasattr(fcntl, "F_GETPIPE_SZ"):
+        pytest.skip("a pipe's size is set only where Linux lets it be")
+    options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
+    age_new_files(site_dir)
+    build(options)
+    if refused:  # as where a user may not have pipes this large: the default size, slower
+        monkeypatch.setattr(fcntl, "fcntl", lambda *args: (_ for _ in ()).throw(PermissionError("not allowed")))
+    ahead = looking_ahead(options)
+    size = None if refused else fcntl.fcntl(ahead.stream.fileno(), fcntl.F_GETPIPE_SZ)
+    edit_three_bodies(site_dir)
+    build(options, look=ahead)
+    assert refused or size >= snapshot.PIPE_SIZE
+    assert tree(site_dir / "site") == cold_tree(site_dir)
+
+
 def test_a_snapshot_taken_ahead_is_not_used_for_another_setup_or_other_folders(site_dir, monkeypatch):
     options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
     age_new_files(site_dir)
