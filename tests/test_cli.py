@@ -6,11 +6,13 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
 
+from generator import cli
 from generator.cli import main
 from tests.conftest import REPO
 
@@ -57,10 +59,6 @@ def test_the_command_s_exit_status_and_output_through_its_hard_exit(project):
 
 
 def test_the_command_waits_for_a_thread_still_at_work(monkeypatch):
-    import threading
-
-    from generator import cli
-
     exits = []
     monkeypatch.setattr(cli, "main", lambda: 3)
     monkeypatch.setattr(os, "_exit", exits.append)

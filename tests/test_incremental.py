@@ -999,8 +999,11 @@ def test_the_pipe_from_the_process_looking_ahead_has_room_for_what_it_sends(site
     options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
     age_new_files(site_dir)
     build(options)
-    if refused:  # as where a user may not have pipes this large: the default size, slower
-        monkeypatch.setattr(fcntl, "fcntl", lambda *args: (_ for _ in ()).throw(PermissionError("not allowed")))
+    def refuse(*args):  # as where a user may not have pipes this large: the default size, slower
+        raise PermissionError("not allowed")
+
+    if refused:
+        monkeypatch.setattr(fcntl, "fcntl", refuse)
     ahead = looking_ahead(options)
     size = None if refused else fcntl.fcntl(ahead.stream.fileno(), fcntl.F_GETPIPE_SZ)
     edit_three_bodies(site_dir)
