@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import threading
 from pathlib import Path
 
 from .errors import FORMATS, ContentError, Progress, format_problems, no_progress
@@ -251,6 +250,8 @@ def run() -> None:
     every object a build made one by one (~0.01 s of a rebuild after an edit at 10,000 launches),
     unless a thread Python would wait for is still at work."""
     status = main()
+    import threading  # only now, not before the look ahead forks: by now a build has imported it
+
     if any(not thread.daemon for thread in threading.enumerate() if thread is not threading.main_thread()):
         sys.exit(status)
     try:
