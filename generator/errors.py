@@ -11,13 +11,15 @@ import functools
 import json
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Protocol
 
-from .model import record
 
-
-@record(order=True)
+# A dataclass of its own, not model.record: the command line imports this module before it forks
+# the look ahead (cli.look_ahead), and importing model, its classes made, took ~7 ms of that.
+# Problems are few: how fast they unpickle does not matter.
+@dataclass(frozen=True, slots=True, order=True)
 class Problem:
     path: str
     line: int
