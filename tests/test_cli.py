@@ -46,6 +46,13 @@ def test_only_digest_new_imports_what_writes_new_files(capsys):
     assert "--title TEXT" in capsys.readouterr().out
 
 
+def test_the_command_line_forks_its_look_ahead_before_importing_the_content_model():
+    # A new interpreter: what the command line has imported when it forks (cli.look_ahead).
+    probe = "import sys, generator.cli; print(sorted(m for m in sys.modules if m.startswith('generator.')))"
+    imported = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert imported == "['generator.cli', 'generator.errors', 'generator.snapshot']\n"
+
+
 def test_the_command_s_exit_status_and_output_through_its_hard_exit(project):
     buffered = {name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"}
 
