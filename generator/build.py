@@ -488,8 +488,8 @@ def planned_with(site: Site, path: str, source_keys: routes.SourceKeys) -> list[
         return [routes.source_page(site, site.sources[ident], source_keys)]
     if folder == "sources":  # the list of sources
         return routes.sources_pages(site, source_keys)
-    if kind == "launch":  # a year's page or the index's: those a title edit shows on, not all the listings
-        return routes.year_pages(site) + routes.index_pages(site, routes.launch_keys(site), routes.chart_months(site))
+    if kind == "launch":  # a year's page or the index's: not every listing
+        return routes.launch_listing_pages(site)
     return routes.listing_pages(site, source_keys, sources=False)
 
 

@@ -195,6 +195,12 @@ def launch_keys(site: Site) -> frozenset[str]:
     return frozenset(record_key("launch", view.launch.id) for view in site.launches)
 
 
+def launch_listing_pages(site: Site) -> list[PageSpec]:
+    """The years' pages and the index's, which listing_pages plans too: those a launch's title shows on
+    besides its records' own pages and the home page."""
+    return year_pages(site) + index_pages(site, launch_keys(site), chart_months(site))
+
+
 def year_pages(site: Site) -> list[PageSpec]:
     """The page of each year that has launches."""
     years = tuple(site.years)
