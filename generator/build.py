@@ -19,6 +19,7 @@ from typing import Callable, Collection, Iterator, TypeVar
 import jinja2
 
 from . import cache, data, feeds, parallel, routes, search, snapshot
+from .bodies import KeptBodies
 from .errors import ContentError, Problem, Progress, display_path, no_progress
 from .link import Site, link, shape, swap_records
 from .model import Actor, Launch, Source, kind_of, record_key
@@ -124,7 +125,6 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
             content = read(options, previous, progress, started_ns, last_read, touched, saver,
                            taken.inputs if taken else None)
         files_saved = saver.saved_as if saver else None
-        read_config_digest, record_digests = content.config_digest, content.record_digests
         read_files = cache.BuildCache(content.config_digest, content.files, content.read_at_ns)
         if memory:
             memory.last = read_files if previous is None else replace(
@@ -140,17 +140,17 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
             previous = without_cache_bytes(content, previous)
             site = link(content.validated, include_drafts=options.drafts)
         compiled = cache.compiled_templates_dir(store) if write else None
+        kept_bodies = KeptBodies.beside(store if write else None, fresh=not incremental)
         if quick is not None:  # the pages showing the edited records; the others are the last build's
             candidates, present, site = quick
-            renderer = Renderer(site, templates, compiled, feeds.bodies_in_feeds(candidates))
-            renderer.memo.bodies.update(cache.load_bodies(store, read_config_digest, record_digests))
+            renderer = Renderer(site, templates, compiled, feeds.bodies_in_feeds(candidates), kept_bodies)
         elif edited is None:
             pages = candidates = plan_pages(site)
-            renderer = Renderer(site, templates, compiled, feeds.bodies_in_feeds(pages))
+            renderer = Renderer(site, templates, compiled, feeds.bodies_in_feeds(pages), kept_bodies)
         else:  # the last build's plan: its templates were checked by edited_records
             planned = plan_edited(memory, edited)
             site, pages = planned.site, planned.pages
-            renderer = Renderer(site, templates, compiled, planned.shown_twice)
+            renderer = Renderer(site, templates, compiled, planned.shown_twice, kept_bodies)
             candidates = pages_showing(pages, edited, renderer)
             renderer.reuse(planned.memo, edited.records, candidates)
         paths = list(previous.pages) if quick is not None else [page.path for page in pages]
@@ -235,8 +235,6 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
     else:
         if shown:  # this build linked the site
             cache.save_site(store, site, page_map.linked, shown)
-        if quick is not None and renderer.memo.bodies:  # converted, or kept from the build before
-            cache.save_bodies(store, read_config_digest, renderer.memo.bodies, record_digests)
         cache.save_output(store, cache.BuildCache(**output, page_map=page_map), previous)
         taken.pages = len(paths)
         taken.outputs = snapshot.stat_files(options.out_dir, report.outputs, known=untouched)
@@ -281,10 +279,7 @@ def check(options: BuildOptions, progress: Progress = no_progress,
         else:
             pages, _, site = quick
         renderer = Renderer(site, templates, cache.compiled_templates_dir(store) if store else None,
-                            feeds.bodies_in_feeds(pages))
-        read_config_digest, record_digests = content.config_digest, content.record_digests
-        if quick is not None:
-            renderer.memo.bodies.update(cache.load_bodies(store, read_config_digest, record_digests))
+                            feeds.bodies_in_feeds(pages), KeptBodies.beside(store))
         with template_problems(options.content_dir):
             fingerprints = page_fingerprints(pages, content, renderer, options)
             renderer.save_inspections()
@@ -301,8 +296,6 @@ def check(options: BuildOptions, progress: Progress = no_progress,
     if store:
         if shown:  # this check linked the site
             cache.save_site(store, site, page_map.linked, shown)
-        if quick is not None and renderer.memo.bodies:  # converted, or kept from the check before
-            cache.save_bodies(store, read_config_digest, renderer.memo.bodies, record_digests)
         cache.save_output(store, cache.BuildCache(pages={path: f for path, f in fingerprints.items() if f},
                                                   page_map=page_map))
         taken.pages = len(fingerprints)

@@ -31,7 +31,7 @@ except ImportError:  # Windows
 
 from .data import Rows, map_file
 from .link import Site
-from .model import RECORD_CLASSES, SHARED_LENGTH, Fillable, kind_of, record_key, stand_in
+from .model import RECORD_CLASSES, SHARED_LENGTH, Fillable, kind_of, stand_in
 from .snapshot import FORMAT, UNREADABLE, atomic_file, make_folder, snapshot_path
 from .validate import DocResult
 
@@ -245,11 +245,6 @@ def site_path(store: Path) -> Path:
     return store.with_suffix(".site.pickle")
 
 
-def bodies_path(store: Path) -> Path:
-    """Where the build whose cache is at `store` keeps the bodies it converted to HTML (save_bodies)."""
-    return store.with_suffix(".bodies.pickle")
-
-
 def out_dir_note(store: Path) -> Path:
     """Where the cache at `store` notes the output directory it describes."""
     return store.with_suffix(".out")
@@ -272,8 +267,7 @@ def prune(store: Path) -> None:
             continue
         if gone:
             other = note.with_suffix(".pickle")
-            for path in (other, output_path(other), aside_path(other), snapshot_path(other), site_path(other),
-                         bodies_path(other), note):
+            for path in (other, output_path(other), aside_path(other), snapshot_path(other), site_path(other), note):
                 path.unlink(missing_ok=True)
             shutil.rmtree(search_trees_path(other), ignore_errors=True)
 
@@ -567,37 +561,6 @@ def _output_changes(cache: BuildCache, previous: BuildCache) -> tuple | None:
                    if row is not previous.rows[kind][ident] and row != previous.rows[kind][ident]}
             for kind, of_kind in cache.rows.items()}
     return pages, {kind: changed for kind, changed in rows.items() if changed}, cache.data_files, cache.page_map
-
-
-KEPT_BODIES = 1000  # at most: 50 took 68 kB at 10,000 launches (measured), so ~1.4 MB
-
-
-def save_bodies(store: Path, config: str, bodies: dict[tuple[str, str], str], digests: dict[str, str]) -> None:
-    """Keep the bodies a build converted to HTML and kept to show twice (render.Memo), the
-    latest KEPT_BODIES, with the digests of their records' files (`digests`, by "kind:id").
-
-    After an edit, a feed that lists the record is rendered again with its 49 other
-    entries: at 10,000 launches their bodies took 0.09 s of a body edit's 0.68 s
-    under cProfile (an actor's feed; most launches are in one). Kept, the next build
-    converts only the bodies edited since.
-    """
-    kept = {key: (_digest_of(key, digests), html) for key, html in bodies.items()}
-    save_pickled(bodies_path(store), (FORMAT, config, dict(list(kept.items())[-KEPT_BODIES:])))
-
-
-def load_bodies(store: Path, config: str, digests: dict[str, str]) -> dict[tuple[str, str], str]:
-    """The bodies save_bodies kept of the records whose files are as they were then, with the same `config`."""
-    stored = load_pickled(bodies_path(store))
-    if not (isinstance(stored, tuple) and len(stored) == 3 and stored[:2] == (FORMAT, config)):
-        return {}
-    return {key: html for key, (digest, html) in stored[2].items()
-            if digest is not None and _digest_of(key, digests) == digest}
-
-
-def _digest_of(key: tuple[str, str], digests: dict[str, str]) -> str | None:
-    """The digest of the file of the record whose body render.Memo keeps by `key` (class name, id)."""
-    class_name, ident = key
-    return digests.get(record_key(class_name.lower(), ident))
 
 
 # The fields of a kept site in the order they are saved: first those a launch's pages read, loaded

@@ -25,21 +25,23 @@ CHUNK_COUNT = 64
 FRESH_RUNS = 8  # with imap's fresh_every, the runs a worker does before it ends: short, as a fresh worker
 # waits for this process to end the run it is in
 
-_job: tuple[Callable, list] | None = None  # (function, items), set in each worker by fork
+_job: tuple[Callable, list, Callable | None] | None = None  # imap's (function, items, after_chunk), in each worker
 
 
 def imap(function: Callable[[T], R], items: list[T], bar: ProgressBar,
-         fresh_every: int | None = None) -> Iterator[tuple[int, R]]:
+         fresh_every: int | None = None, after_chunk: Callable[[], None] | None = None) -> Iterator[tuple[int, R]]:
     """(index, function(items[index])) for every item, as they are done, in no set order.
 
     Items are done in worker processes when there are many. If one fails there,
     the items not yet done are done in this process, where the failure is raised
     with its traceback. `fresh_every`: a worker does at most about this many items
     before it ends and a fresh one is forked, which lets go of the memory the last
-    one had copied (see _fork_imap).
+    one had copied (see _fork_imap). `after_chunk`: called by each process after each chunk of
+    items it did (a worker's last chance to save what it made for later is after its last chunk);
+    not after the items done in this process alone, at the end.
     """
     done = [False] * len(items)
-    for index, result in _fork_imap(function, items, fresh_every):
+    for index, result in _fork_imap(function, items, fresh_every, after_chunk):
         done[index] = True
         bar.update(1)
         yield index, result
@@ -50,7 +52,8 @@ def imap(function: Callable[[T], R], items: list[T], bar: ProgressBar,
             yield index, result
 
 
-def _fork_imap(function: Callable[[T], R], items: list[T], fresh_every: int | None) -> Iterator[tuple[int, R]]:
+def _fork_imap(function: Callable[[T], R], items: list[T], fresh_every: int | None,
+               after_chunk: Callable[[], None] | None) -> Iterator[tuple[int, R]]:
     """What imap gives, from this process and forked workers; stops early when not worth
     it or when an item failed.
 
@@ -76,12 +79,12 @@ def _fork_imap(function: Callable[[T], R], items: list[T], fresh_every: int | No
     runs_per_worker = -(-fresh_every // size) if fresh_every else len(chunks)
     try:
         while chunks:
-            yield from _one_round(function, items, chunks, workers, runs_per_worker)
+            yield from _one_round((function, items, after_chunk), chunks, workers, runs_per_worker)
     except Exception:  # noqa: BLE001 - imap does the rest here, and raises it properly
         return
 
 
-def _one_round(function: Callable[[T], R], items: list[T], chunks: collections.deque[range],
+def _one_round(job: tuple[Callable, list, Callable | None], chunks: collections.deque[range],
                workers: int, runs_per_worker: int) -> Iterator[tuple[int, R]]:
     """Do chunks from `chunks` here and in freshly forked workers until these have done
     `runs_per_worker` each, or none is left; the workers then end."""
@@ -90,8 +93,7 @@ def _one_round(function: Callable[[T], R], items: list[T], chunks: collections.d
 
     context = multiprocessing.get_context("fork")
     given = 0
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
-                             initargs=(function, items)) as pool:
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=job) as pool:
         running: dict[Future, range] = {}
         while chunks or running:
             while chunks and len(running) < 2 * workers and given < runs_per_worker * workers:
@@ -100,7 +102,7 @@ def _one_round(function: Callable[[T], R], items: list[T], chunks: collections.d
                 given += 1
             if chunks:  # this process from the front
                 chunk = chunks.popleft()
-                yield from zip(chunk, [function(items[i]) for i in chunk])
+                yield from zip(chunk, _run_chunk(chunk, job))
             if not running:
                 return
             # While this process has chunks left, it only collects what is done; then it waits.
@@ -159,11 +161,14 @@ def return_free_memory() -> None:
     trim(0)
 
 
-def _start_worker(function: Callable, items: list) -> None:
+def _start_worker(*job) -> None:
     global _job
-    _job = (function, items)
+    _job = job
 
 
-def _run_chunk(indexes: range) -> list:
-    function, items = _job
-    return [function(items[i]) for i in indexes]
+def _run_chunk(indexes: range, job: tuple[Callable, list, Callable | None] | None = None) -> list:
+    function, items, after_chunk = job or _job
+    results = [function(items[i]) for i in indexes]
+    if after_chunk:
+        after_chunk()
+    return results

@@ -21,10 +21,10 @@ import jinja2.meta
 from markupsafe import Markup, escape
 
 from . import chart, meta, parallel, routes
+from .bodies import KeptBodies
 from .cache import code_digest, digest, load_pickled, save_pickled
 from .errors import Progress, no_progress
 from .link import Site
-from .markup import MarkdownRenderer
 from .model import FACT_FIELDS, Fact, kind_of
 
 T = TypeVar("T")
@@ -134,10 +134,11 @@ def render_pages(renderer: "Renderer", pages: list[routes.PageSpec], progress: P
     bar = progress("Rendering", len(pages))
     render = renderer.render if keep is None else lambda page: keep(page.path, renderer.render(page))
     try:
-        for index, result in parallel.imap(render, pages, bar, fresh_every):
+        for index, result in parallel.imap(render, pages, bar, fresh_every, after_chunk=renderer.kept_bodies.save):
             yield pages[index].path, result
     finally:
         bar.close()
+    renderer.kept_bodies.close()
 
 
 def default_templates_dir() -> Path:
@@ -150,14 +151,15 @@ class Renderer:
     """One Jinja2 environment and Markdown converter for a whole build."""
 
     def __init__(self, site: Site, template_dirs: list[Path], compiled_dir: Path | None = None,
-                 shown_twice: frozenset[tuple[str, str]] = frozenset()):
+                 shown_twice: frozenset[tuple[str, str]] = frozenset(), kept_bodies: KeptBodies | None = None):
         """`compiled_dir`: where compiled templates are kept between builds (each build
         has its own environment; compiling the templates anew took 0.1 s of each).
-        `shown_twice`: the records, as (class name, id), whose body more than one page shows."""
+        `shown_twice`: the records, as (class name, id), whose body more than one page shows.
+        `kept_bodies`: bodies converted before, and where to keep those converted now."""
         self.site = site
         self.template_dirs = template_dirs
-        self.markdown = MarkdownRenderer()
         self.shown_twice = shown_twice
+        self.kept_bodies = kept_bodies or KeptBodies(None)
         self.memo = Memo()  # for body(), of the records shown twice, and feed_entry()
         self._sources: dict[str, TemplateSource] = {}  # memo for _template()
         self._inspected = InspectedTemplates(compiled_dir / INSPECTED if compiled_dir else None)
@@ -177,6 +179,14 @@ class Renderer:
         self.env.filters.update(long_date=long_date, fact_value=fact_value, ordinal=ordinal,
                                 utc_offset=utc_offset, facts_differ=facts_differ, by_role=self.by_role,
                                 by_role_of_pair=lambda pairs: self.by_role(pairs, lambda pair: pair[0]))
+
+    @functools.cached_property
+    def markdown(self):
+        """The Markdown converter, made when a body is first converted: Markdown is not even
+        imported by a build whose bodies were all kept (28 ms of a title edit, with its set-up)."""
+        from .markup import MarkdownRenderer
+
+        return MarkdownRenderer()
 
     def reuse(self, memo: Memo, edited: list, candidates: list[routes.PageSpec]) -> None:
         """Start from what a renderer of the same site and templates made, but for what shows the edited records.
@@ -262,11 +272,16 @@ class Renderer:
         """A record's Markdown body as HTML, its record links made relative to this page."""
         # Markdown is the costliest step of a build: a body shown twice is converted once,
         # its record links coming out as markers for each page to put in its own relative URLs.
-        # Other bodies are not kept: all of them took 20 MB per process at 10,000 launches.
+        # Others are not held in memory (all of them took 20 MB per process at 10,000 launches),
+        # but every body converted is kept on disk for the builds after this one (kept_bodies).
         key = (type(record).__name__, record.id)
         html = self.memo.bodies.get(key)
         if html is None:
-            html = self.markdown.render(record.body.text, link_marker)
+            kept_as, text = f"{key[0]}:{key[1]}", record.body.text
+            html = self.kept_bodies.get(kept_as, text)
+            if html is None:
+                html = self.markdown.render(text, link_marker)
+                self.kept_bodies.put(kept_as, text, html)
             if key in self.shown_twice:
                 self.memo.bodies[key] = html
         if LINK_MARKER_START in html:

@@ -477,8 +477,7 @@ def test_a_kept_site_loads_the_fields_a_launch_s_pages_do_not_read_only_when_rea
 
 
 @pytest.mark.parametrize("command", [build, check])
-def test_a_rebuild_converts_again_only_the_bodies_edited_since_the_last_that_showed_them(site_dir, monkeypatch,
-                                                                                       command):
+def test_a_rebuild_converts_again_only_the_bodies_edited_since_they_were_converted(site_dir, monkeypatch, command):
     options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
     age_new_files(site_dir)
     command(options)
@@ -492,12 +491,9 @@ def test_a_rebuild_converts_again_only_the_bodies_edited_since_the_last_that_sho
         age_new_files(site_dir)
         converted.clear()
         command(options)
-        assert sorted(converted) == (["Again", "[Northland](actor:northland)"] if n == 0 else ["Again"])
+        assert converted == ["Again"]  # not the other launch in the feed: converted by the first build or check
         if command is build:
             assert tree(site_dir / "site") == cold_tree(site_dir)
-    store = snapshot.cache_path(options.content_dir, options.out_dir) if command is build else snapshot.check_path(
-        options.content_dir)
-    assert cache.bodies_path(store).is_file() and cache.load_bodies(store, "another version of digest", {}) == {}
 
 
 def test_a_kept_site_whose_later_fields_are_damaged_is_not_used(site_dir, monkeypatch):

@@ -14,7 +14,7 @@ from bs4 import BeautifulSoup
 from generator.build import BuildOptions, build
 from generator.errors import ContentError
 from generator.model import Fact
-from generator import render
+from generator import markup, render
 from generator.render import facts_differ, fact_value, long_date, ordinal, utc_offset
 from tests.conftest import REPO, minimal_site, write_tree
 
@@ -318,8 +318,8 @@ def _with_one_more(patterns):
 def test_each_body_is_converted_once_per_build(tmp_path, monkeypatch):
     """A launch's body shows on its page and in feeds, and Markdown (the costliest step) runs once for it."""
     converted = []
-    convert = render.MarkdownRenderer.render
-    monkeypatch.setattr(render.MarkdownRenderer, "render",
+    convert = markup.MarkdownRenderer.render
+    monkeypatch.setattr(markup.MarkdownRenderer, "render",
                         lambda self, text, resolve: converted.append(text) or convert(self, text, resolve))
     files = rendered(tmp_path, monkeypatch)
     assert b"fired a rocket." in files["feed.xml"] and b"fired a rocket." in files[FIRST]

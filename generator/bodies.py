@@ -1,0 +1,126 @@
+"""Record bodies as converted to HTML, kept between builds in an SQLite file in `.digest-cache/`.
+
+Converting Markdown is the costliest step of rendering. A body is kept by its
+record with a digest of its text and of digest's code, so that a build converts
+only the bodies edited since they were last converted, by any build or check of
+the same content: after a template edit every page is rendered again and no body
+converted; after a title edit the neighbouring launches' pages are rendered
+again without Markdown being loaded at all. A missing, damaged or locked file
+only makes a build slower, never different.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import Any
+
+from .cache import code_digest
+
+FILE_NAME = "bodies.sqlite"
+WAIT_FOR_LOCK = 10.0  # seconds another build or check may hold the file before this one goes without
+_INHERITED: list[Any] = []  # connections a forked worker got from its parent: never used, nor closed, there
+
+
+class KeptBodies:
+    """The bodies kept in the file at `path`, or none (None). `fresh`: look for none of those kept
+    before (as `digest build --clean`), but keep those converted now.
+
+    Forked workers may use it: each process opens its own connection (SQLite's
+    may not cross a fork) and writes the bodies it converted at each `save`.
+    """
+
+    def __init__(self, path: Path | None, fresh: bool = False):
+        self.path, self.fresh = path, fresh
+        self._pid: int | None = None  # of the process `_db` belongs to
+        self._db = None
+        self._empty = True  # nothing to look for: a cold build asks for every body in vain
+        self._new: list[tuple[str, bytes, str]] = []  # (record, digest, HTML) converted since the last save
+
+    @classmethod
+    def beside(cls, store: Path | None, fresh: bool = False) -> KeptBodies:
+        """Those of the content whose build or check keeps its cache at `store` (see snapshot.cache_path)."""
+        return cls(store.parent / FILE_NAME if store else None, fresh)
+
+    def get(self, record: str, text: str) -> str | None:
+        """The HTML kept for the body `text` of `record` ("kind:id"), if kept for this text."""
+        db = self._connection()
+        if db is None or self._empty:
+            return None
+        import sqlite3
+
+        try:
+            found = db.execute("SELECT html FROM bodies WHERE record = ? AND digest = ?",
+                               (record, text_digest(text))).fetchone()
+        except sqlite3.Error:
+            return None
+        return found[0] if found else None
+
+    def put(self, record: str, text: str, html: str) -> None:
+        """Keep `html`, converted from the body `text` of `record`, from the next `save` on."""
+        if self._connection() is not None:
+            self._new.append((record, text_digest(text), html))
+
+    def save(self) -> None:
+        """Write the bodies this process converted since its last save, in one transaction."""
+        db = self._connection()
+        if db is None or not self._new:
+            return
+        import sqlite3
+
+        try:
+            with db:
+                db.executemany("INSERT OR REPLACE INTO bodies VALUES (?, ?, ?)", self._new)
+        except sqlite3.Error:
+            pass  # another build holds the file too long: these are converted again next time
+        self._new = []
+
+    def close(self) -> None:
+        """Save, and let go of the file until needed again (a preview's builds follow one another)."""
+        self.save()
+        if self._db is not None and self._pid == os.getpid():
+            self._db.close()
+            self._pid = self._db = None
+
+    def _connection(self):
+        """This process's connection, opened when first needed; None without one."""
+        if self._pid != os.getpid():
+            _INHERITED.append(self._db)
+            self._pid, self._db, self._new = os.getpid(), None, []
+            if self.path:
+                self._db = self._open()
+        return self._db
+
+    def _open(self):
+        import sqlite3
+
+        for attempt in range(2):
+            db = None
+            try:
+                db = sqlite3.connect(self.path, timeout=WAIT_FOR_LOCK, check_same_thread=False)
+                # A cache: the file is written ahead (WAL), without waiting for the disk, so that
+                # readers never wait for writers, nor writers for the disk.
+                db.execute("PRAGMA journal_mode = WAL")
+                db.execute("PRAGMA synchronous = OFF")
+                db.execute("CREATE TABLE IF NOT EXISTS bodies (record TEXT PRIMARY KEY, digest BLOB, html TEXT)")
+                self._empty = self.fresh or db.execute("SELECT NOT EXISTS (SELECT 1 FROM bodies)").fetchone()[0]
+                return db
+            except sqlite3.OperationalError:  # locked, or not writable: go without
+                return None
+            except sqlite3.DatabaseError:  # damaged (by a crash while written, say): start it again
+                if db:
+                    db.close()
+                if attempt:
+                    return None
+                _remove(self.path)
+        return None
+
+
+def _remove(path: Path) -> None:
+    for name in (path.name, f"{path.name}-wal", f"{path.name}-shm"):
+        path.with_name(name).unlink(missing_ok=True)
+
+
+def text_digest(text: str) -> bytes:
+    return hashlib.blake2b(f"{code_digest()}\0{text}".encode(), digest_size=16).digest()

@@ -1,0 +1,155 @@
+"""Bodies converted to HTML are kept between builds and checks (generator.bodies), and used only as they were."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from generator import bodies, snapshot
+from generator.build import BuildOptions, build, check
+from generator.markup import MarkdownRenderer
+from generator.render import default_templates_dir
+from tests.conftest import REPO, write_tree
+from tests.test_incremental import age_new_files, bulk_site, cold_tree, tree
+
+LAUNCH = "content/launches/2030-04-10-second.md"
+
+
+@pytest.fixture
+def converted(monkeypatch) -> list[str]:
+    """The first word of each body converted from now on."""
+    texts, convert = [], MarkdownRenderer.render
+    monkeypatch.setattr(MarkdownRenderer, "render",
+                        lambda self, text, resolve: texts.append(text.split()[0]) or convert(self, text, resolve))
+    return texts
+
+
+def options_of(site_dir) -> BuildOptions:
+    age_new_files(site_dir)
+    return BuildOptions(site_dir / "content", site_dir / "site", search=False)
+
+
+def kept_file(options: BuildOptions):
+    return snapshot.cache_path(options.content_dir, options.out_dir).parent / bodies.FILE_NAME
+
+
+def test_a_template_edit_renders_every_page_again_and_converts_no_body(site_dir, converted):
+    options = options_of(site_dir)
+    build(options)
+    assert sorted(converted) == ["A", "Another", "[Northland](actor:northland)"]  # a source's and two launches'
+    base = (default_templates_dir() / "base.html").read_text()
+    write_tree(site_dir, {"templates/base.html": base.replace("</body>", "<!-- our own -->\n</body>")})
+    converted.clear()
+    build(options_of(site_dir))
+    assert converted == []
+    assert b"<!-- our own -->" in (site_dir / "site/launches/2030-03-01-first/index.html").read_bytes()
+    assert tree(site_dir / "site") == cold_tree(site_dir)
+
+
+@pytest.mark.parametrize("command", [build, check])
+def test_a_body_is_converted_again_when_its_text_changes_not_when_the_rest_of_its_file_does(site_dir, converted,
+                                                                                         command):
+    options = options_of(site_dir)
+    command(options)
+    launch = site_dir / LAUNCH
+    launch.write_text(launch.read_text().replace("title: Second test launch", "title: Second launch, renamed"))
+    converted.clear()
+    command(options_of(site_dir))
+    assert converted == []
+    launch.write_text(launch.read_text().replace("Another one.", "Yet another one."))
+    command(options_of(site_dir))
+    assert converted == ["Yet"]
+    if command is build:
+        assert tree(site_dir / "site") == cold_tree(site_dir)
+
+
+def test_a_title_edit_does_not_load_markdown(site_dir):
+    options = options_of(site_dir)
+    build(options)
+    launch = site_dir / LAUNCH
+    launch.write_text(launch.read_text().replace("title: Second test launch", "title: Second launch, renamed"))
+    age_new_files(site_dir)
+    probe = textwrap.dedent(f"""
+        import sys
+        from pathlib import Path
+        from generator.build import BuildOptions, build
+        report = build(BuildOptions(Path({str(options.content_dir)!r}), Path({str(options.out_dir)!r}), search=False))
+        print(report.written.written, "markdown" in sys.modules)
+    """)
+    result = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    written, markdown_loaded = result.stdout.split()
+    assert int(written) > 1 and markdown_loaded == "False"  # its page and its neighbours' rendered again
+    assert tree(site_dir / "site") == cold_tree(site_dir)
+
+
+def test_bodies_converted_by_another_version_of_digest_are_converted_again(site_dir, converted, monkeypatch):
+    options = options_of(site_dir)
+    build(options)
+    monkeypatch.setattr(bodies, "code_digest", lambda: "another version of digest")
+    base = (default_templates_dir() / "base.html").read_text()
+    write_tree(site_dir, {"templates/base.html": base.replace("</body>", "<!-- our own -->\n</body>")})
+    converted.clear()
+    build(options_of(site_dir))
+    assert sorted(converted) == ["A", "Another", "[Northland](actor:northland)"]
+
+
+def test_a_clean_build_converts_every_body_again_and_keeps_them(site_dir, converted):
+    options = options_of(site_dir)
+    build(options)
+    converted.clear()
+    build(options, incremental=False)
+    assert sorted(converted) == ["A", "Another", "[Northland](actor:northland)"]
+    converted.clear()
+    base = (default_templates_dir() / "base.html").read_text()
+    write_tree(site_dir, {"templates/base.html": base.replace("</body>", "<!-- our own -->\n</body>")})
+    build(options_of(site_dir))
+    assert converted == []
+
+
+@pytest.mark.parametrize("damage", [b"not a database at all" * 100, b""])
+def test_a_damaged_file_of_bodies_is_started_again(site_dir, converted, damage):
+    options = options_of(site_dir)
+    build(options)
+    for suffix in ("-wal", "-shm"):
+        kept_file(options).with_name(bodies.FILE_NAME + suffix).unlink(missing_ok=True)
+    kept_file(options).write_bytes(damage)
+    converted.clear()
+    build(options, incremental=False)
+    assert sorted(converted) == ["A", "Another", "[Northland](actor:northland)"]
+    assert tree(site_dir / "site") == cold_tree(site_dir)
+    with sqlite3.connect(kept_file(options)) as db:
+        assert db.execute("SELECT COUNT(*) FROM bodies").fetchone()[0] == 3
+
+
+def test_a_file_of_bodies_that_cannot_be_opened_only_makes_the_build_convert_them(site_dir, converted):
+    options = options_of(site_dir)
+    kept_file(options).parent.mkdir(parents=True, exist_ok=True)
+    kept_file(options).mkdir()  # a folder where the file would be
+    build(options)
+    build(options, incremental=False)
+    assert len(converted) == 6
+    assert tree(site_dir / "site") == cold_tree(site_dir)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="parallel rendering uses fork")
+def test_bodies_converted_in_workers_are_kept(tmp_path, monkeypatch):
+    monkeypatch.setattr("generator.parallel.MIN_ITEMS", 10)
+    monkeypatch.setattr("generator.parallel.worker_count", lambda: 2)
+    project = bulk_site(tmp_path)
+    options = options_of(project)
+    build(options)
+    with sqlite3.connect(kept_file(options)) as db:
+        kept = dict(db.execute("SELECT record, html FROM bodies"))
+    assert len(kept) == 63 and kept["Launch:2031-01-05-bulk-32"] == "<p>Text 32.</p>"  # 62 launches and a source
+    base = (default_templates_dir() / "base.html").read_text()
+    write_tree(project, {"templates/base.html": base.replace("</body>", "<!-- our own -->\n</body>")})
+    with monkeypatch.context() as patched:
+        patched.setattr(MarkdownRenderer, "render", lambda self, text, resolve: pytest.fail(f"converted again: {text}"))
+        build(options_of(project))  # in workers too: an item failing there fails here
+    assert tree(project / "site") == cold_tree(project)
