@@ -14,53 +14,67 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from .cache import code_digest
 
 FILE_NAME = "bodies.sqlite"
+SCHEMA = 1  # of the file's table: bump when it changes
 WAIT_FOR_LOCK = 10.0  # seconds another build or check may hold the file before this one goes without
 _INHERITED: list[Any] = []  # connections a forked worker got from its parent: never used, nor closed, there
 
 
 class KeptBodies:
-    """The bodies kept in the file at `path`, or none (None). `fresh`: look for none of those kept
-    before (as `digest build --clean`), but keep those converted now.
+    """The bodies kept in the file at `path`, or none (None). `files`: "kind:id" -> the digest
+    of each record's file now, and `config` the digest of the build's config and code.
+    `fresh`: look for none of those kept before (as `digest build --clean`), but keep those converted now.
 
     Forked workers may use it: each process opens its own connection (SQLite's
     may not cross a fork) and writes the bodies it converted at each `save`.
     """
 
-    def __init__(self, path: Path | None, fresh: bool = False):
-        self.path, self.fresh = path, fresh
+    def __init__(self, path: Path | None, files: dict[str, str] | None = None, config: str = "", fresh: bool = False):
+        self.path, self.files, self.config, self.fresh = path, files or {}, config, fresh
         self._pid: int | None = None  # of the process `_db` belongs to
         self._db = None
         self._empty = True  # nothing to look for: a cold build asks for every body in vain
-        self._new: list[tuple[str, bytes, str]] = []  # (record, digest, HTML) converted since the last save
+        self._new: list[tuple[str, str, bytes, str]] = []  # rows to write at the next save
 
     @classmethod
-    def beside(cls, store: Path | None, fresh: bool = False) -> KeptBodies:
+    def beside(cls, store: Path | None, files: dict[str, str], config: str, fresh: bool = False) -> KeptBodies:
         """Those of the content whose build or check keeps its cache at `store` (see snapshot.cache_path)."""
-        return cls(store.parent / FILE_NAME if store else None, fresh)
+        return cls(store.parent / FILE_NAME if store else None, files, config, fresh)
 
-    def get(self, record: str, text: str) -> str | None:
-        """The HTML kept for the body `text` of `record` ("kind:id"), if kept for this text."""
+    def get(self, record: str, text: Callable[[], str]) -> str | None:
+        """The HTML kept for the body of `record` ("kind:id"), if kept for its file as it is now
+        or for the same text: `text()` gives it, asked for only when the file differs (a record
+        may still be pickled: unpickling the 50 records in a feed took 4 ms of a body edit)."""
         db = self._connection()
         if db is None or self._empty:
             return None
         import sqlite3
 
         try:
-            found = db.execute("SELECT html FROM bodies WHERE record = ? AND digest = ?",
-                               (record, text_digest(text))).fetchone()
+            found = db.execute("SELECT file, body, html FROM bodies WHERE record = ?", (record,)).fetchone()
         except sqlite3.Error:
             return None
-        return found[0] if found else None
+        if found is None:
+            return None
+        file, body, html = found
+        if file == self._file(record):
+            return html
+        if body == text_digest(text()):
+            self._new.append((record, self._file(record), body, html))  # found by its file the next time
+            return html
+        return None
 
     def put(self, record: str, text: str, html: str) -> None:
         """Keep `html`, converted from the body `text` of `record`, from the next `save` on."""
         if self._connection() is not None:
-            self._new.append((record, text_digest(text), html))
+            self._new.append((record, self._file(record), text_digest(text), html))
+
+    def _file(self, record: str) -> str:
+        return f"{self.config}:{self.files.get(record)}"
 
     def save(self) -> None:
         """Write the bodies this process converted since its last save, in one transaction."""
@@ -71,7 +85,7 @@ class KeptBodies:
 
         try:
             with db:
-                db.executemany("INSERT OR REPLACE INTO bodies VALUES (?, ?, ?)", self._new)
+                db.executemany("INSERT OR REPLACE INTO bodies VALUES (?, ?, ?, ?)", self._new)
         except sqlite3.Error:
             pass  # another build holds the file too long: these are converted again next time
         self._new = []
@@ -103,7 +117,11 @@ class KeptBodies:
                 # readers never wait for writers, nor writers for the disk.
                 db.execute("PRAGMA journal_mode = WAL")
                 db.execute("PRAGMA synchronous = OFF")
-                db.execute("CREATE TABLE IF NOT EXISTS bodies (record TEXT PRIMARY KEY, digest BLOB, html TEXT)")
+                if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA:
+                    with db:
+                        db.execute("DROP TABLE IF EXISTS bodies")
+                        db.execute("CREATE TABLE bodies (record TEXT PRIMARY KEY, file TEXT, body BLOB, html TEXT)")
+                        db.execute(f"PRAGMA user_version = {SCHEMA}")
                 self._empty = self.fresh or db.execute("SELECT NOT EXISTS (SELECT 1 FROM bodies)").fetchone()[0]
                 return db
             except sqlite3.OperationalError:  # locked, or not writable: go without

@@ -140,7 +140,8 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
             previous = without_cache_bytes(content, previous)
             site = link(content.validated, include_drafts=options.drafts)
         compiled = cache.compiled_templates_dir(store) if write else None
-        kept_bodies = KeptBodies.beside(store if write else None, fresh=not incremental)
+        kept_bodies = KeptBodies.beside(store if write else None, content.record_digests, content.config_digest,
+                                        fresh=not incremental)
         if quick is not None:  # the pages showing the edited records; the others are the last build's
             candidates, present, site = quick
             renderer = Renderer(site, templates, compiled, feeds.bodies_in_feeds(candidates), kept_bodies)
@@ -278,8 +279,9 @@ def check(options: BuildOptions, progress: Progress = no_progress,
             pages = plan_pages(site)
         else:
             pages, _, site = quick
+        kept_bodies = KeptBodies.beside(store, content.record_digests, content.config_digest)
         renderer = Renderer(site, templates, cache.compiled_templates_dir(store) if store else None,
-                            feeds.bodies_in_feeds(pages), KeptBodies.beside(store))
+                            feeds.bodies_in_feeds(pages), kept_bodies)
         with template_problems(options.content_dir):
             fingerprints = page_fingerprints(pages, content, renderer, options)
             renderer.save_inspections()

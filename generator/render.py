@@ -25,7 +25,8 @@ from .bodies import KeptBodies
 from .cache import code_digest, digest, load_pickled, save_pickled
 from .errors import Progress, no_progress
 from .link import Site
-from .model import FACT_FIELDS, Fact, kind_of
+from .markup import MarkdownRenderer
+from .model import FACT_FIELDS, Fact, kind_of, record_key
 
 T = TypeVar("T")
 
@@ -181,11 +182,10 @@ class Renderer:
                                 by_role_of_pair=lambda pairs: self.by_role(pairs, lambda pair: pair[0]))
 
     @functools.cached_property
-    def markdown(self):
-        """The Markdown converter, made when a body is first converted: Markdown is not even
-        imported by a build whose bodies were all kept (28 ms of a title edit, with its set-up)."""
-        from .markup import MarkdownRenderer
-
+    def markdown(self) -> MarkdownRenderer:
+        """The Markdown converter, made when a body is first converted (setting it up took 4-8 ms
+        of a title edit, whose bodies are all kept). Markdown itself is imported with this module,
+        while the command line waits for the files it looks at ahead."""
         return MarkdownRenderer()
 
     def reuse(self, memo: Memo, edited: list, candidates: list[routes.PageSpec]) -> None:
@@ -277,11 +277,11 @@ class Renderer:
         key = (type(record).__name__, record.id)
         html = self.memo.bodies.get(key)
         if html is None:
-            kept_as, text = f"{key[0]}:{key[1]}", record.body.text
-            html = self.kept_bodies.get(kept_as, text)
+            kept_as = record_key(kind_of(record), record.id)
+            html = self.kept_bodies.get(kept_as, lambda: record.body.text)
             if html is None:
-                html = self.markdown.render(text, link_marker)
-                self.kept_bodies.put(kept_as, text, html)
+                html = self.markdown.render(record.body.text, link_marker)
+                self.kept_bodies.put(kept_as, record.body.text, html)
             if key in self.shown_twice:
                 self.memo.bodies[key] = html
         if LINK_MARKER_START in html:

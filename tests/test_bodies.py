@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import subprocess
-import sys
-import textwrap
 
 import pytest
 
-from generator import bodies, snapshot
+from generator import bodies, read, snapshot
 from generator.build import BuildOptions, build, check
 from generator.markup import MarkdownRenderer
 from generator.render import default_templates_dir
-from tests.conftest import REPO, write_tree
+from tests.conftest import write_tree
 from tests.test_incremental import age_new_files, bulk_site, cold_tree, tree
 
 LAUNCH = "content/launches/2030-04-10-second.md"
@@ -68,30 +65,38 @@ def test_a_body_is_converted_again_when_its_text_changes_not_when_the_rest_of_it
         assert tree(site_dir / "site") == cold_tree(site_dir)
 
 
-def test_a_title_edit_does_not_load_markdown(site_dir):
+def test_a_body_kept_for_its_file_as_it_is_is_found_without_its_text(site_dir, converted, monkeypatch):
+    options = options_of(site_dir)
+    build(options)
+    launch = site_dir / LAUNCH  # in the site's feed with the first launch, whose record stays pickled
+    launch.write_text(launch.read_text().replace("Another one.", "Yet another one."))
+    digested = []
+    text_digest = bodies.text_digest
+    monkeypatch.setattr(bodies, "text_digest", lambda text: digested.append(text.split()[0]) or text_digest(text))
+    converted.clear()
+    build(options_of(site_dir))
+    assert converted == ["Yet"] and set(digested) == {"Yet"}  # only the edited body's text is read
+    assert tree(site_dir / "site") == cold_tree(site_dir)
+
+
+def test_a_title_edit_converts_no_body_and_sets_up_no_markdown_converter(site_dir, converted, monkeypatch):
     options = options_of(site_dir)
     build(options)
     launch = site_dir / LAUNCH
     launch.write_text(launch.read_text().replace("title: Second test launch", "title: Second launch, renamed"))
-    age_new_files(site_dir)
-    probe = textwrap.dedent(f"""
-        import sys
-        from pathlib import Path
-        from generator.build import BuildOptions, build
-        report = build(BuildOptions(Path({str(options.content_dir)!r}), Path({str(options.out_dir)!r}), search=False))
-        print(report.written.written, "markdown" in sys.modules)
-    """)
-    result = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    written, markdown_loaded = result.stdout.split()
-    assert int(written) > 1 and markdown_loaded == "False"  # its page and its neighbours' rendered again
+    monkeypatch.setattr(MarkdownRenderer, "__init__", lambda self: pytest.fail("a Markdown converter set up"))
+    converted.clear()
+    report = build(options_of(site_dir))
+    assert converted == [] and report.written.written > 1  # its page and its neighbours' rendered again
+    monkeypatch.undo()
     assert tree(site_dir / "site") == cold_tree(site_dir)
 
 
 def test_bodies_converted_by_another_version_of_digest_are_converted_again(site_dir, converted, monkeypatch):
     options = options_of(site_dir)
     build(options)
-    monkeypatch.setattr(bodies, "code_digest", lambda: "another version of digest")
+    for module in (bodies, read):  # the config's digest holds the code's
+        monkeypatch.setattr(module, "code_digest", lambda: "another version of digest")
     base = (default_templates_dir() / "base.html").read_text()
     write_tree(site_dir, {"templates/base.html": base.replace("</body>", "<!-- our own -->\n</body>")})
     converted.clear()
@@ -146,7 +151,7 @@ def test_bodies_converted_in_workers_are_kept(tmp_path, monkeypatch):
     build(options)
     with sqlite3.connect(kept_file(options)) as db:
         kept = dict(db.execute("SELECT record, html FROM bodies"))
-    assert len(kept) == 63 and kept["Launch:2031-01-05-bulk-32"] == "<p>Text 32.</p>"  # 62 launches and a source
+    assert len(kept) == 63 and kept["launch:2031-01-05-bulk-32"] == "<p>Text 32.</p>"  # 62 launches and a source
     base = (default_templates_dir() / "base.html").read_text()
     write_tree(project, {"templates/base.html": base.replace("</body>", "<!-- our own -->\n</body>")})
     with monkeypatch.context() as patched:
