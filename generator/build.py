@@ -484,7 +484,7 @@ def planned_with(site: Site, path: str, source_keys: routes.SourceKeys) -> list[
     if folder == "sources":  # the list of sources
         return routes.sources_pages(site, source_keys)
     if kind == "launch":  # a year's page or the index's: not every listing
-        return routes.launch_listing_pages(site)
+        return routes.launch_listing_pages(site, {path})
     return routes.listing_pages(site, source_keys, sources=False)
 
 

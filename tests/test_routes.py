@@ -122,6 +122,18 @@ def test_the_index_is_cut_into_pages_of_whole_months_newest_first(tmp_path, monk
     assert routes.month_paths(site)[(2030, 5)] == "launches/page/3/index.html"  # where the chart's bar leads
 
 
+def test_a_year_s_page_or_an_index_page_planned_alone_is_as_planned_with_the_others(tmp_path, monkeypatch):
+    dates = ["2030-05-01", "2030-05-09", "2030-06-02", "2031-01-15"]
+    site_yaml = minimal_site()["content/site.yaml"] + "per_page: 2\n"
+    pages = {page.path: page for page in planned(tmp_path, monkeypatch,
+                                                 {"content/site.yaml": site_yaml, **dated_launches(dates)})}
+    site = link(validate(load_content(Path("content"))))
+    for paths in (["launches/2030/index.html"], ["launches/index.html"], ["launches/page/3/index.html"],
+                  ["launches/2031/index.html", "launches/page/2/index.html"], ["launches/2029/index.html"]):
+        alone = routes.launch_listing_pages(site, set(paths))
+        assert alone == [pages[path] for path in paths if path in pages]  # no year 2029: none
+
+
 def test_a_site_without_launches_has_one_empty_index_page(tmp_path, monkeypatch):
     files = {name: text for name, text in minimal_site().items() if "/launches/" not in name}
     files["content/sources/2030-03-01-daily-example.md"] = files["content/sources/2030-03-01-daily-example.md"].replace(
