@@ -139,7 +139,7 @@ def render_pages(renderer: "Renderer", pages: list[routes.PageSpec], progress: P
             yield pages[index].path, result
     finally:
         bar.close()
-    renderer.kept_bodies.close()
+        renderer.kept_bodies.close()
 
 
 def default_templates_dir() -> Path:

@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 
 from generator import bodies, read, snapshot
-from generator.build import BuildOptions, build, check
+from generator.build import BuildOptions, Memory, build, check
 from generator.markup import MarkdownRenderer
 from generator.render import default_templates_dir
 from tests.conftest import write_tree
@@ -158,3 +158,12 @@ def test_bodies_converted_in_workers_are_kept(tmp_path, monkeypatch):
         patched.setattr(MarkdownRenderer, "render", lambda self, text, resolve: pytest.fail(f"converted again: {text}"))
         build(options_of(project))  # in workers too: an item failing there fails here
     assert tree(project / "site") == cold_tree(project)
+
+
+def test_a_preview_started_after_a_build_converts_no_body(site_dir, converted):
+    build(options_of(site_dir))
+    converted.clear()
+    preview = BuildOptions(site_dir / "content", site_dir / "preview", search=False)
+    build(preview, memory=Memory())
+    assert converted == []
+    assert tree(site_dir / "preview") == tree(site_dir / "site")
