@@ -21,7 +21,7 @@ from typing import Any, Callable
 from .cache import code_digest
 
 FILE_NAME = "bodies.sqlite"
-SCHEMA = 1  # of the file's table: bump when it changes
+SCHEMA = 2  # of the file's tables: bump when they change
 # A build's process renders the lists and feeds alone before it forks workers, converting up to a
 # body per feed entry (16,500 at 10,000 launches), which are saved in rows of this many at most.
 SAVE_EVERY = 1000
@@ -43,7 +43,8 @@ class KeptBodies:
         self._pid: int | None = None  # of the process `_db` belongs to
         self._db = None
         self._empty = True  # nothing to look for: a cold build asks for every body in vain
-        self._new: list[tuple[str, str, bytes, str]] = []  # rows to write at the next save
+        self._new: list[tuple[str, str, bytes, str]] = []  # bodies' rows to write at the next save
+        self._new_entries: list[tuple[str, str, str]] = []  # feed entries' rows
 
     @classmethod
     def beside(cls, store: Path | None, files: dict[str, str], config: str, fresh: bool = False) -> KeptBodies:
@@ -81,22 +82,43 @@ class KeptBodies:
             if len(self._new) >= SAVE_EVERY:
                 self.save()
 
+    def entry(self, key: str, made_from: str) -> str | None:
+        """The XML of the feed entry `key` kept as made from `made_from` (see Renderer.feed_entry)."""
+        db = self._connection()
+        if db is None or self._empty:
+            return None
+        import sqlite3
+
+        try:
+            found = db.execute("SELECT xml FROM entries WHERE entry = ? AND made_from = ?", (key, made_from)).fetchone()
+        except sqlite3.Error:
+            return None
+        return found[0] if found else None
+
+    def put_entry(self, key: str, made_from: str, xml: str) -> None:
+        """Keep the XML of the feed entry `key`, made from `made_from`, from the next `save` on."""
+        if self._connection() is not None:
+            self._new_entries.append((key, made_from, xml))
+            if len(self._new_entries) >= SAVE_EVERY:
+                self.save()
+
     def _file(self, record: str) -> str:
         return f"{self.config}:{self.files.get(record)}"
 
     def save(self) -> None:
         """Write the bodies this process converted since its last save, in one transaction."""
         db = self._connection()
-        if db is None or not self._new:
+        if db is None or not (self._new or self._new_entries):
             return
         import sqlite3
 
         try:
             with db:
                 db.executemany("INSERT OR REPLACE INTO bodies VALUES (?, ?, ?, ?)", self._new)
+                db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)", self._new_entries)
         except sqlite3.Error:
-            pass  # another build holds the file too long: these are converted again next time
-        self._new = []
+            pass  # another build holds the file too long: these are made again next time
+        self._new, self._new_entries = [], []
 
     def close(self) -> None:
         """Save, and let go of the file until needed again (a preview's builds follow one another)."""
@@ -109,7 +131,7 @@ class KeptBodies:
         """This process's connection, opened when first needed; None without one."""
         if self._pid != os.getpid():
             _INHERITED.append(self._db)
-            self._pid, self._db, self._new = os.getpid(), None, []
+            self._pid, self._db, self._new, self._new_entries = os.getpid(), None, [], []
             if self.path:
                 self._db = self._open()
         return self._db
@@ -128,7 +150,9 @@ class KeptBodies:
                 if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA:
                     with db:
                         db.execute("DROP TABLE IF EXISTS bodies")
+                        db.execute("DROP TABLE IF EXISTS entries")
                         db.execute("CREATE TABLE bodies (record TEXT PRIMARY KEY, file TEXT, body BLOB, html TEXT)")
+                        db.execute("CREATE TABLE entries (entry TEXT PRIMARY KEY, made_from TEXT, xml TEXT)")
                         db.execute(f"PRAGMA user_version = {SCHEMA}")
                 self._empty = self.fresh or db.execute("SELECT NOT EXISTS (SELECT 1 FROM bodies)").fetchone()[0]
                 return db

@@ -164,6 +164,7 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
                                                  files_saved)
         if edited is not None or quick is not None:  # the other pages' fingerprints are the last build's
             fingerprints = previous.pages | fingerprints
+        renderer.page_fingerprints = fingerprints
     if not write:
         rows = export_rows(site, {}, fingerprints)
         files = render_all(renderer, pages, options.content_dir, progress) | extra_files(renderer, site, rows)
@@ -290,11 +291,12 @@ def check(options: BuildOptions, progress: Progress = no_progress,
     passed = previous.pages if previous else {}
     unseen = [page for page in pages if fingerprints[page.path] is None or passed.get(page.path) != fingerprints[page.path]]
     content = None  # what the files validated to, saved: rendering needs none of it
+    if quick is not None:  # the other pages' fingerprints are the last check's
+        fingerprints = passed | fingerprints
+    renderer.page_fingerprints = fingerprints
     with template_problems(options.content_dir):
         for _ in render_site(renderer, unseen, progress, keep=lambda path, html: None):
             pass
-    if quick is not None:  # the other pages' fingerprints are the last check's
-        fingerprints = passed | fingerprints
     if store:
         if shown:  # this check linked the site
             cache.save_site(store, site, page_map.linked, shown)

@@ -161,6 +161,7 @@ class Renderer:
         self.template_dirs = template_dirs
         self.shown_twice = shown_twice
         self.kept_bodies = kept_bodies or KeptBodies(None)
+        self.page_fingerprints: dict[str, str | None] = {}  # of every page, when the build knows them (build.py)
         self.memo = Memo()  # for body(), of the records shown twice, and feed_entry()
         self._sources: dict[str, TemplateSource] = {}  # memo for _template()
         self._inspected = InspectedTemplates(compiled_dir / INSPECTED if compiled_dir else None)
@@ -259,13 +260,36 @@ class Renderer:
 
     @jinja2.pass_context
     def feed_entry(self, context, entry) -> Markup:
-        """One Atom <entry>, rendered once per build: it is the same in every feed that lists it."""
+        """One Atom <entry>, rendered once per build: it is the same in every feed that lists it.
+
+        With digest's own entry template, it shows what its launch's page shows: one
+        made from the same launch page (its fingerprint) is kept for later builds
+        (kept_bodies), as the 49 others of a feed rendered again for an edited launch
+        took 0.02 s of a title edit at 10,000 launches.
+        """
         page: routes.PageSpec = context["page"]
         key = (entry.view.launch.id, page.absolute_links or posixpath.dirname(page.path))
         if key not in self.memo.entries:
-            template = self.env.get_template("_feed_entry.xml")
-            self.memo.entries[key] = Markup(template.render(page=page, entry=entry).strip())
+            kept_as, made_from = f"{key[0]}\0{key[1]}", self._entry_made_from(entry.view.launch.id)
+            xml = self.kept_bodies.entry(kept_as, made_from) if made_from else None
+            if xml is None:
+                xml = self.env.get_template("_feed_entry.xml").render(page=page, entry=entry).strip()
+                if made_from:
+                    self.kept_bodies.put_entry(kept_as, made_from, xml)
+            self.memo.entries[key] = Markup(xml)
         return self.memo.entries[key]
+
+    def _entry_made_from(self, launch_id: str) -> str | None:
+        """What a launch's feed entry is made from, or None if not known (then it is not kept)."""
+        fingerprint = self.page_fingerprints.get(routes.path_of("launch", launch_id))
+        if fingerprint is None or self._own_entry_template is None:
+            return None
+        return f"{fingerprint}:{self._own_entry_template}"
+
+    @functools.cached_property
+    def _own_entry_template(self) -> str | None:
+        """The digest of digest's own entry template and what it uses; None for a site's own."""
+        return self.template_digest("_feed_entry.xml") if self.is_shipped("_feed_entry.xml") else None
 
     @jinja2.pass_context
     def body(self, context, record) -> Markup:

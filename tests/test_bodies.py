@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 
+import jinja2
 import pytest
 
 from generator import bodies, read, snapshot
@@ -167,3 +168,41 @@ def test_a_preview_started_after_a_build_converts_no_body(site_dir, converted):
     build(preview, memory=Memory())
     assert converted == []
     assert tree(site_dir / "preview") == tree(site_dir / "site")
+
+
+def test_a_feed_rendered_again_renders_only_the_entries_of_launches_whose_pages_changed(site_dir, monkeypatch):
+    options = options_of(site_dir)
+    build(options)
+    launch = site_dir / LAUNCH  # in the site's feed and Northland's, with the first launch
+    launch.write_text(launch.read_text().replace("Another one.", "Yet another one."))
+    rendered = []
+    render = jinja2.Template.render
+    monkeypatch.setattr(jinja2.Template, "render", lambda self, *args, **kwargs: rendered.append(self.name)
+                        or render(self, *args, **kwargs))
+    build(options_of(site_dir))
+    assert rendered.count("_feed_entry.xml") == 1  # the edited launch's, in both feeds
+    actor = site_dir / "content/actors/northland.yaml"  # named on the first launch's page, and in its entry
+    actor.write_text(actor.read_text().replace("Northland", "North Land"))
+    rendered.clear()
+    build(options_of(site_dir))
+    assert rendered.count("_feed_entry.xml") == 2
+    monkeypatch.undo()
+    assert tree(site_dir / "site") == cold_tree(site_dir)
+
+
+def test_entries_of_a_site_s_own_entry_template_are_not_kept(site_dir, monkeypatch):
+    own = (default_templates_dir() / "_feed_entry.xml").read_text()
+    write_tree(site_dir, {"templates/_feed_entry.xml": own.replace("<entry>", "<entry><!-- ours -->")})
+    options = options_of(site_dir)
+    build(options)
+    launch = site_dir / LAUNCH
+    launch.write_text(launch.read_text().replace("Another one.", "Yet another one."))
+    rendered = []
+    render = jinja2.Template.render
+    monkeypatch.setattr(jinja2.Template, "render", lambda self, *args, **kwargs: rendered.append(self.name)
+                        or render(self, *args, **kwargs))
+    build(options_of(site_dir))
+    assert rendered.count("_feed_entry.xml") == 2  # the other launch's too: the template may show anything
+    monkeypatch.undo()
+    assert tree(site_dir / "site") == cold_tree(site_dir)
+    assert b"<!-- ours -->" in (site_dir / "site/feed.xml").read_bytes()
