@@ -9,6 +9,9 @@ converted; after a title edit the neighbouring launches' pages are rendered
 again without a Markdown converter being set up. A missing, damaged or locked
 file only makes a build slower, never different. `sqlite3` is imported when
 first needed (4 ms): a build that renders nothing needs none.
+
+Feed entries made with digest's own template are kept in the same file, by
+what they are made from (see render.Renderer.feed_entry).
 """
 
 from __future__ import annotations
