@@ -27,6 +27,26 @@ def converted(monkeypatch) -> list[str]:
     return texts
 
 
+@pytest.fixture
+def rendered(monkeypatch) -> list[str]:
+    """The name of each template rendered from now on (a page's, or a feed entry's)."""
+    names, render = [], jinja2.Template.render
+    monkeypatch.setattr(jinja2.Template, "render", lambda self, *args, **kwargs: names.append(self.name)
+                        or render(self, *args, **kwargs))
+    return names
+
+
+def edit_base_template(project) -> None:
+    """Give the project its own base.html, which every page extends."""
+    base = (default_templates_dir() / "base.html").read_text()
+    write_tree(project, {"templates/base.html": base.replace("</body>", "<!-- our own -->\n</body>")})
+
+
+def edit_text(project, path: str, old: str, new: str) -> None:
+    file = project / path
+    file.write_text(file.read_text().replace(old, new))
+
+
 def options_of(site_dir) -> BuildOptions:
     age_new_files(site_dir)
     return BuildOptions(site_dir / "content", site_dir / "site", search=False)
@@ -40,8 +60,7 @@ def test_a_template_edit_renders_every_page_again_and_converts_no_body(site_dir,
     options = options_of(site_dir)
     build(options)
     assert sorted(converted) == ["A", "Another", "[Northland](actor:northland)"]  # a source's and two launches'
-    base = (default_templates_dir() / "base.html").read_text()
-    write_tree(site_dir, {"templates/base.html": base.replace("</body>", "<!-- our own -->\n</body>")})
+    edit_base_template(site_dir)
     converted.clear()
     build(options_of(site_dir))
     assert converted == []
@@ -54,12 +73,11 @@ def test_a_body_is_converted_again_when_its_text_changes_not_when_the_rest_of_it
                                                                                          command):
     options = options_of(site_dir)
     command(options)
-    launch = site_dir / LAUNCH
-    launch.write_text(launch.read_text().replace("title: Second test launch", "title: Second launch, renamed"))
+    edit_text(site_dir, LAUNCH, "title: Second test launch", "title: Second launch, renamed")
     converted.clear()
     command(options_of(site_dir))
     assert converted == []
-    launch.write_text(launch.read_text().replace("Another one.", "Yet another one."))
+    edit_text(site_dir, LAUNCH, "Another one.", "Yet another one.")
     command(options_of(site_dir))
     assert converted == ["Yet"]
     if command is build:
@@ -69,8 +87,7 @@ def test_a_body_is_converted_again_when_its_text_changes_not_when_the_rest_of_it
 def test_a_body_kept_for_its_file_as_it_is_is_found_without_its_text(site_dir, converted, monkeypatch):
     options = options_of(site_dir)
     build(options)
-    launch = site_dir / LAUNCH  # in the site's feed with the first launch, whose record stays pickled
-    launch.write_text(launch.read_text().replace("Another one.", "Yet another one."))
+    edit_text(site_dir, LAUNCH, "Another one.", "Yet another one.")  # in the site's feed with the first launch
     digested = []
     text_digest = bodies.text_digest
     monkeypatch.setattr(bodies, "text_digest", lambda text: digested.append(text.split()[0]) or text_digest(text))
@@ -83,8 +100,7 @@ def test_a_body_kept_for_its_file_as_it_is_is_found_without_its_text(site_dir, c
 def test_a_title_edit_converts_no_body_and_sets_up_no_markdown_converter(site_dir, converted, monkeypatch):
     options = options_of(site_dir)
     build(options)
-    launch = site_dir / LAUNCH
-    launch.write_text(launch.read_text().replace("title: Second test launch", "title: Second launch, renamed"))
+    edit_text(site_dir, LAUNCH, "title: Second test launch", "title: Second launch, renamed")
     monkeypatch.setattr(MarkdownRenderer, "__init__", lambda self: pytest.fail("a Markdown converter set up"))
     converted.clear()
     report = build(options_of(site_dir))
@@ -98,8 +114,7 @@ def test_bodies_converted_by_another_version_of_digest_are_converted_again(site_
     build(options)
     for module in (bodies, read):  # the config's digest holds the code's
         monkeypatch.setattr(module, "code_digest", lambda: "another version of digest")
-    base = (default_templates_dir() / "base.html").read_text()
-    write_tree(site_dir, {"templates/base.html": base.replace("</body>", "<!-- our own -->\n</body>")})
+    edit_base_template(site_dir)
     converted.clear()
     build(options_of(site_dir))
     assert sorted(converted) == ["A", "Another", "[Northland](actor:northland)"]
@@ -112,8 +127,7 @@ def test_a_clean_build_converts_every_body_again_and_keeps_them(site_dir, conver
     build(options, incremental=False)
     assert sorted(converted) == ["A", "Another", "[Northland](actor:northland)"]
     converted.clear()
-    base = (default_templates_dir() / "base.html").read_text()
-    write_tree(site_dir, {"templates/base.html": base.replace("</body>", "<!-- our own -->\n</body>")})
+    edit_base_template(site_dir)
     build(options_of(site_dir))
     assert converted == []
 
@@ -153,8 +167,7 @@ def test_bodies_converted_in_workers_are_kept(tmp_path, monkeypatch):
     with sqlite3.connect(kept_file(options)) as db:
         kept = dict(db.execute("SELECT record, html FROM bodies"))
     assert len(kept) == 63 and kept["launch:2031-01-05-bulk-32"] == "<p>Text 32.</p>"  # 62 launches and a source
-    base = (default_templates_dir() / "base.html").read_text()
-    write_tree(project, {"templates/base.html": base.replace("</body>", "<!-- our own -->\n</body>")})
+    edit_base_template(project)
     with monkeypatch.context() as patched:
         patched.setattr(MarkdownRenderer, "render", lambda self, text, resolve: pytest.fail(f"converted again: {text}"))
         build(options_of(project))  # in workers too: an item failing there fails here
@@ -170,19 +183,15 @@ def test_a_preview_started_after_a_build_converts_no_body(site_dir, converted):
     assert tree(site_dir / "preview") == tree(site_dir / "site")
 
 
-def test_a_feed_rendered_again_renders_only_the_entries_of_launches_whose_pages_changed(site_dir, monkeypatch):
+def test_a_feed_rendered_again_renders_only_the_entries_of_launches_whose_pages_changed(site_dir, monkeypatch,
+                                                                                     rendered):
     options = options_of(site_dir)
     build(options)
-    launch = site_dir / LAUNCH  # in the site's feed and Northland's, with the first launch
-    launch.write_text(launch.read_text().replace("Another one.", "Yet another one."))
-    rendered = []
-    render = jinja2.Template.render
-    monkeypatch.setattr(jinja2.Template, "render", lambda self, *args, **kwargs: rendered.append(self.name)
-                        or render(self, *args, **kwargs))
+    edit_text(site_dir, LAUNCH, "Another one.", "Yet another one.")  # in the site's feed and Northland's
+    rendered.clear()
     build(options_of(site_dir))
     assert rendered.count("_feed_entry.xml") == 1  # the edited launch's, in both feeds
-    actor = site_dir / "content/actors/northland.yaml"  # named on the first launch's page, and in its entry
-    actor.write_text(actor.read_text().replace("Northland", "North Land"))
+    edit_text(site_dir, "content/actors/northland.yaml", "Northland", "North Land")  # named in the first launch's entry
     rendered.clear()
     build(options_of(site_dir))
     assert rendered.count("_feed_entry.xml") == 2
@@ -190,17 +199,13 @@ def test_a_feed_rendered_again_renders_only_the_entries_of_launches_whose_pages_
     assert tree(site_dir / "site") == cold_tree(site_dir)
 
 
-def test_entries_of_a_site_s_own_entry_template_are_not_kept(site_dir, monkeypatch):
+def test_entries_of_a_site_s_own_entry_template_are_not_kept(site_dir, monkeypatch, rendered):
     own = (default_templates_dir() / "_feed_entry.xml").read_text()
     write_tree(site_dir, {"templates/_feed_entry.xml": own.replace("<entry>", "<entry><!-- ours -->")})
     options = options_of(site_dir)
     build(options)
-    launch = site_dir / LAUNCH
-    launch.write_text(launch.read_text().replace("Another one.", "Yet another one."))
-    rendered = []
-    render = jinja2.Template.render
-    monkeypatch.setattr(jinja2.Template, "render", lambda self, *args, **kwargs: rendered.append(self.name)
-                        or render(self, *args, **kwargs))
+    edit_text(site_dir, LAUNCH, "Another one.", "Yet another one.")
+    rendered.clear()
     build(options_of(site_dir))
     assert rendered.count("_feed_entry.xml") == 2  # the other launch's too: the template may show anything
     monkeypatch.undo()
