@@ -264,8 +264,9 @@ class Renderer:
 
         With digest's own entry template, it shows what its launch's page shows: one
         made from the same launch page (its fingerprint) is kept for later builds
-        (kept_bodies), as the 49 others of a feed rendered again for an edited launch
-        took 0.02 s of a title edit at 10,000 launches.
+        (kept_bodies). A feed rendered again for an edited launch renders its 49 other
+        entries no more: at 10,000 launches, in a title edit under cProfile, the 50
+        took 0.035 s; the feed takes 2.1 ms now (timed apart).
         """
         page: routes.PageSpec = context["page"]
         key = (entry.view.launch.id, page.absolute_links or posixpath.dirname(page.path))

@@ -198,7 +198,8 @@ def launch_keys(site: Site) -> frozenset[str]:
 def launch_listing_pages(site: Site, paths: Collection[str]) -> list[PageSpec]:
     """Those at `paths` of the years' pages and the index's, which listing_pages plans too: the pages
     a launch's title shows on besides its records' own pages and the home page. Planned alone, as each
-    depends on its own launches (at 10,000 launches, planning all of them took 0.01 s of a title edit)."""
+    depends on its own launches (at 10,000 launches, a title edit's planning made 66,054 calls so,
+    against 148,398 planning all of them, under cProfile)."""
     years = year_pages(site, paths)
     if len(years) == len(paths):
         return years
