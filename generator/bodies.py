@@ -36,13 +36,16 @@ class KeptBodies:
     """The bodies kept in the file at `path`, or none (None). `files`: "kind:id" -> the digest
     of each record's file now, and `config` the digest of the build's config and code.
     `fresh`: look for none of those kept before (as `digest build --clean`), but keep those converted now.
+    `prune`: `files` names every record (the build linked them all): when first closed, forget the
+    rows of any other, deleted or renamed since.
 
     Forked workers may use it: each process opens its own connection (SQLite's
     may not cross a fork) and writes the bodies it converted at each `save`.
     """
 
-    def __init__(self, path: Path | None, files: dict[str, str] | None = None, config: str = "", fresh: bool = False):
-        self.path, self.files, self.config, self.fresh = path, files or {}, config, fresh
+    def __init__(self, path: Path | None, files: dict[str, str] | None = None, config: str = "", fresh: bool = False,
+                 prune: bool = False):
+        self.path, self.files, self.config, self.fresh, self.prune = path, files or {}, config, fresh, prune
         self._pid: int | None = None  # of the process `_db` belongs to
         self._db = None
         self._empty = True  # nothing to look for: a cold build asks for every body in vain
@@ -50,9 +53,10 @@ class KeptBodies:
         self._new_entries: list[tuple[str, str, str]] = []  # feed entries' rows
 
     @classmethod
-    def beside(cls, store: Path | None, files: dict[str, str], config: str, fresh: bool = False) -> KeptBodies:
+    def beside(cls, store: Path | None, files: dict[str, str], config: str, fresh: bool = False,
+               prune: bool = False) -> KeptBodies:
         """Those of the content whose build or check keeps its cache at `store` (see snapshot.cache_path)."""
-        return cls(store.parent / FILE_NAME if store else None, files, config, fresh)
+        return cls(store.parent / FILE_NAME if store else None, files, config, fresh, prune)
 
     def get(self, record: str, text: Callable[[], str]) -> str | None:
         """The HTML kept for the body of `record` ("kind:id"), if kept for its file as it is now
@@ -124,11 +128,32 @@ class KeptBodies:
         self._new, self._new_entries = [], []
 
     def close(self) -> None:
-        """Save, and let go of the file until needed again (a preview's builds follow one another)."""
+        """Save (and prune), and let go of the file until needed again (a preview's builds follow one another)."""
         self.save()
+        if self.prune:
+            self._forget_others()
+            self.prune = False
         if self._db is not None and self._pid == os.getpid():
             self._db.close()
             self._pid = self._db = None
+
+    def _forget_others(self) -> None:
+        """Delete the rows of the records `files` does not name (0.034-0.053 s at 10,000 launches)."""
+        db = self._connection()
+        if db is None:
+            return
+        import sqlite3
+
+        try:
+            with db:
+                db.execute("CREATE TEMP TABLE IF NOT EXISTS present (record TEXT PRIMARY KEY)")
+                db.execute("DELETE FROM present")
+                db.executemany("INSERT INTO present VALUES (?)", ((record,) for record in self.files))
+                db.execute("DELETE FROM bodies WHERE record NOT IN present")
+                db.execute("DELETE FROM entries WHERE 'launch:' || substr(entry, 1, instr(entry, char(0)) - 1)"
+                           " NOT IN present")
+        except sqlite3.Error:
+            pass  # kept a while longer
 
     def _connection(self):
         """This process's connection, opened when first needed; None without one."""

@@ -211,3 +211,18 @@ def test_entries_of_a_site_s_own_entry_template_are_not_kept(site_dir, monkeypat
     monkeypatch.undo()
     assert tree(site_dir / "site") == cold_tree(site_dir)
     assert b"<!-- ours -->" in (site_dir / "site/feed.xml").read_bytes()
+
+
+def test_the_rows_of_deleted_and_renamed_records_are_forgotten(site_dir):
+    options = options_of(site_dir)
+    build(options)
+    (site_dir / LAUNCH).unlink()
+    source = site_dir / "content/sources/2030-03-01-daily-example.md"
+    source.rename(source.with_name("2030-03-01-renamed.md"))
+    edit_text(site_dir, "content/launches/2030-03-01-first.md", "2030-03-01-daily-example", "2030-03-01-renamed")
+    build(options_of(site_dir))
+    with sqlite3.connect(kept_file(options)) as db:
+        assert sorted(record for (record,) in db.execute("SELECT record FROM bodies")) == [
+            "launch:2030-03-01-first", "source:2030-03-01-renamed"]
+        assert [entry.split("\0")[0] for (entry,) in db.execute("SELECT entry FROM entries")] == ["2030-03-01-first"]
+    assert tree(site_dir / "site") == cold_tree(site_dir)
