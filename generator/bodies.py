@@ -25,6 +25,7 @@ from .cache import code_digest
 
 FILE_NAME = "bodies.sqlite"
 SCHEMA = 2  # of the file's tables: bump when they change
+TABLES = ("bodies", "entries")
 # A build's process renders the lists and feeds alone before it forks workers, converting up to a
 # body per feed entry (16,500 at 10,000 launches), which are saved in rows of this many at most.
 SAVE_EVERY = 1000
@@ -49,8 +50,7 @@ class KeptBodies:
         self._pid: int | None = None  # of the process `_db` belongs to
         self._db = None
         self._empty = True  # nothing to look for: a cold build asks for every body in vain
-        self._new: list[tuple[str, str, bytes, str]] = []  # bodies' rows to write at the next save
-        self._new_entries: list[tuple[str, str, str]] = []  # feed entries' rows
+        self._new: dict[str, list[tuple]] = {table: [] for table in TABLES}  # rows to write at the next save
 
     @classmethod
     def beside(cls, store: Path | None, files: dict[str, str], config: str, fresh: bool = False,
@@ -62,51 +62,48 @@ class KeptBodies:
         """The HTML kept for the body of `record` ("kind:id"), if kept for its file as it is now
         or for the same text: `text()` gives it, asked for only when the file differs (a record
         may still be pickled: unpickling the 50 records in a feed took 4 ms of a body edit)."""
-        db = self._connection()
-        if db is None or self._empty:
-            return None
-        import sqlite3
-
-        try:
-            found = db.execute("SELECT file, body, html FROM bodies WHERE record = ?", (record,)).fetchone()
-        except sqlite3.Error:
-            return None
+        found = self._first("SELECT file, body, html FROM bodies WHERE record = ?", (record,))
         if found is None:
             return None
         file, body, html = found
         if file == self._file(record):
             return html
         if body == text_digest(text()):
-            self._new.append((record, self._file(record), body, html))  # found by its file the next time
+            self._keep("bodies", (record, self._file(record), body, html))  # found by its file the next time
             return html
         return None
 
     def put(self, record: str, text: str, html: str) -> None:
-        """Keep `html`, converted from the body `text` of `record`, from the next `save` on
-        (or at once, when this process holds SAVE_EVERY bodies to save)."""
-        if self._connection() is not None:
-            self._new.append((record, self._file(record), text_digest(text), html))
-            if len(self._new) >= SAVE_EVERY:
-                self.save()
+        """Keep `html`, converted from the body `text` of `record`, from the next `save` on."""
+        self._keep("bodies", (record, self._file(record), text_digest(text), html))
 
     def entry(self, key: str, made_from: str) -> str | None:
         """The XML of the feed entry `key` kept as made from `made_from` (see Renderer.feed_entry)."""
+        found = self._first("SELECT xml FROM entries WHERE entry = ? AND made_from = ?", (key, made_from))
+        return found[0] if found else None
+
+    def put_entry(self, key: str, made_from: str, xml: str) -> None:
+        """Keep the XML of the feed entry `key`, made from `made_from`, from the next `save` on."""
+        self._keep("entries", (key, made_from, xml))
+
+    def _first(self, query: str, values: tuple) -> tuple | None:
+        """The first row `query` finds; None if none, or none is kept (a cold build), or the file cannot be read."""
         db = self._connection()
         if db is None or self._empty:
             return None
         import sqlite3
 
         try:
-            found = db.execute("SELECT xml FROM entries WHERE entry = ? AND made_from = ?", (key, made_from)).fetchone()
+            return db.execute(query, values).fetchone()
         except sqlite3.Error:
             return None
-        return found[0] if found else None
 
-    def put_entry(self, key: str, made_from: str, xml: str) -> None:
-        """Keep the XML of the feed entry `key`, made from `made_from`, from the next `save` on."""
+    def _keep(self, table: str, row: tuple) -> None:
+        """Add `row` to those of `table` to write at the next save (at once, when this process holds SAVE_EVERY)."""
         if self._connection() is not None:
-            self._new_entries.append((key, made_from, xml))
-            if len(self._new_entries) >= SAVE_EVERY:
+            rows = self._new[table]
+            rows.append(row)
+            if len(rows) >= SAVE_EVERY:
                 self.save()
 
     def _file(self, record: str) -> str:
@@ -115,17 +112,18 @@ class KeptBodies:
     def save(self) -> None:
         """Write the bodies this process converted since its last save, in one transaction."""
         db = self._connection()
-        if db is None or not (self._new or self._new_entries):
+        if db is None or not any(self._new.values()):
             return
         import sqlite3
 
         try:
             with db:
-                db.executemany("INSERT OR REPLACE INTO bodies VALUES (?, ?, ?, ?)", self._new)
-                db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)", self._new_entries)
+                for table, rows in self._new.items():
+                    if rows:
+                        db.executemany(f"INSERT OR REPLACE INTO {table} VALUES ({', '.join('?' * len(rows[0]))})", rows)
         except sqlite3.Error:
             pass  # another build holds the file too long: these are made again next time
-        self._new, self._new_entries = [], []
+        self._new = {table: [] for table in TABLES}
 
     def close(self) -> None:
         """Save (and prune), and let go of the file until needed again (a preview's builds follow one another)."""
@@ -159,7 +157,7 @@ class KeptBodies:
         """This process's connection, opened when first needed; None without one."""
         if self._pid != os.getpid():
             _INHERITED.append(self._db)
-            self._pid, self._db, self._new, self._new_entries = os.getpid(), None, [], []
+            self._pid, self._db, self._new = os.getpid(), None, {table: [] for table in TABLES}
             if self.path:
                 self._db = self._open()
         return self._db
