@@ -156,7 +156,8 @@ class KeptBodies:
     def _connection(self):
         """This process's connection, opened when first needed; None without one."""
         if self._pid != os.getpid():
-            _INHERITED.append(self._db)
+            if self._db is not None:  # the parent's, in a forked worker
+                _INHERITED.append(self._db)
             self._pid, self._db, self._new = os.getpid(), None, {table: [] for table in TABLES}
             if self.path:
                 self._db = self._open()

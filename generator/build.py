@@ -136,8 +136,9 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
         if memory and memory.plan and reuse:
             edited = edited_records(memory.plan, content, options, templates)
         quick = edited_pages(previous, content, options, templates, store, look) if reuse and not memory else None
-        prune = quick is None and edited is None and files_removed(previous, content)
-        if quick is None and edited is None:
+        linked = quick is None and edited is None
+        prune = linked and files_removed(previous, content)
+        if linked:
             previous = without_cache_bytes(content, previous)
             site = link(content.validated, include_drafts=options.drafts)
         compiled = cache.compiled_templates_dir(store) if write else None
