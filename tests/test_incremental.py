@@ -1114,6 +1114,33 @@ def test_any_change_takes_the_full_path(site_dir, change):
         assert page.read_bytes() == expected
 
 
+@pytest.mark.parametrize("change", ["edited in a linked folder", "a link to nothing", "a link to a folder above"])
+def test_a_change_the_folders_own_times_do_not_show_is_seen(site_dir, change):
+    """A file edited in place leaves its folder's time as it was, and a link to nothing has no size or time."""
+    options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
+    if change == "edited in a linked folder":
+        (site_dir / "content/launches").rename(site_dir / "launches-elsewhere")
+        (site_dir / "content/launches").symlink_to(site_dir / "launches-elsewhere")
+    age_new_files(site_dir)
+    build(options)
+    if change == "edited in a linked folder":
+        launch = site_dir / "launches-elsewhere/2030-04-10-second.md"
+        launch.write_text(launch.read_text().replace("Another one.", "Another two."))  # the same file, not replaced
+        os.utime(launch, ns=(stamp_ns + 5, stamp_ns + 5))
+    elif change == "a link to nothing":
+        (site_dir / "content/actors/gone.yaml").symlink_to(site_dir / "nowhere.yaml")
+    else:
+        (site_dir / "content/launches/up").symlink_to(site_dir / "content")
+    if change == "a link to nothing":
+        with pytest.raises(ContentError) as error:
+            build(options)
+        assert "file cannot be read" in error.value.problems[0].message
+        return
+    report = build(options)
+    assert bool(report.made) is (change == "edited in a linked folder")  # a folder is no record: nothing to read
+    assert tree(site_dir / "site") == cold_tree(site_dir)
+
+
 @pytest.mark.parametrize("saved", ["in the tick the build started", "the tick before"])
 @pytest.mark.parametrize("cached", ["in a file", "in memory, with a watcher that saw nothing"])
 def test_a_file_saved_in_the_tick_a_build_started_is_not_trusted_by_size_and_time(site_dir, monkeypatch, saved,
