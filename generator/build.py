@@ -26,7 +26,7 @@ from .model import Actor, Launch, Source, kind_of, record_key
 from .read import ReadResult, read_again, read_content
 from .render import Memo, Renderer, default_templates_dir, render_pages
 from .routes import PageSpec, path_of, plan, plan_again, record_of
-from .write import MARKER, WriteReport, check_output_dir, check_relative, patched_site, staged_site
+from .write import MARKER, Patch, WriteReport, check_output_dir, check_relative, patched_site, staged_site
 
 T = TypeVar("T")
 
@@ -183,19 +183,23 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
         if not memory and len(stale) >= parallel.MIN_ITEMS:  # many pages: let go of what a full build does (below)
             stale = without_inputs(stale)
             pages = candidates = content = read_files = None
-        with patched_site(options.out_dir, previous.outputs) as patch:
+        with patched_site(options.out_dir, previous.outputs) as patch, written_data(previous, options.out_dir) as last:
             patch.reserve(page.path for page in stale)
+            # The rows of a few records made again first, the data files spliced of them staged while the
+            # pages render (see Patch.add_behind); else made only after, not held while rendering.
+            rows_first = only is not None and len(stale) < parallel.MIN_ITEMS
+            if rows_first:
+                rows, compared = changed_data(site, last, fingerprints, only, patch)
             with template_problems(options.content_dir):
                 for path, unchanged in render_site(renderer, stale, progress, keep=patch.write):
                     patch.note(path, unchanged)
+            if not rows_first:
+                rows, compared = changed_data(site, last, fingerprints, only, patch)
             starts: dict[str, int] = {}
-            with written_data(previous, options.out_dir) as last:  # the rows made only now, not held while rendering
-                rows = export_rows(site, last.rows, fingerprints, only, later=True)
-                compared = data.compare_files(rows, last.rows, only, last, data.RowMaker(site))
-                for path, contents in static_files(renderer.template_dirs).items():
-                    patch.add(path, contents)
-                for path, pieces in data.export_pieces(site, rows, compared, last, starts):
-                    patch.add(path, pieces, known_changed=compared.get(path) is False)
+            for path, contents in static_files(renderer.template_dirs).items():
+                patch.add(path, contents)
+            for path, pieces in data.export_pieces(site, rows, compared, last, starts):
+                patch.add(path, pieces)
             searched = search.index({path: patch.holder(path) for path in paths if path.endswith(".html")},
                                     routes.search_bundles(site), options.out_dir, progress,
                                     cache.search_trees_path(store)) if options.search else {}
@@ -554,6 +558,17 @@ def export_rows(site: Site, previous: data.Rows, fingerprints: dict[str, str | N
     rows are made as the data files are written (data.RowToMake).
     """
     return data.export_rows(site, previous, lambda kind, ident: fingerprints[path_of(kind, ident)], only, later)
+
+
+def changed_data(site: Site, last: data.WrittenFiles, fingerprints: dict[str, str | None],
+                 only: Collection[tuple[str, str]] | None, patch: Patch) -> tuple[data.Rows, dict[str, bool]]:
+    """The rows, made again for the records whose pages changed (`only`: for these alone), and which data
+    files are as the last build left them (True) or differ in some rows alone (False): these are staged
+    in `patch` by another thread."""
+    rows = export_rows(site, last.rows, fingerprints, only, later=True)
+    compared = data.compare_files(rows, last.rows, only, last, data.RowMaker(site))
+    patch.add_behind(data.spliced_files(rows, compared, last))
+    return rows, compared
 
 
 def written_data(previous: cache.BuildCache | None, out_dir: Path) -> data.WrittenFiles:

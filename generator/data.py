@@ -232,10 +232,10 @@ def export_pieces(site: Site, rows: Rows | None = None, compared: dict[str, bool
     """What export gives, each file in pieces made as they are taken: written as they come,
     the data files are never held whole in memory (51 MB at 10,000 launches).
 
-    `written`: the last build's files, where the rows it made are read back from, and
-    the files that differ in some rows alone (False in `compared`) are spliced from;
-    `starts`: told where the first row of each data file is, once its pieces are all taken (where it
-    was, for a file not made again or spliced).
+    `compared`: the files not made here (see compare_files): those the last build left as they
+    are to be (True), and those spliced_files gives (False). `written`: the last build's files,
+    where the rows it made are read back from; `starts`: told where the first row of each data
+    file is, once its pieces are all taken (where it was, for a file not made here).
     """
     compared, starts = compared or {}, {} if starts is None else starts
     starts.update({path: written.starts[path] for path in compared} if written else {})
@@ -268,13 +268,14 @@ def export_pieces(site: Site, rows: Rows | None = None, compared: dict[str, bool
         "launches.schema.json": lambda: [((json.dumps(schema, ensure_ascii=False, indent=2) + "\n").encode("utf-8"), None)],
     }
 
-    def pieces(path: str, make: Callable[[], Iterable[tuple[bytes, str | None]]]) -> Iterable[bytes]:
-        if compared.get(path) is False:
-            return written.spliced(path, rows[FILES[path][0]])
-        return _noting_start(make(), path, starts)
+    return ((routes.DATA_DIR + name, _noting_start(make(), routes.DATA_DIR + name, starts))
+            for name, make in makers.items() if routes.DATA_DIR + name not in compared)
 
-    return ((routes.DATA_DIR + name, pieces(routes.DATA_DIR + name, make))
-            for name, make in makers.items() if not compared.get(routes.DATA_DIR + name))
+
+def spliced_files(rows: Rows, compared: dict[str, bool], written: WrittenFiles) -> list[tuple[str, list]]:
+    """The data files that differ from the last build's in some rows alone (False in `compared`),
+    each as pieces of the last one around its rows made again (WrittenFiles.spliced)."""
+    return [(path, written.spliced(path, rows[FILES[path][0]])) for path, same in compared.items() if same is False]
 
 
 def compare_files(rows: Rows, previous: Rows, only: Collection[tuple[str, str]] | None = None,

@@ -208,6 +208,25 @@ def test_one_edit_rerenders_only_what_shows_it(site_dir):
 
 
 @pytest.mark.parametrize("kept", ["command line", "preview"])
+def test_after_a_title_edit_the_data_files_are_staged_while_the_pages_render(site_dir, monkeypatch, kept):
+    options, memory = BuildOptions(site_dir / "content", site_dir / "site", search=False), None
+    if kept == "preview":
+        memory = Memory()
+    age_new_files(site_dir)
+    build(options, memory=memory)
+    path = site_dir / "content/launches/2030-04-10-second.md"
+    path.write_text(path.read_text().replace("Second test launch", "Second test launch, renamed"))
+    age_new_files(site_dir)
+    events, add_behind, render = [], write.Patch.add_behind, render_module.Renderer.render
+    monkeypatch.setattr(write.Patch, "add_behind",
+                        lambda patch, files: events.append([path for path, _ in files]) or add_behind(patch, files))
+    monkeypatch.setattr(render_module.Renderer, "render", lambda *args: events.append("page") or render(*args))
+    build(options, memory=memory)
+    assert events[0] == ["data/launches.json", "data/launches.csv"] and events[1:] == ["page"] * (len(events) - 1)
+    assert tree(site_dir / "site") == cold_tree(site_dir)
+
+
+@pytest.mark.parametrize("kept", ["command line", "preview"])
 def test_the_list_of_actors_is_rendered_again_for_its_counts_not_for_a_title(site_dir, kept):
     options, memory = BuildOptions(site_dir / "content", site_dir / "site", search=False), None
     if kept == "preview":

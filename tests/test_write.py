@@ -144,6 +144,31 @@ def test_an_update_stopped_before_its_end_changes_nothing(tmp_path):
     assert snapshot(out) == before and sorted(p.name for p in tmp_path.iterdir()) == ["site"]
 
 
+def test_files_staged_behind_are_written_by_another_thread_and_put_in_place(tmp_path, monkeypatch):
+    out = tmp_path / "site"
+    write_site({"data/x.json": b"[1,\n2,\n3]", "index.html": b"home"}.items(), out)
+    age(out)
+    writers, write_pieces, old = [], write.write_pieces, out / "data/x.json"
+    monkeypatch.setattr(write, "write_pieces",
+                        lambda *args: writers.append(threading.current_thread()) or write_pieces(*args))
+    with patched_site(out, frozenset({"data/x.json", "index.html"})) as patch:
+        patch.add_behind([("data/x.json", [write.FilePart(old, 0, 4), b"two", write.FilePart(old, 5, 4)])])
+        patch.add("index.html", b"home")
+    assert (out / "data/x.json").read_bytes() == b"[1,\ntwo,\n3]" and patch.report.written == 1
+    assert writers and threading.main_thread() not in writers
+
+
+def test_a_failure_staging_behind_is_raised_and_changes_nothing(tmp_path):
+    out = tmp_path / "site"
+    write_site({"data/x.json": b"[1]", "index.html": b"home"}.items(), out)
+    age(out)
+    before = snapshot(out)
+    with pytest.raises(FileNotFoundError), patched_site(out, frozenset(before)) as patch:
+        patch.add("index.html", b"new home")
+        patch.add_behind([("data/x.json", [b"[", write.FilePart(tmp_path / "gone.json", 0, 1)])])
+    assert snapshot(out) == before and sorted(p.name for p in tmp_path.iterdir()) == ["site"]
+
+
 @pytest.mark.parametrize("swapping", [True, False])
 def test_an_update_in_place_closes_the_big_files_it_replaced(tmp_path, monkeypatch, swapping):
     out = tmp_path / "site"
