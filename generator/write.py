@@ -228,6 +228,8 @@ class Patch(Layout):
         The data files spliced after an edit are mostly copied by the system, which other
         threads need not wait for: at 10,000 launches, ~40 MB in 0.020-0.034 s.
         """
+        if not files:
+            return
         self.reserve(path for path, _ in files)
         self.changed.update(path for path, _ in files)
 
