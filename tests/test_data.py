@@ -250,7 +250,7 @@ def test_a_data_file_is_spliced_from_the_last_one_with_the_rows_made_again(tmp_p
     text = b'{\n"actors": [\n' + b",\n".join(rows) + b"\n]\n}\n"
     (tmp_path / "data").mkdir()
     (tmp_path / "data/actors.json").write_bytes(text)
-    old = {"actor": {ident: data_module.WrittenRow("f", len(row)) for ident, row in zip("abc", rows)}}
+    old = {"actor": {ident: data_module.WrittenRow(("f", len(row), 0)) for ident, row in zip("abc", rows)}}
     new = {"a": data_module.Row("g", b'{"id": "a", "longer": 1}'), "b": old["actor"]["b"],
            "c": data_module.Row("h", b"{}")}
     with data_module.WrittenFiles(tmp_path, old, {"data/actors.json": text.index(rows[0])}) as written:
@@ -266,7 +266,7 @@ def test_a_data_file_cut_short_since_the_rows_in_it_were_counted_is_an_output_er
 
     (tmp_path / "data").mkdir()
     (tmp_path / "data/actors.json").write_bytes(b'{\n"actors": [\n{"id": "a"}')  # the rest is gone
-    old = {"actor": {"a": data_module.WrittenRow("f", 11), "b": data_module.WrittenRow("f", 11)}}
+    old = {"actor": {"a": data_module.WrittenRow(("f", 11, 0)), "b": data_module.WrittenRow(("f", 11, 0))}}
     with data_module.WrittenFiles(tmp_path, old, {"data/actors.json": 14}) as written:
         assert bytes(written.bytes_of("actor", "json", "a", old["actor"]["a"])) == b'{"id": "a"}'
         with pytest.raises(OutputError, match="changed while this build read it"):
