@@ -455,6 +455,18 @@ def test_the_records_are_linked_once_the_cache_file_s_bytes_are_let_go(site_dir,
     assert tree(site_dir / "site") == cold_tree(site_dir)
 
 
+def test_which_pages_show_each_record_are_found_by_key_among_keys_that_begin_alike():
+    paths = [f"launches/{n}/index.html" for n in range(300)] + ["index.html"]
+    bodies = {"launch:a": array("I", [300]), "launch:ab": array("I", [1, 2]), "launch:abc": array("I"),
+              "launch:b": array("I", [299, 0])}
+    shown = cache.ShownOn.of(paths, bodies, {"actor:a": array("I", [7])})
+    assert [shown.bodies(key) for key in bodies] == [[paths[n] for n in numbers] for numbers in bodies.values()]
+    assert shown.bodies("launch:") == shown.bodies("a") == shown.bodies("launch:b ") == []
+    assert shown.shows("actor:a") == ["launches/7/index.html"] and shown.shows("launch:a") == []
+    shown = cache.ShownOn(tuple(pickle.loads(pickle.dumps(shown.pickled))))  # as kept
+    assert shown.bodies("launch:b") == ["launches/299/index.html", "launches/0/index.html"]
+
+
 def test_a_kept_site_loads_one_stand_in_per_record_filled_as_linked(site_dir, tmp_path):
     site = build_module.load_site(site_dir / "content")
     records = {record_key(kind_of(r), r.id): r
