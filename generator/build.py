@@ -216,16 +216,19 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
         forget_output(store, memory, read_files)
         with template_problems(options.content_dir), staged_site(options.out_dir) as staging:
             staging.reserve(page.path for page in pages)
-            for _, unchanged in render_site(renderer, pages, progress, keep=staging.write):
-                staging.count(unchanged)
-            # The data files after the pages, each row made as it is written: the rows (~50 MB at
-            # 10,000 launches) are neither kept while rendering nor all held at once after it.
+            # The data files by this process while workers render, each row made as it is written:
+            # the rows (~50 MB at 10,000 launches) are never all held at once.
             last, starts = written_data(previous, options.out_dir), {}
             rows = export_rows(site, last.rows, fingerprints, later=True)
-            with last:
-                for path, contents in [*static_files(renderer.template_dirs).items(),
-                                       *data.export_pieces(site, rows, written=last, starts=starts)]:
-                    staging.add(path, contents)
+
+            def write_data() -> None:
+                with last:
+                    for path, contents in [*static_files(renderer.template_dirs).items(),
+                                           *data.export_pieces(site, rows, written=last, starts=starts)]:
+                        staging.add(path, contents)
+
+            for _, unchanged in render_site(renderer, pages, progress, keep=staging.write, meanwhile=write_data):
+                staging.count(unchanged)
             if options.search:
                 html = {page.path: staging.root / page.path for page in pages if page.path.endswith(".html")}
                 searched = search.index(html, routes.search_bundles(site), options.out_dir, progress,
@@ -820,8 +823,10 @@ OWN_PAGE_TEMPLATES = ("launch.html", "source.html")  # the pages that show one r
 
 
 def render_site(renderer: Renderer, pages: list[PageSpec], progress: Progress,
-                keep: Callable[[str, bytes], T]) -> Iterator[tuple[str, T]]:
-    """(path, what `keep` returns) for each page, rendered on all cores.
+                keep: Callable[[str, bytes], T], meanwhile: Callable[[], None] | None = None,
+                ) -> Iterator[tuple[str, T]]:
+    """(path, what `keep` returns) for each page, rendered on all cores; `meanwhile` done by this
+    process while workers render (see parallel.imap), or after the pages in a big build.
 
     In a big build, saving memory at the cost of time: a forked worker and this
     process each hold their own copy of every page of memory that either writes to
@@ -835,7 +840,7 @@ def render_site(renderer: Renderer, pages: list[PageSpec], progress: Progress,
     if len(pages) >= parallel.MIN_ITEMS:
         parallel.return_free_memory()
     if (parallel.memory_held() or 0) <= SAVE_MEMORY_ABOVE:
-        yield from render_pages(renderer, pages, progress, keep)
+        yield from render_pages(renderer, pages, progress, keep, meanwhile=meanwhile)
         return
     own = [page for page in pages if page.template in OWN_PAGE_TEMPLATES]
     bar = progress("Rendering lists", len(pages) - len(own))
@@ -847,6 +852,8 @@ def render_site(renderer: Renderer, pages: list[PageSpec], progress: Progress,
     finally:
         bar.close()
     yield from render_pages(renderer, own, progress, keep, FRESH_WORKER_EVERY)
+    if meanwhile:
+        meanwhile()
 
 
 def check_unique_paths(pages: list[PageSpec]) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import collections
 import os
+import threading
 from typing import Callable, Iterator, TypeVar
 
 from .errors import ProgressBar
@@ -29,7 +30,8 @@ _job: tuple[Callable, list, Callable | None] | None = None  # imap's (function, 
 
 
 def imap(function: Callable[[T], R], items: list[T], bar: ProgressBar,
-         fresh_every: int | None = None, after_chunk: Callable[[], None] | None = None) -> Iterator[tuple[int, R]]:
+         fresh_every: int | None = None, after_chunk: Callable[[], None] | None = None,
+         meanwhile: Callable[[], None] | None = None) -> Iterator[tuple[int, R]]:
     """(index, function(items[index])) for every item, as they are done, in no set order.
 
     Items are done in worker processes when there are many. If one fails there,
@@ -38,22 +40,65 @@ def imap(function: Callable[[T], R], items: list[T], bar: ProgressBar,
     before it ends and a fresh one is forked, which lets go of the memory the last
     one had copied (see _fork_imap). `after_chunk`: called by each process after each chunk of
     items it did (a worker's last chance to save what it made for later is after its last chunk);
-    not after the items done in this process alone, at the end.
+    not after the items done in this process alone, at the end. `meanwhile`: done once by this
+    process, in a thread while it does its share of the items with the workers (else after the
+    items), its failure raised once they are all done: the workers take the more items meanwhile.
     """
-    done = [False] * len(items)
-    for index, result in _fork_imap(function, items, fresh_every, after_chunk):
-        done[index] = True
-        bar.update(1)
-        yield index, result
-    for index, item in enumerate(items):
-        if not done[index]:
-            result = function(item)
+    done, side_job = [False] * len(items), SideJob(meanwhile)
+    workers_meanwhile = side_job if not fresh_every else SideJob(None)  # fresh workers are forked later
+    try:
+        for index, result in _fork_imap(function, items, fresh_every, after_chunk, workers_meanwhile):
+            done[index] = True
             bar.update(1)
             yield index, result
+        for index, item in enumerate(items):
+            if not done[index]:
+                result = function(item)
+                bar.update(1)
+                yield index, result
+    except BaseException:
+        side_job.wait()
+        raise
+    side_job.finish()
+
+
+class SideJob:
+    """imap's `meanwhile`: run by a thread of this process once the workers are forked (a
+    worker forked later would find that thread's locks held), or else after the items."""
+
+    def __init__(self, job: Callable[[], None] | None):
+        self.job, self.thread, self.failure = job, None, None
+
+    def start(self) -> None:
+        if self.job and not self.thread:
+            self.thread = threading.Thread(target=self._run, name="digest-meanwhile")
+            self.thread.start()
+
+    def busy(self) -> bool:
+        return self.thread is not None and self.thread.is_alive()
+
+    def wait(self) -> None:
+        if self.thread:
+            self.thread.join()
+
+    def finish(self) -> None:
+        """Wait for the job, or run it if it was not started; raise what it raised."""
+        if self.thread:
+            self.thread.join()
+        elif self.job:
+            self._run()
+        if self.failure:
+            raise self.failure
+
+    def _run(self) -> None:
+        try:
+            self.job()
+        except BaseException as exc:  # noqa: BLE001 - raised by finish, in the thread that called imap
+            self.failure = exc
 
 
 def _fork_imap(function: Callable[[T], R], items: list[T], fresh_every: int | None,
-               after_chunk: Callable[[], None] | None) -> Iterator[tuple[int, R]]:
+               after_chunk: Callable[[], None] | None, side_job: SideJob) -> Iterator[tuple[int, R]]:
     """What imap gives, from this process and forked workers; stops early when not worth
     it or when an item failed.
 
@@ -79,15 +124,16 @@ def _fork_imap(function: Callable[[T], R], items: list[T], fresh_every: int | No
     runs_per_worker = -(-fresh_every // size) if fresh_every else len(chunks)
     try:
         while chunks:
-            yield from _one_round((function, items, after_chunk), chunks, workers, runs_per_worker)
+            yield from _one_round((function, items, after_chunk), chunks, workers, runs_per_worker, side_job)
     except Exception:  # noqa: BLE001 - imap does the rest here, and raises it properly
         return
 
 
 def _one_round(job: tuple[Callable, list, Callable | None], chunks: collections.deque[range],
-               workers: int, runs_per_worker: int) -> Iterator[tuple[int, R]]:
+               workers: int, runs_per_worker: int, side_job: SideJob) -> Iterator[tuple[int, R]]:
     """Do chunks from `chunks` here and in freshly forked workers until these have done
-    `runs_per_worker` each, or none is left; the workers then end."""
+    `runs_per_worker` each, or none is left; the workers then end. `side_job` is run here
+    once the workers have their first chunks."""
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 
@@ -96,10 +142,14 @@ def _one_round(job: tuple[Callable, list, Callable | None], chunks: collections.
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=job) as pool:
         running: dict[Future, range] = {}
         while chunks or running:
-            while chunks and len(running) < 2 * workers and given < runs_per_worker * workers:
+            # While this process shares its time with the side job, it comes back here less often: the
+            # workers get more chunks ahead, so as not to wait for it.
+            ahead = (4 if side_job.busy() else 2) * workers
+            while chunks and len(running) < ahead and given < runs_per_worker * workers:
                 chunk = chunks.pop()  # the workers take from the end
                 running[pool.submit(_run_chunk, chunk)] = chunk
                 given += 1
+            side_job.start()
             if chunks:  # this process from the front
                 chunk = chunks.popleft()
                 yield from zip(chunk, _run_chunk(chunk, job))

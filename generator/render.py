@@ -125,17 +125,18 @@ class Memo:
 
 
 def render_pages(renderer: "Renderer", pages: list[routes.PageSpec], progress: Progress = no_progress,
-                 keep: Callable[[str, bytes], T] | None = None,
-                 fresh_every: int | None = None) -> Iterator[tuple[str, bytes | T]]:
+                 keep: Callable[[str, bytes], T] | None = None, fresh_every: int | None = None,
+                 meanwhile: Callable[[], None] | None = None) -> Iterator[tuple[str, bytes | T]]:
     """(path, HTML) for every page as it is done, across all cores when there are many; same bytes either way.
 
     With `keep`: (path, keep(path, HTML)), `keep` called where the page was rendered,
-    so that a worker process need not send the page back. `fresh_every`: see parallel.imap.
+    so that a worker process need not send the page back. `fresh_every`, `meanwhile`: see parallel.imap.
     """
     bar = progress("Rendering", len(pages))
     render = renderer.render if keep is None else lambda page: keep(page.path, renderer.render(page))
     try:
-        for index, result in parallel.imap(render, pages, bar, fresh_every, after_chunk=renderer.kept_bodies.save):
+        for index, result in parallel.imap(render, pages, bar, fresh_every, after_chunk=renderer.kept_bodies.save,
+                                           meanwhile=meanwhile):
             yield pages[index].path, result
     finally:
         bar.close()

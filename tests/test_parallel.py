@@ -4,6 +4,7 @@ import platform
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 
 import pytest
@@ -53,6 +54,34 @@ def test_a_failing_item_is_done_again_here_and_raises_with_nothing_done_twice(mo
         for index, _ in parallel.imap(work, list(range(300)), no_progress("test", 300)):
             seen.append(index)
     assert len(seen) == len(set(seen)) and failing not in seen
+
+
+@pytest.mark.skipif(not hasattr(os, "fork") or (os.cpu_count() or 1) < 2, reason="needs fork and two cores")
+def test_a_job_meanwhile_runs_once_here_beside_the_items_and_its_failure_is_raised_after_them(monkeypatch):
+    monkeypatch.setattr(parallel, "MIN_ITEMS", 10)
+    monkeypatch.setattr(parallel, "worker_count", lambda: 1)
+    ran, seen = [], []
+
+    def work(i):
+        time.sleep(0.002)
+        return os.getpid()
+
+    def meanwhile():
+        ran.append((os.getpid(), threading.current_thread() is threading.main_thread(), len(seen)))
+        raise ValueError("meanwhile")
+
+    with pytest.raises(ValueError, match="meanwhile"):
+        for index, _ in parallel.imap(work, list(range(300)), no_progress("test", 300), meanwhile=meanwhile):
+            seen.append(index)
+    assert sorted(seen) == list(range(300))  # every item done before the failure is raised
+    assert len(ran) == 1 and ran[0][:2] == (os.getpid(), False) and ran[0][2] < 300  # in a thread, early on
+
+
+def test_a_job_meanwhile_runs_after_items_that_stay_here():
+    order = []
+    results = parallel.imap(lambda i: order.append(i), [1, 2], no_progress("test", 2),
+                            meanwhile=lambda: order.append("meanwhile"))
+    assert len(list(results)) == 2 and order == [1, 2, "meanwhile"]
 
 
 def test_few_items_stay_in_this_process():
