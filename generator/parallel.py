@@ -42,7 +42,7 @@ def imap(function: Callable[[T], R], items: list[T], bar: ProgressBar,
     items it did (a worker's last chance to save what it made for later is after its last chunk);
     not after the items done in this process alone, at the end. `meanwhile`: done once by this
     process, in a thread while it does its share of the items with the workers (else after the
-    items), its failure raised once they are all done: the workers take the more items meanwhile.
+    items), its failure raised once they are all done: the workers take more of the items meanwhile.
     """
     done, side_job = [False] * len(items), SideJob(meanwhile)
     workers_meanwhile = side_job if not fresh_every else SideJob(None)  # fresh workers are forked later
@@ -63,8 +63,9 @@ def imap(function: Callable[[T], R], items: list[T], bar: ProgressBar,
 
 
 class SideJob:
-    """imap's `meanwhile`: run by a thread of this process once the workers are forked (a
-    worker forked later would find that thread's locks held), or else after the items."""
+    """A job done beside this thread: by another thread once started, else by `finish`, which
+    raises what it raised. Never started while workers may yet be forked: a worker forked
+    then would find that thread's locks held (imap starts its `meanwhile` once they are)."""
 
     def __init__(self, job: Callable[[], None] | None):
         self.job, self.thread, self.failure = job, None, None
