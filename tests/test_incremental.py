@@ -207,16 +207,22 @@ def test_one_edit_rerenders_only_what_shows_it(site_dir):
     assert changed == {"launches/2030-04-10-second/index.html"}  # the only page whose bytes changed
 
 
-@pytest.mark.parametrize("kept", ["command line", "preview"])
-def test_after_a_title_edit_the_data_files_are_staged_while_the_pages_render(site_dir, monkeypatch, kept):
-    options, memory = BuildOptions(site_dir / "content", site_dir / "site", search=False), None
-    if kept == "preview":
-        memory = Memory()
+def retitled_after_a_build(site_dir: Path, kept: str) -> tuple[BuildOptions, Memory | None, Path]:
+    """The options and memory (`kept`: "command line" or "preview") of a build, after which one
+    launch's title was edited: that launch's file."""
+    options = BuildOptions(site_dir / "content", site_dir / "site", search=False)
+    memory = Memory() if kept == "preview" else None
     age_new_files(site_dir)
     build(options, memory=memory)
     path = site_dir / "content/launches/2030-04-10-second.md"
     path.write_text(path.read_text().replace("Second test launch", "Second test launch, renamed"))
     age_new_files(site_dir)
+    return options, memory, path
+
+
+@pytest.mark.parametrize("kept", ["command line", "preview"])
+def test_after_a_title_edit_the_data_files_are_staged_while_the_pages_render(site_dir, monkeypatch, kept):
+    options, memory, _ = retitled_after_a_build(site_dir, kept)
     events, add_behind, render = [], write.Patch.add_behind, render_module.Renderer.render
     monkeypatch.setattr(write.Patch, "add_behind",
                         lambda patch, files: events.append([path for path, _ in files]) or add_behind(patch, files))
@@ -228,14 +234,7 @@ def test_after_a_title_edit_the_data_files_are_staged_while_the_pages_render(sit
 
 @pytest.mark.parametrize("kept", ["command line", "preview"])
 def test_the_list_of_actors_is_rendered_again_for_its_counts_not_for_a_title(site_dir, kept):
-    options, memory = BuildOptions(site_dir / "content", site_dir / "site", search=False), None
-    if kept == "preview":
-        memory = Memory()
-    age_new_files(site_dir)
-    build(options, memory=memory)
-    path = site_dir / "content/launches/2030-04-10-second.md"
-    path.write_text(path.read_text().replace("Second test launch", "Second test launch, renamed"))
-    age_new_files(site_dir)
+    options, memory, path = retitled_after_a_build(site_dir, kept)
     rendered = set(build(options, memory=memory).made)
     assert {"launches/2030-04-10-second/index.html", "actors/northland/index.html"} <= rendered
     assert "actors/index.html" not in rendered
