@@ -50,7 +50,7 @@ class KeptBodies:
         self._pid: int | None = None  # of the process `_db` belongs to
         self._db = None
         self._empty = True  # nothing to look for: a cold build asks for every body in vain
-        self._new: dict[str, list[tuple]] = {table: [] for table in TABLES}  # rows to write at the next save
+        self._new = _no_rows()  # rows to write at the next save
 
     @classmethod
     def beside(cls, store: Path | None, files: dict[str, str], config: str, fresh: bool = False,
@@ -123,7 +123,7 @@ class KeptBodies:
                         db.executemany(f"INSERT OR REPLACE INTO {table} VALUES ({', '.join('?' * len(rows[0]))})", rows)
         except sqlite3.Error:
             pass  # another build holds the file too long: these are made again next time
-        self._new = {table: [] for table in TABLES}
+        self._new = _no_rows()
 
     def close(self) -> None:
         """Save (and prune), and let go of the file until needed again (a preview's builds follow one another)."""
@@ -149,7 +149,7 @@ class KeptBodies:
                 db.executemany("INSERT INTO present VALUES (?)", ((record,) for record in self.files))
                 db.execute("DELETE FROM bodies WHERE record NOT IN present")
                 db.execute("DELETE FROM entries WHERE 'launch:' || substr(entry, 1, instr(entry, char(0)) - 1)"
-                           " NOT IN present")
+                           " NOT IN present")  # the launch of each entry_key()
         except sqlite3.Error:
             pass  # kept a while longer
 
@@ -158,7 +158,7 @@ class KeptBodies:
         if self._pid != os.getpid():
             if self._db is not None:  # the parent's, in a forked worker
                 _INHERITED.append(self._db)
-            self._pid, self._db, self._new = os.getpid(), None, {table: [] for table in TABLES}
+            self._pid, self._db, self._new = os.getpid(), None, _no_rows()
             if self.path:
                 self._db = self._open()
         return self._db
@@ -192,6 +192,15 @@ class KeptBodies:
                     return None
                 _remove(self.path)
         return None
+
+
+def entry_key(launch_id: str, folder: str | bool) -> str:
+    """The key of a launch's feed entry as seen from a feed's folder (or from everywhere, absolute links)."""
+    return f"{launch_id}\0{folder}"
+
+
+def _no_rows() -> dict[str, list[tuple]]:
+    return {table: [] for table in TABLES}
 
 
 def _remove(path: Path) -> None:

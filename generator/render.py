@@ -21,7 +21,7 @@ import jinja2.meta
 from markupsafe import Markup, escape
 
 from . import chart, meta, parallel, routes
-from .bodies import KeptBodies
+from .bodies import KeptBodies, entry_key
 from .cache import code_digest, digest, load_pickled, save_pickled
 from .errors import Progress, no_progress
 from .link import Site
@@ -272,7 +272,7 @@ class Renderer:
         page: routes.PageSpec = context["page"]
         key = (entry.view.launch.id, page.absolute_links or posixpath.dirname(page.path))
         if key not in self.memo.entries:
-            kept_as, made_from = f"{key[0]}\0{key[1]}", self._entry_made_from(entry.view.launch.id)
+            kept_as, made_from = entry_key(*key), self._entry_made_from(entry.view.launch.id)
             xml = self.kept_bodies.entry(kept_as, made_from) if made_from else None
             if xml is None:
                 xml = self.env.get_template("_feed_entry.xml").render(page=page, entry=entry).strip()
