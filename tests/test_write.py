@@ -131,16 +131,20 @@ def test_a_file_known_to_have_changed_is_written_without_comparing(tmp_path, mon
     assert (out / "data/x.json").read_bytes() == b"new"
 
 
-def test_an_update_stopped_before_its_end_changes_nothing(tmp_path):
+@pytest.mark.parametrize("failure", [KeyboardInterrupt, FileNotFoundError])
+def test_an_update_stopped_before_its_end_changes_nothing(tmp_path, failure):
+    """Stopped (Ctrl-C), or failing in the thread that stages files behind."""
     out = tmp_path / "site"
-    write_site({"index.html": b"home", "old.html": b"old"}.items(), out)
+    write_site({"index.html": b"home", "old.html": b"old", "data/x.json": b"[1]"}.items(), out)
     age(out)
     before = snapshot(out)
-    with pytest.raises(KeyboardInterrupt), patched_site(out, frozenset(before)) as patch:
+    with pytest.raises(failure), patched_site(out, frozenset(before)) as patch:
         patch.add("index.html", b"new home")
-        patch.add("new.html", b"new")
-        patch.outputs = frozenset({"index.html", "new.html"})
-        raise KeyboardInterrupt
+        if failure is KeyboardInterrupt:
+            patch.add("new.html", b"new")
+            patch.outputs = frozenset({"index.html", "new.html"})
+            raise KeyboardInterrupt
+        patch.add_behind([("data/x.json", [b"[", write.FilePart(tmp_path / "gone.json", 0, 1)])])
     assert snapshot(out) == before and sorted(p.name for p in tmp_path.iterdir()) == ["site"]
 
 
@@ -156,17 +160,6 @@ def test_files_staged_behind_are_written_by_another_thread_and_put_in_place(tmp_
         patch.add("index.html", b"home")
     assert (out / "data/x.json").read_bytes() == b"[1,\ntwo,\n3]" and patch.report.written == 1
     assert writers and threading.main_thread() not in writers
-
-
-def test_a_failure_staging_behind_is_raised_and_changes_nothing(tmp_path):
-    out = tmp_path / "site"
-    write_site({"data/x.json": b"[1]", "index.html": b"home"}.items(), out)
-    age(out)
-    before = snapshot(out)
-    with pytest.raises(FileNotFoundError), patched_site(out, frozenset(before)) as patch:
-        patch.add("index.html", b"new home")
-        patch.add_behind([("data/x.json", [b"[", write.FilePart(tmp_path / "gone.json", 0, 1)])])
-    assert snapshot(out) == before and sorted(p.name for p in tmp_path.iterdir()) == ["site"]
 
 
 @pytest.mark.parametrize("swapping", [True, False])
