@@ -163,6 +163,7 @@ class Renderer:
         self.shown_twice = shown_twice
         self.kept_bodies = kept_bodies or KeptBodies(None)
         self.page_fingerprints: dict[str, str | None] = {}  # of every page, when the build knows them (build.py)
+        self.page: routes.PageSpec | None = None  # the page being rendered, which the helpers make URLs for
         self.memo = Memo()  # for body(), of the records shown twice, and feed_entry()
         self._sources: dict[str, TemplateSource] = {}  # memo for _template()
         self._inspected = InspectedTemplates(compiled_dir / INSPECTED if compiled_dir else None)
@@ -175,7 +176,7 @@ class Renderer:
             auto_reload=False,
         )
         self.env.globals.update(
-            site=site, url=url, link=link, body=self.body, feed_entry=self.feed_entry, routes=routes, FACT_FIELDS=FACT_FIELDS,
+            site=site, url=self.url, link=self.link, body=self.body, feed_entry=self.feed_entry, routes=routes, FACT_FIELDS=FACT_FIELDS,
             month_name=lambda m: MONTHS[m - 1],
             chart=chart, json_ld=lambda page: meta.json_ld(site, page),
         )
@@ -249,7 +250,20 @@ class Renderer:
     def render(self, page: routes.PageSpec) -> bytes:
         """The page's HTML, encoded as UTF-8."""
         template = self.env.get_template(page.template)
+        self.page = page
         return template.render(page=page, **page.context).encode("utf-8")
+
+    # The helpers know the page from the renderer, not from Jinja's context: a helper that
+    # takes the context is given a copy of it when called in a loop (Context.derived).
+    def url(self, target: str) -> str:
+        """The URL of an output path as seen from the page being rendered."""
+        if self.page.absolute_links:
+            return self.site.config.base_url + routes.pretty_url(target)
+        return relative_url(posixpath.dirname(self.page.path), target)
+
+    def link(self, record) -> str:
+        """The URL of a record's page (a Launch, Actor or Source)."""
+        return self.url(routes.path_of(kind_of(record), record.id))
 
     def by_role(self, items, role_of=lambda item: item.role) -> list[tuple[str, list]]:
         """Group items by role (an ActorRole's, unless `role_of` says), in the vocabulary's order."""
@@ -259,8 +273,7 @@ class Renderer:
             groups.setdefault(role_of(item), []).append(item)
         return [(role, groups[role]) for role in sorted(groups, key=lambda role: routes.role_rank(order, role))]
 
-    @jinja2.pass_context
-    def feed_entry(self, context, entry) -> Markup:
+    def feed_entry(self, entry) -> Markup:
         """One Atom <entry>, rendered once per build: it is the same in every feed that lists it.
 
         With digest's own entry template, it shows what its launch's page shows: one
@@ -269,7 +282,7 @@ class Renderer:
         entries no more: at 10,000 launches, in a title edit under cProfile, the 50
         took 0.035 s; the feed takes 2.1 ms now (timed apart).
         """
-        page: routes.PageSpec = context["page"]
+        page = self.page
         key = (entry.view.launch.id, page.absolute_links or posixpath.dirname(page.path))
         if key not in self.memo.entries:
             kept_as, made_from = entry_key(*key), self._entry_made_from(entry.view.launch.id)
@@ -293,8 +306,7 @@ class Renderer:
         """The digest of digest's own entry template and what it uses; None for a site's own."""
         return self.template_digest("_feed_entry.xml") if self.is_shipped("_feed_entry.xml") else None
 
-    @jinja2.pass_context
-    def body(self, context, record) -> Markup:
+    def body(self, record) -> Markup:
         """A record's Markdown body as HTML, its record links made relative to this page."""
         # Markdown is the costliest step of a build: a body shown twice is converted once,
         # its record links coming out as markers for each page to put in its own relative URLs.
@@ -311,7 +323,7 @@ class Renderer:
             if key in self.shown_twice:
                 self.memo.bodies[key] = html
         if LINK_MARKER_START in html:
-            html = LINK_MARKER_RE.sub(lambda match: match[1] + str(escape(url(context, match[2]))), html)
+            html = LINK_MARKER_RE.sub(lambda match: match[1] + str(escape(self.url(match[2]))), html)
         return Markup(html)
 
 
@@ -325,15 +337,6 @@ def link_marker(kind: str, ident: str) -> str:
     return f"{LINK_MARKER_START}{routes.path_of(kind, ident)}{LINK_MARKER_END}"
 
 
-@jinja2.pass_context
-def url(context, target: str) -> str:
-    """The URL of an output path as seen from the page being rendered."""
-    page: routes.PageSpec = context["page"]
-    if page.absolute_links:
-        return context["site"].config.base_url + routes.pretty_url(target)
-    return relative_url(posixpath.dirname(page.path), target)
-
-
 def relative_url(from_dir: str, target: str) -> str:
     """`target` seen from `from_dir`, both relative to the output root (posixpath.relpath
     would do, but it asks the OS for the working directory on every one of many calls)."""
@@ -343,12 +346,6 @@ def relative_url(from_dir: str, target: str) -> str:
     while common < len(here) and common < len(there) - 1 and here[common] == there[common]:
         common += 1
     return "../" * (len(here) - common) + "/".join(there[common:])
-
-
-@jinja2.pass_context
-def link(context, record) -> str:
-    """The URL of a record's page (a Launch, Actor or Source)."""
-    return url(context, routes.path_of(kind_of(record), record.id))
 
 
 def long_date(value: dt.date) -> str:

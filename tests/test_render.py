@@ -163,6 +163,24 @@ def test_a_sites_templates_override_the_defaults_by_name(tmp_path, monkeypatch):
     assert soup(files, FIRST).select_one("table.facts")  # other pages keep the default templates
 
 
+def test_the_helpers_link_from_the_page_being_rendered_in_macros_imported_with_or_without_context(
+        tmp_path, monkeypatch):
+    macro = ("{% macro links(ids, launch) %}{% for id in ids %}{% set actor = site.actors[id] %}"
+             "<a href='{{ link(actor) }}'>{{ actor.name }}</a>{% endfor %}"
+             "<a href='{{ url(routes.path_of('launch', '2030-03-01-first')) }}'>first</a>{{ body(launch) }}{% endmacro %}")
+    page = ("{% from '_mine.html' import links %}{% from '_mine.html' import links as with_context with context %}"
+            "{% set launch = site.launch_by_id['2030-03-01-first'].launch %}"
+            "<div id=plain>{{ links(['northland'], launch) }}</div><div id=context>{{ with_context(['northland'], launch) }}</div>")
+    files = rendered(tmp_path, monkeypatch, {"templates/_mine.html": macro, "templates/actors.html": page,
+                                             "templates/actor.html": page})
+    for path, expected in [("actors/index.html", ["northland/index.html", "../launches/2030-03-01-first/index.html"]),
+                           ("actors/northland/index.html",
+                            ["index.html", "../../launches/2030-03-01-first/index.html"])]:
+        for shown in soup(files, path).select("#plain, #context"):
+            # the actor, the launch, and the launch's body linking to the actor
+            assert [a["href"] for a in shown.select("a")] == expected + [expected[0]]
+
+
 def test_templates_option_points_at_another_folder(tmp_path, monkeypatch):
     files = rendered(tmp_path, monkeypatch, {"theme/404.html": "gone, {{ site.config.title }}"},
                      templates_dir=Path("theme"))
