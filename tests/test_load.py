@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from generator.errors import display_path
 from generator.load import content_files, listed_as, load_content
 from tests.conftest import SITE_YAML, write_tree
 
@@ -185,3 +186,18 @@ def test_a_watched_files_path_names_the_file_as_the_listing_does(tmp_path, monke
     listed = {(path, kind) for path, kind, _ in listing}
     assert named - {(None, None)} == listed | {(str(Path(content_dir) / "launches/notes.txt"), "launch")}
     assert len(strays) == 1 and len(listing) == 2
+
+
+def test_a_files_path_is_shown_from_the_working_directory_or_else_from_the_content_folders_parent(
+        tmp_path, monkeypatch):
+    write_tree(tmp_path, {"site/content/launches/a.md": "x", "elsewhere/note.txt": "x"})
+    content = tmp_path / "site" / "content"
+    monkeypatch.chdir(tmp_path)
+    assert display_path(content / "launches" / "a.md", content) == "site/content/launches/a.md"
+    assert display_path(Path("site/content/launches/a.md"), Path("site/content")) == "site/content/launches/a.md"
+    assert display_path(Path("a.md"), content) == "a.md"  # in the working directory itself
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    assert display_path(content / "launches" / "a.md", content) == "content/launches/a.md"
+    assert display_path(Path("../site/content/launches/a.md"), Path("../site/content")) == "content/launches/a.md"
+    assert display_path(content.parent / "b.md", content) == "b.md"
+    assert display_path(tmp_path / "c.md", content) == (tmp_path / "c.md").as_posix()  # outside both
