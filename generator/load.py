@@ -170,13 +170,14 @@ def listed_as(content_dir: Path, path: str) -> tuple[str, str] | tuple[None, Non
     return os.path.join(content_dir / folder, name), KINDS[folder]
 
 
-def load_file(path: Path, kind: str, content_dir: Path, problems: list[Problem]) -> RawDoc | None:
-    """Parse one file; on failure add a problem and return None."""
+def load_file(path: Path, kind: str, content_dir: Path, problems: list[Problem],
+              data: bytes | None = None) -> RawDoc | None:
+    """Parse one file (its bytes `data`, if the caller has read them); on failure add a problem and return None."""
     shown = display_path(path, content_dir)
+    data = path.read_bytes() if data is None else data
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        data = path.read_bytes()
         line, col = data[: exc.start].count(b"\n") + 1, exc.start - data.rfind(b"\n", 0, exc.start)
         problems.append(Problem(shown, line, col, "", f"file is not UTF-8 text: byte 0x{data[exc.start]:02x}",
                                 "save it with UTF-8 encoding"))

@@ -168,15 +168,16 @@ def _entry(path: Path, kind: str, content_dir: Path, config, old: FileEntry | No
     """Parse and validate a file, unless its bytes are those `old` was made from."""
     try:
         stat = path.stat()
-        data_digest = digest(path.read_bytes())
+        data = path.read_bytes()
     except OSError as exc:  # a link to nothing, no permission, or gone since listed
         problem = Problem(display_path(path, content_dir), 1, 1, "", f"file cannot be read: {exc.strerror}",
                           "fix the file's permissions or the link, or remove it")
         return FileEntry(-1, -1, "", "", DocResult(kind, None, None, (problem,)))  # read again next time
+    data_digest = digest(data)
     if old and old.digest == data_digest:
         return FileEntry(stat.st_size, stat.st_mtime_ns, data_digest, old.head, old.loaded, old.pickled, old.at)
     problems: list[Problem] = []
-    doc = load_file(path, kind, content_dir, problems)
+    doc = load_file(path, kind, content_dir, problems, data)
     if doc is None:
         result = DocResult(kind, None, None, tuple(problems))
         return FileEntry(stat.st_size, stat.st_mtime_ns, data_digest, data_digest, result)
