@@ -219,10 +219,10 @@ class Patch(Layout):
         self.report: WriteReport | None = None  # set once applied
         self.staging = SideJob(None)  # what add_behind stages
 
-    def add(self, path: str, data: bytes | Iterable[bytes], known_changed: bool = False) -> None:
-        """Stage a file unless the site has its bytes already (`known_changed`: it has not)."""
+    def add(self, path: str, data: bytes | Iterable[bytes]) -> None:
+        """Stage a file unless the site has its bytes already (files known to have changed: add_behind)."""
         self.reserve([path])
-        self.note(path, self.write(path, data, known_changed))
+        self.note(path, self.write(path, data))
 
     def add_behind(self, files: list[tuple[str, list[bytes | FilePart]]]) -> None:
         """Stage files known to have changed, all of whose pieces are made, in another thread while
@@ -245,16 +245,16 @@ class Patch(Layout):
         self.staging = SideJob(stage)
         self.staging.start()
 
-    def write(self, path: str, data: bytes | Iterable[bytes], known_changed: bool = False) -> bool:
+    def write(self, path: str, data: bytes | Iterable[bytes]) -> bool:
         """Stage one reserved file, whole or in pieces as they come; True (and nothing
         staged) if the site has the same bytes."""
         previous = self.out_dir.joinpath(*path.split("/"))  # checked by reserve
-        if isinstance(data, bytes) and not known_changed and holds(previous, data):
+        if isinstance(data, bytes) and holds(previous, data):
             return True
         staged = self.staged(path)
         with staged.open("wb") as stream:
             write_pieces(stream, [data] if isinstance(data, bytes) else data)
-        if not isinstance(data, bytes) and not known_changed and same_files(previous, staged):
+        if not isinstance(data, bytes) and same_files(previous, staged):
             staged.unlink()
             return True
         return False
