@@ -122,8 +122,7 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
         saving = write and not memory
         with (cache.saving_files(store, previous and previous.stored, previous and previous.files) if saving
               else contextlib.nullcontext()) as saver:
-            content = read(options, previous, progress, started_ns, last_read, touched, saver,
-                           taken.inputs if taken else None)
+            content = read(options, previous, progress, started_ns, last_read, touched, saver, taken)
         files_saved = saver.saved_as if saver else None
         read_files = cache.BuildCache(content.config_digest, content.files, content.read_at_ns)
         if memory:
@@ -279,8 +278,7 @@ def check(options: BuildOptions, progress: Progress = no_progress,
         previous = cache.load(store) if store else None
         with (cache.saving_files(store, previous and previous.stored, previous and previous.files) if store
               else contextlib.nullcontext()) as saver:
-            content = read(options, previous, progress, started_ns, saver=saver,
-                           stats=taken.inputs if taken else None)
+            content = read(options, previous, progress, started_ns, saver=saver, taken=taken)
         files_saved = saver.saved_as if saver else None
         quick = edited_pages(previous, content, options, templates, store) if previous else None
         prune = quick is None and files_removed(previous, content)
@@ -694,9 +692,9 @@ def load_site(content_dir: Path, base_url: str | None = None, drafts: bool = Fal
 
 def read(options: BuildOptions, previous: cache.BuildCache | None, progress: Progress = no_progress,
          started_ns: int = 0, last: ReadResult | None = None, touched: Collection[str] | None = None,
-         saver: cache.FilesSaver | None = None, stats: dict[str, list[int]] | None = None) -> ReadResult:
+         saver: cache.FilesSaver | None = None, taken: snapshot.Snapshot | None = None) -> ReadResult:
     """Read the content: what changed of `last` if the `touched` files say (see read_again), else all;
-    into the cache with `saver`; `stats`: the files' sizes and times, when the build's snapshot has them."""
+    into the cache with `saver`; `taken`: the build's snapshot, which lists the files with their sizes and times."""
     if not options.content_dir.is_dir():
         raise ContentError([Problem(str(options.content_dir), 1, 1, "", "content directory not found",
                                     "run from the site's folder or pass --content DIR")])
@@ -705,7 +703,7 @@ def read(options: BuildOptions, previous: cache.BuildCache | None, progress: Pro
         if content:
             return content
     content = read_content(options.content_dir, options.base_url, previous, progress, started_ns,
-                           saver.add if saver else cache.let_go, stats)
+                           saver.add if saver else cache.let_go, taken)
     if saver:
         saver.end(content.config_digest, content.read_at_ns)
     return content

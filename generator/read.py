@@ -18,6 +18,7 @@ from .cache import BuildCache, FileEntry, code_digest, digest
 from .errors import Problem, Progress, display_path, no_progress
 from .load import KINDS, RawDoc, content_files, listed_as, load_file, load_site_file
 from .model import Fillable, SiteConfig, record_key
+from .snapshot import Snapshot
 from .validate import DocResult, Validated, body_origin, collect, validate_doc, validate_site
 
 
@@ -49,21 +50,22 @@ class ReadResult:
 def read_content(content_dir: Path, base_url: str | None, previous: BuildCache | None,
                  progress: Progress = no_progress, started_ns: int = 0,
                  done: Callable[[str, FileEntry], None] = lambda path, entry: None,
-                 stats: dict[str, list[int]] | None = None) -> ReadResult:
+                 taken: Snapshot | None = None) -> ReadResult:
     """Load and validate every content file, reusing unchanged files' results from `previous`.
 
     `started_ns`: when this build started, as the file system tells time (snapshot.file_system_time).
     `done`: called with each file's entry as soon as it is known (see cache.FilesSaver).
-    `stats`: path -> [size, mtime_ns] of files already looked at since `started_ns` (the
-    build's snapshot), not asked of the file system again.
+    `taken`: the build's snapshot, taken since `started_ns`: the files it lists, with their
+    sizes and times, are not asked of the file system again.
     """
     problems: list[Problem] = []
     config, config_digest = read_config(content_dir, base_url, problems)
     reusable = previous.files if previous and previous.config == config_digest else {}
     trusted_before = previous.read_at_ns if previous else 0
 
-    paths, stray = content_files(content_dir)
+    paths, stray = content_files(content_dir, taken.files_in) if taken else content_files(content_dir)
     problems.extend(stray)
+    stats = taken.inputs if taken else None
     entries: dict[str, FileEntry | None] = {}
     bar = progress("Reading", len(paths))
     changed = []

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import os
 import pickle
 import tempfile
@@ -83,25 +84,42 @@ class Snapshot:
     folders: list[str]  # the folders the inputs were looked for in
     pages: int = 0
     outputs: dict[str, list[int]] = field(default_factory=dict)  # output path -> [size, mtime_ns]
+    # folder -> where its own files are in `inputs` (start, end), for each folder this snapshot listed under
+    # that path: a snapshot taken now, not one saved (see files_in)
+    listed: dict[str, tuple[int, int] | None] = field(default_factory=dict)
+
+    def files_in(self, folder: str) -> list[str] | None:
+        """The paths of the files in `folder` itself (no folders, nor what is in them), as this snapshot
+        found them; None if it did not list that folder under that path.
+
+        The build reads what the snapshot lists: listed again, the 15,427 record files of 10,000
+        launches took 0.018-0.038 s, taken from the snapshot 0.010-0.018 s (a new process's first).
+        """
+        span = self.listed.get(folder)
+        return None if span is None else list(itertools.islice(self.inputs, *span))
 
 
 def take_snapshot(setup: str, folders: list[Path] | list[str], taken_ns: int) -> Snapshot:
     """Size and time of every file under `folders` (a missing folder is simply empty)."""
     inputs: dict[str, list[int]] = {}
+    listed: dict[str, tuple[int, int] | None] = {}
     for folder in folders:
-        _stat_tree(str(folder), inputs)
-    return Snapshot(setup, inputs, taken_ns, [str(folder) for folder in folders])
+        _stat_tree(str(folder), inputs, listed)
+    return Snapshot(setup, inputs, taken_ns, [str(folder) for folder in folders], listed=listed)
 
 
-def _stat_tree(folder: str, inputs: dict[str, list[int]], seen: set[tuple[int, int]] | None = None) -> None:
+def _stat_tree(folder: str, inputs: dict[str, list[int]], listed: dict[str, tuple[int, int] | None],
+               seen: set[tuple[int, int]] | None = None) -> None:
     """Listed from the open folder where the system can, as stat_files does (the 15,499 inputs of
     10,000 launches: 0.084 s against 0.093 s listed by path, medians of fifteen on a busy machine).
 
     A linked folder is looked into as the content's own folders are read through links (each
     folder once: a link to a folder above is no loop); a link to nothing is an input too, as
-    [-1, -1], since reading it is an error.
+    [-1, -1], since reading it is an error. A folder's own files are put in `inputs` together, before
+    those of the folders in it, and where they are noted in `listed` (Snapshot.files_in).
     """
     seen = set() if seen is None else seen
+    folders = []
     with _folder_fd(folder) as opened:
         try:
             entries = list(os.scandir(opened))
@@ -114,17 +132,22 @@ def _stat_tree(folder: str, inputs: dict[str, list[int]], seen: set[tuple[int, i
         # Joined as os.path.join would, by hand: the 15,428 inputs of 10,000 launches took a median
         # of 0.058-0.077 s against 0.067-0.092 s (three runs of fifteen, in turns).
         prefix = folder if folder.endswith("/") else folder + "/"
+        start = len(inputs)
         for entry in entries:  # in the folder's order: a snapshot is compared as a whole
             path = prefix + entry.name
             try:
                 if entry.is_dir():
-                    _stat_tree(path, inputs, seen)
+                    folders.append(path)
                     continue
                 stat = entry.stat()
             except OSError:  # a link to nothing, or gone since listed: what reads it says so
                 inputs[path] = [-1, -1]
                 continue
             inputs[path] = [stat.st_size, stat.st_mtime_ns]
+        # A folder listed again (one of `folders` inside another) may have changed in between: no span.
+        listed[folder] = (start, len(inputs)) if folder not in listed else None
+    for path in folders:
+        _stat_tree(path, inputs, listed, seen)
 
 
 def unchanged_since(path: Path, now: Snapshot, out_dir: Path) -> Snapshot | None:

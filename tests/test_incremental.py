@@ -585,10 +585,16 @@ def test_a_rebuild_reads_the_content_files_sizes_and_times_from_its_snapshot(sit
     age_new_files(site_dir)
     command(options)
     asked = count_calls(monkeypatch, read, "_size_and_time")
+    listed, files_in = [], snapshot.Snapshot.files_in
+    monkeypatch.setattr(snapshot.Snapshot, "files_in", lambda self, folder: listed.append(files_in(self, folder)))
     edit_three_bodies(site_dir)
     age_new_files(site_dir)
     command(options)
     assert not asked  # each file was looked at once, by the snapshot
+    # ... and listed once, by the snapshot
+    assert sorted(map(len, listed)) == sorted(len(list((site_dir / "content" / folder).iterdir()))
+                                              for folder in ["actors", "launches", "sources"])
+    monkeypatch.setattr(snapshot.Snapshot, "files_in", files_in)
     if command is build:
         assert tree(site_dir / "site") == cold_tree(site_dir)
     # Sizes and times given are trusted: a file said to be as the cache saw it is not read again.
@@ -597,7 +603,8 @@ def test_a_rebuild_reads_the_content_files_sizes_and_times_from_its_snapshot(sit
     last, edited = cache.load(store), str(site_dir / "content/launches/2030-04-10-second.md")
     Path(edited).write_text(Path(edited).read_text().replace("told at length", "told again"))
     stats = {edited: [last.files[edited].size, last.files[edited].mtime_ns]}
-    trusted = read.read_content(options.content_dir, None, last, started_ns=time.time_ns(), stats=stats)
+    trusted = read.read_content(options.content_dir, None, last, started_ns=time.time_ns(),
+                                taken=snapshot.Snapshot("", stats, 0, []))
     assert trusted.files[edited] is last.files[edited]
     assert read.read_content(options.content_dir, None, last).files[edited].digest != last.files[edited].digest
 
@@ -1169,6 +1176,25 @@ def test_a_change_the_folders_own_times_do_not_show_is_seen(site_dir, change):
     report = build(options)
     assert bool(report.made) is (change == "edited in a linked folder")  # a folder is no record: nothing to read
     assert tree(site_dir / "site") == cold_tree(site_dir)
+
+
+def test_a_snapshot_lists_the_files_of_each_folder_it_looked_in(tmp_path):
+    write_tree(tmp_path, {"content/launches/b.md": "b", "content/launches/a.md": "a", "content/launches/.a.md.swp": "",
+                          "content/launches/sub/inner.md": "x", "content/actors/x.yaml": "x", "templates/t.html": "t"})
+    (tmp_path / "content/launches/gone.md").symlink_to(tmp_path / "nowhere.md")
+    (tmp_path / "content/linked").symlink_to(tmp_path / "templates")
+    content, templates = str(tmp_path / "content"), str(tmp_path / "templates")
+    taken = snapshot.take_snapshot("", [content, templates], 0)
+
+    assert sorted(taken.files_in(f"{content}/launches")) == [
+        f"{content}/launches/{name}" for name in [".a.md.swp", "a.md", "b.md", "gone.md"]]
+    assert taken.files_in(f"{content}/launches/sub") == [f"{content}/launches/sub/inner.md"]
+    assert taken.files_in(f"{content}/linked") == [f"{content}/linked/t.html"]
+    assert taken.files_in(templates) == [f"{templates}/t.html"]
+    assert taken.files_in(f"{content}/sources") is None  # no such folder
+    assert snapshot.Snapshot("", taken.inputs, 0, []).files_in(f"{content}/launches") is None  # saved ones list none
+    # A folder listed twice (given twice, or one given inside another) may have changed in between.
+    assert snapshot.take_snapshot("", [content, content], 0).files_in(f"{content}/launches") is None
 
 
 @pytest.mark.parametrize("saved", ["in the tick the build started", "the tick before"])

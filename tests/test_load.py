@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from generator import snapshot
 from generator.errors import display_path
 from generator.load import content_files, listed_as, load_content
 from tests.conftest import SITE_YAML, write_tree
@@ -186,6 +187,31 @@ def test_a_watched_files_path_names_the_file_as_the_listing_does(tmp_path, monke
     listed = {(path, kind) for path, kind, _ in listing}
     assert named - {(None, None)} == listed | {(str(Path(content_dir) / "launches/notes.txt"), "launch")}
     assert len(strays) == 1 and len(listing) == 2
+
+
+def test_the_record_files_are_those_the_snapshot_listed_where_it_listed_their_folder(tmp_path):
+    write_tree(tmp_path, {name: "x" for name in [
+        "content/launches/b.md", "content/launches/a.md", "content/launches/.a.md.swp", "content/launches/sub/inner.md",
+        "content/launches/notes.txt", "content/actors/x.yaml", "content/sources/s.md"]})
+    content = tmp_path / "content"
+    taken = snapshot.take_snapshot("", [content], 0)
+    asked = []
+    (content / "sources/later.md").write_text("x")  # after the snapshot, which the build reads
+
+    def files_in(folder):
+        asked.append(folder)
+        return taken.files_in(folder)
+
+    listing, strays = content_files(content, files_in)
+    assert [(Path(path).relative_to(content).as_posix(), kind, ident) for path, kind, ident in listing] == [
+        ("launches/a.md", "launch", "a"), ("launches/b.md", "launch", "b"), ("sources/s.md", "source", "s"),
+        ("actors/x.yaml", "actor", "x")]
+    assert [problem.message for problem in strays] == ["unexpected file in launches/"]
+    assert sorted(asked) == sorted(str(content / folder) for folder in ["launches", "sources", "actors"])
+    # A folder it did not list (it could not) is listed now.
+    listing, _ = content_files(content, lambda folder: None)
+    assert ("sources/later.md", "source", "later") in [
+        (Path(path).relative_to(content).as_posix(), kind, ident) for path, kind, ident in listing]
 
 
 def test_a_files_path_is_shown_from_the_working_directory_or_else_from_the_content_folders_parent(
