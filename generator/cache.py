@@ -32,7 +32,7 @@ except ImportError:  # Windows
 
 from .data import Rows, map_file
 from .link import Site
-from .model import RECORD_CLASSES, SHARED_LENGTH, Fillable, kind_of, stand_in
+from .model import RECORD_CLASSES, SHARED_LENGTH, Fillable, kind_of, stand_ins
 from .snapshot import FORMAT, UNREADABLE, atomic_file, make_folder, snapshot_path
 from .validate import DocResult
 
@@ -684,29 +684,39 @@ def load_kept(store: Path, linked: str) -> Kept | None:
 KNOWN_FIELDS = {"launch": ("id", "draft", "date"), "source": ("id", "draft", "published"), "actor": ("id",)}
 
 
-def _named_record(kind: str, known: tuple) -> Fillable:
-    """What a record of a kept site is pickled as a call of; _SiteUnpickler makes a stand-in instead."""
+# What a record of a kept site is pickled as a call of, a function a kind, with the fields it
+# knows (KNOWN_FIELDS); _SiteUnpickler makes a stand-in instead.
+def _named_launch(*known) -> Fillable:
     raise pickle.UnpicklingError("a kept site is loaded by Kept.site")
+
+
+def _named_source(*known) -> Fillable:
+    raise pickle.UnpicklingError("a kept site is loaded by Kept.site")
+
+
+def _named_actor(*known) -> Fillable:
+    raise pickle.UnpicklingError("a kept site is loaded by Kept.site")
+
+
+NAMED = {"launch": _named_launch, "source": _named_source, "actor": _named_actor}
 
 
 class _SitePickler(pickle.Pickler):
     def reducer_override(self, obj):
         if isinstance(obj, Fillable):  # pickled in the files' part of the cache already
             kind = kind_of(obj)
-            return _named_record, (kind, tuple(getattr(obj, name) for name in KNOWN_FIELDS[kind]))
+            return NAMED[kind], tuple(getattr(obj, name) for name in KNOWN_FIELDS[kind])
         return NotImplemented
 
 
 class _SiteUnpickler(pickle.Unpickler):
     def __init__(self, stream: BinaryIO, record: Callable[[str], Fillable]):
         super().__init__(stream)
-        self.record = record
+        self.makers = {NAMED[kind].__name__: stand_ins(cls, record, KNOWN_FIELDS[kind])
+                       for kind, cls in RECORD_CLASSES.items()}
 
     def find_class(self, module: str, name: str):
-        return self.stand_in if (module, name) == (__name__, "_named_record") else super().find_class(module, name)
-
-    def stand_in(self, kind: str, known: tuple) -> Fillable:
-        return stand_in(RECORD_CLASSES[kind], self.record, KNOWN_FIELDS[kind], known)
+        return self.makers[name] if module == __name__ and name in self.makers else super().find_class(module, name)
 
 
 def digest(data: bytes) -> str:

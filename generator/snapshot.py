@@ -20,7 +20,7 @@ from pathlib import Path
 from stat import S_ISREG
 from typing import BinaryIO, Iterator
 
-FORMAT = 29  # of every file the cache keeps: bump when what is stored changes shape
+FORMAT = 30  # of every file the cache keeps: bump when what is stored changes shape
 
 UNREADABLE = (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, ImportError,
               IndexError, KeyError)

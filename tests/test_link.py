@@ -199,7 +199,7 @@ def test_a_stand_in_is_its_record_once_a_field_is_read_and_fills_in_once(tmp_pat
     site = site_of(tmp_path, {}, monkeypatch)
     actor = next(iter(site.actors.values()))
     filled = []
-    stand_in = model.stand_in(model.Actor, lambda key: filled.append(key) or actor, ("id",), (actor.id,))
+    stand_in = model.stand_ins(model.Actor, lambda key: filled.append(key) or actor, ("id",))(actor.id)
     assert isinstance(stand_in, model.Actor) and stand_in.id == actor.id and not filled
     assert stand_in.name == actor.name and stand_in == actor and hash(stand_in) == hash(actor)
     assert filled == [f"actor:{actor.id}"]  # once, for all its fields
