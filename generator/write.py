@@ -189,12 +189,15 @@ def patched_site(out_dir: Path, outputs: frozenset[str]) -> Iterator[Patch]:
     put in place when the block ends (its `outputs` then set); a failure on the way
     removes it and leaves the site as it was."""
     patch = Patch(out_dir.resolve(), outputs)
-    try:
-        yield patch
-        patch.report = patch.apply()
-    finally:
-        patch.staging.wait()  # a failure on the way: what it staged is removed with the rest
-        shutil.rmtree(patch.root, ignore_errors=True)
+    # The big files replaced are held open until their staging folder is gone: swapped out into it,
+    # they would be freed as it is removed (10-11 ms of a title edit at 10,000 launches).
+    with old_files_freed_later() as held:
+        try:
+            yield patch
+            patch.report = patch.apply(held)
+        finally:
+            patch.staging.wait()  # a failure on the way: what it staged is removed with the rest
+            shutil.rmtree(patch.root, ignore_errors=True)
 
 
 class Patch(Layout):
@@ -273,18 +276,19 @@ class Patch(Layout):
         file if it changed, else the site's own."""
         return self.staged(path) if path in self.changed else self.out_dir / path
 
-    def apply(self) -> WriteReport:
+    def apply(self, held: list[int]) -> WriteReport:
+        """Put the staged files in place; `held`: where to keep a descriptor of each big file replaced
+        (see old_files_freed_later)."""
         self.staging.finish()
-        with old_files_freed_later() as held:
-            for path in sorted(self.changed):
-                staged, target = self.staged(path), self.out_dir.joinpath(*path.split("/"))
-                target.parent.mkdir(parents=True, exist_ok=True)
-                if os.name == "posix" and staged.stat().st_size >= BIG_FILE:
-                    with contextlib.suppress(OSError):  # elsewhere an open file cannot be replaced
-                        held.append(os.open(target, os.O_RDONLY))
-                    if swapped(staged, target):  # the old file, staged now, goes with the staging folder
-                        continue
-                os.replace(staged, target)
+        for path in sorted(self.changed):
+            staged, target = self.staged(path), self.out_dir.joinpath(*path.split("/"))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if os.name == "posix" and staged.stat().st_size >= BIG_FILE:
+                with contextlib.suppress(OSError):  # elsewhere an open file cannot be replaced
+                    held.append(os.open(target, os.O_RDONLY))
+                if swapped(staged, target):  # the old file, staged now, goes with the staging folder
+                    continue
+            os.replace(staged, target)
         removed = self.previous_outputs - self.outputs
         for path in sorted(removed):
             target = self.out_dir.joinpath(*safe_relative(path).parts)

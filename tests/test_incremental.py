@@ -302,7 +302,7 @@ def test_a_build_stopped_while_writing_leaves_no_cache_to_trust(site_dir, monkey
     launch.write_text(original.replace("Another one.", "Another two."))
     age_new_files(site_dir)
 
-    def half_written(patch):  # the edited page is put in place, then the disk is full
+    def half_written(patch, held):  # the edited page is put in place, then the disk is full
         page = "launches/2030-04-10-second/index.html"
         os.replace(patch.staged(page), patch.out_dir / page)
         raise OSError("No space left on device")
@@ -1605,7 +1605,7 @@ def test_an_output_s_cache_cut_short_or_left_aside_is_not_trusted(site_dir, monk
     options, store = built(site_dir)
     part = cache.output_path(store)
     launch = site_dir / "content/launches/2030-04-10-second.md"
-    monkeypatch.setattr(write.Patch, "apply", lambda patch: (_ for _ in ()).throw(OSError("disk full")))
+    monkeypatch.setattr(write.Patch, "apply", lambda patch, held: (_ for _ in ()).throw(OSError("disk full")))
     launch.write_text(launch.read_text().replace("Another one.", "Another one, at length."))
     age_new_files(site_dir)
     with pytest.raises(OSError):

@@ -414,7 +414,7 @@ def test_a_preview_stopped_while_writing_leaves_no_cache_of_its_files(site_dir, 
         preview.rebuild()
         launch = site_dir / "content/launches/2030-04-10-second.md"
         launch.write_text(launch.read_text().replace("Another one.", "Another one, edited."))
-        monkeypatch.setattr(write.Patch, "apply", lambda patch: raise_(KeyboardInterrupt))
+        monkeypatch.setattr(write.Patch, "apply", lambda patch, held: raise_(KeyboardInterrupt))
         with pytest.raises(KeyboardInterrupt):
             preview.rebuild()
         preview.keep_cache()

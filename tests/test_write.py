@@ -169,8 +169,12 @@ def test_an_update_in_place_closes_the_big_files_it_replaced(tmp_path, monkeypat
     swaps, swapped, expected = [], write.swapped if swapping else lambda first, second: False, can_swap(tmp_path)
     monkeypatch.setattr(write, "swapped", lambda first, second: swaps.append(swapped(first, second)) or swaps[-1])
     descriptors, threads = len(os.listdir("/proc/self/fd")), set(threading.enumerate())
+    open_while_removed, rmtree = [], write.shutil.rmtree
+    monkeypatch.setattr(write.shutil, "rmtree", lambda *args, **kwargs: open_while_removed.append(
+        len(os.listdir("/proc/self/fd"))) or rmtree(*args, **kwargs))
     files = {"data/big.json": b"b" * write.BIG_FILE, "index.html": b"new home"}
     report = update_site(files, out, frozenset(files))
+    assert open_while_removed == [descriptors + 1]  # the old file, freed later, not as its staging folder goes
     for thread in set(threading.enumerate()) - threads:  # the one closing the old file
         thread.join(timeout=10)
     assert report.written == 2 and (out / "data/big.json").read_bytes() == files["data/big.json"]
