@@ -170,7 +170,7 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
         rows = export_rows(site, {}, fingerprints)
         files = render_all(renderer, pages, options.content_dir, progress) | extra_files(renderer, site, rows)
         return BuildReport(len(paths), files, None, time.perf_counter() - started)
-    untouched: dict[str, list[int]] = {}  # output path -> [size, mtime_ns] of the files this build leaves as they were
+    untouched: dict[str, tuple[int, int]] = {}  # output path -> (size, mtime_ns) of the files this build leaves as they were
     if reuse:
         only = records_with_pages(candidates) if edited is not None or quick is not None else None
         if quick is None:
@@ -386,10 +386,10 @@ def pages_showing(pages: list[PageSpec], edited: Edited, renderer: Renderer) -> 
 
 def edited_pages(previous: cache.BuildCache, content: ReadResult, options: BuildOptions, templates: list[Path],
                  store: Path, look: snapshot.LookAhead | None = None,
-                 ) -> tuple[list[PageSpec], dict[str, list[int]], Site] | None:
+                 ) -> tuple[list[PageSpec], dict[str, tuple[int, int]], Site] | None:
     """After edits that keep every record's shape since the output was made (or the last
     check passed), the pages that show the edited records, planned alone, the output's
-    pages on disk (path -> [size, mtime_ns]; none for a check, whose cache names no output)
+    pages on disk (path -> (size, mtime_ns); none for a check, whose cache names no output)
     and the site; else None.
 
     The quick path of `digest build` and `digest check`, as the preview's (see
@@ -577,7 +577,7 @@ def written_data(previous: cache.BuildCache | None, out_dir: Path) -> data.Writt
     (the rows are read back from them)."""
     saved = previous.data_files if previous else {}
     found = snapshot.stat_files(out_dir, saved)
-    as_written = {path for path, stat in found.items() if stat == saved[path][:2]}
+    as_written = {path for path, stat in found.items() if list(stat) == saved[path][:2]}
     rows = {kind: rows for kind, rows in (previous.rows if previous else {}).items()
             if all(path in as_written for (of_kind, _), path in data.FILE_OF.items() if of_kind == kind)}
     return data.WrittenFiles(out_dir, rows, {path: saved[path][2] for path in as_written})
@@ -659,7 +659,7 @@ def looked_at(options: BuildOptions, store: Path, templates: list[Path], increme
     return taken, last, None
 
 
-def outputs_now(look: snapshot.LookAhead | None) -> dict[str, list[int]] | None:
+def outputs_now(look: snapshot.LookAhead | None) -> dict[str, tuple[int, int]] | None:
     """The output files' stats as taken ahead, if they were."""
     outputs = look.outputs() if look else None
     return outputs.now if outputs else None

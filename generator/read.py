@@ -150,7 +150,7 @@ def key_of(kind: str, path: str) -> str:
 
 
 def _unchanged(path: str, old: FileEntry | None, trusted_before: int,
-               stats: dict[str, list[int]] | None = None) -> FileEntry | None:
+               stats: dict[str, tuple[int, int]] | None = None) -> FileEntry | None:
     """The cached entry of a file whose size and time (from `stats`, or asked) say it is unchanged, else None."""
     if old is None:
         return None

@@ -1197,6 +1197,16 @@ def test_a_snapshot_lists_the_files_of_each_folder_it_looked_in(tmp_path):
     assert snapshot.take_snapshot("", [content, content], 0).files_in(f"{content}/launches") is None
 
 
+def test_a_snapshot_s_stats_are_pickled_packed_and_loaded_as_they_were(tmp_path):
+    write_tree(tmp_path, {"content/launches/a.md": "a", "content/actors/x.yaml": "xx"})
+    (tmp_path / "content/launches/gone.md").symlink_to(tmp_path / "nowhere.md")
+    inputs = snapshot.take_snapshot("", [tmp_path / "content"], 0).inputs
+    loaded = pickle.loads(pickle.dumps(inputs, protocol=pickle.HIGHEST_PROTOCOL))
+    assert type(loaded) is snapshot.Stats and loaded == inputs and list(loaded) == list(inputs)
+    assert loaded[str(tmp_path / "content/actors/x.yaml")][0] == 2
+    assert loaded[str(tmp_path / "content/launches/gone.md")] == (-1, -1)  # a link to nothing
+
+
 @pytest.mark.parametrize("saved", ["in the tick the build started", "the tick before"])
 @pytest.mark.parametrize("cached", ["in a file", "in memory, with a watcher that saw nothing"])
 def test_a_file_saved_in_the_tick_a_build_started_is_not_trusted_by_size_and_time(site_dir, monkeypatch, saved,
@@ -1288,7 +1298,7 @@ def test_the_cache_keeps_where_each_row_is_in_the_data_files_not_its_bytes(site_
             if kind:
                 assert [bytes(written.bytes_of(kind, part, ident, row)) for ident, row in kept.rows[kind].items()] == [
                     getattr(row, part) for row in made[kind].values()]
-    assert {path: stat[:2] for path, stat in kept.data_files.items()} == snapshot.stat_files(site_dir / "site", data.FILES)
+    assert {path: tuple(stat[:2]) for path, stat in kept.data_files.items()} == snapshot.stat_files(site_dir / "site", data.FILES)
 
 
 @pytest.mark.parametrize("kept", ["command line", "preview"])
