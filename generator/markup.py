@@ -43,12 +43,16 @@ class _LinkRewriter(Treeprocessor):
 
 # What each of smarty's patterns needs in a text to change it: a quote, "--" or "...".
 SMARTY_TRIGGER = re.compile(r"""['"]|--|\.\.\.""")
-# What each of Markdown's inline patterns needs in a text to change it (a backtick, a backslash,
-# "[", "<", "&", "*", "_" or a line break), or a placeholder it made: for these patterns only.
-INLINE_PATTERNS = ("backtick", "escape", "footnote", "reference", "link", "image_link", "image_reference",
-                   "short_reference", "short_image_ref", "autolink", "automail", "linebreak", "entity", "em_strong")
-INLINE_TRIGGER = re.compile(r"[`\\\[<&*_\x02\x03]|  \n")
-ANY_TRIGGER = re.compile(f"{INLINE_TRIGGER.pattern}|{SMARTY_TRIGGER.pattern}")
+# What a text must hold for each of Markdown's inline patterns to match in it ("em_strong": one of
+# its delimiters, as its `tokens` say). A text holding none of these, nor smarty's trigger, nor a
+# placeholder an earlier step made ("\x02...\x03"), is left as it is by all of them.
+INLINE_NEEDS = {"backtick": ("`",), "escape": ("\\",), "footnote": ("[^",), "reference": ("[",), "link": ("[",),
+                "image_link": ("![",), "image_reference": ("![",), "short_reference": ("[",),
+                "short_image_ref": ("![",), "autolink": ("<",), "automail": ("<",), "linebreak": ("  \n",),
+                "entity": ("&",), "em_strong": ("*", "_")}
+PLACEHOLDER_MARKS = ("\x02", "\x03")
+ANY_TRIGGER = re.compile("|".join(re.escape(need) for needs in INLINE_NEEDS.values() for need in needs)
+                         + "|" + "|".join(PLACEHOLDER_MARKS) + "|" + SMARTY_TRIGGER.pattern)
 
 
 class _SmartySkip(Treeprocessor):
@@ -73,11 +77,58 @@ class _SmartySkip(Treeprocessor):
 
 class _InlineSkip(_SmartySkip):
     """Marks each text that neither Markdown's inline patterns nor smarty would change as atomic, before
-    either looks: Markdown tries each of its fourteen patterns on every text, though many hold none of
-    what they look for. The HTML is the same (compared on the 15,121 bodies of a generated
-    10,000-launch site); Markdown took 7.5-7.9 s for them against 8.3-8.5 s (four runs taking turns)."""
+    either looks, and gives Markdown's inline processor only the patterns that some text of the tree
+    holds what they need for.
+
+    Markdown tries each of its fourteen patterns on every text, though many hold none of what they
+    look for. The HTML is the same (compared on the 15,121 bodies of a generated 10,000-launch site):
+    with the texts marked, Markdown took 7.5-7.9 s for them against 8.3-8.5 s (four runs taking
+    turns); with the patterns chosen too, a launch's or source's body 0.40 ms against 0.49 ms.
+    """
 
     trigger = ANY_TRIGGER
+
+    def __init__(self, md: markdown.Markdown, inline: Treeprocessor, needs: list[tuple[object, tuple[str, ...]]]):
+        super().__init__(md)
+        self.inline, self.needs = inline, needs  # needs: each pattern, in Markdown's order, and what it needs
+
+    def run(self, root):
+        texts = []
+        for element in root.iter():
+            element.text, element.tail = self.atomic_unless(element.text), self.atomic_unless(element.tail)
+            texts += [text for text in (element.text, element.tail) if text and type(text) is str]
+        present = "\0".join(texts)
+        # The inline processor takes its patterns from this attribute, as smarty's own does.
+        self.inline.inlinePatterns = [pattern for pattern, needs in self.needs if any(need in present for need in needs)]
+
+    @staticmethod
+    def needs_of(patterns) -> list[tuple[object, tuple[str, ...]]] | None:
+        """Each of Markdown's inline `patterns` with what it needs, or None if one is not known here."""
+        if len(patterns) != len(INLINE_NEEDS) or not all(name in patterns for name in INLINE_NEEDS):
+            return None
+        if getattr(patterns["em_strong"], "tokens", None) != list(INLINE_NEEDS["em_strong"]):
+            return None
+        return [(patterns[name], INLINE_NEEDS[name]) for name in sorted(INLINE_NEEDS, key=patterns.get_index_for_name)]
+
+
+class _TocWithHeadings(Treeprocessor):
+    """The table of contents' processor, run only on a tree that has a heading or holds its marker.
+
+    It goes over the whole tree three times (ids, headings, the marker) and builds an empty table
+    for a body with neither, which changes nothing else: 9 % of Markdown's time on the bodies of a
+    generated 10,000-launch site, none of which has a heading.
+    """
+
+    def __init__(self, md: markdown.Markdown, toc: Treeprocessor):
+        super().__init__(md)
+        self.toc = toc
+
+    def run(self, root):
+        marker, heading = self.toc.marker, self.toc.header_rgx
+        for element in root.iter():
+            if isinstance(element.tag, str) and heading.match(element.tag) or marker and marker in (element.text or ""):
+                return self.toc.run(root)
+        return None
 
 
 class MarkdownRenderer:
@@ -96,9 +147,11 @@ class MarkdownRenderer:
         self._links = _LinkRewriter(self._md)
         self._md.treeprocessors.register(self._links, "record_links", 1)
         self._md.treeprocessors.register(_SmartySkip(self._md), "smarty_skip", 7)  # after inline, before smarty
-        patterns = self._md.inlinePatterns
-        if len(patterns) == len(INLINE_PATTERNS) and all(name in patterns for name in INLINE_PATTERNS):
-            self._md.treeprocessors.register(_InlineSkip(self._md), "inline_skip", 21)  # before inline
+        needs = _InlineSkip.needs_of(self._md.inlinePatterns)
+        if needs:
+            skip = _InlineSkip(self._md, self._md.treeprocessors["inline"], needs)
+            self._md.treeprocessors.register(skip, "inline_skip", 21)  # before inline
+        self._md.treeprocessors.register(_TocWithHeadings(self._md, self._md.treeprocessors["toc"]), "toc", 5)
 
     def render(self, text: str, resolve: Resolver) -> str:
         """Markdown text -> HTML, with record links resolved by `resolve`."""

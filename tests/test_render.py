@@ -305,6 +305,8 @@ INLINE_MARKUP = [
     "Just _one_ word.\n\nAn escaped \\# hash.",
     "- plain item\n- item with `code`\n\n> plain quote\n\n> quote with [link](https://example.org)",
     "| plain | cell |\n| - | - |\n| *em* | [l](https://example.org) |",
+    # Emphasis only inside a link's text; a break that only Markdown's tab stops make (no "  \n" in the text).
+    "[*stressed* words](https://example.org) and plain.\n\nA tab then a break\t\nhere.",
 ]
 
 
@@ -323,7 +325,36 @@ def test_inline_markup_is_what_markdown_alone_makes(monkeypatch):
     # A Markdown with other inline patterns than those the skip knows goes without it.
     build = core.build_inlinepatterns
     monkeypatch.setattr(core, "build_inlinepatterns", lambda md, **kwargs: _with_one_more(build(md, **kwargs)))
-    assert "inline_skip" not in MarkdownRenderer()._md.treeprocessors
+    with_strike = MarkdownRenderer()
+    assert "inline_skip" not in with_strike._md.treeprocessors
+    assert with_strike.render("Some ~~struck~~ and *stressed* words.", lambda kind, ident: ident) == (
+        "<p>Some <del>struck</del> and <em>stressed</em> words.</p>")
+
+
+def test_each_body_gets_only_the_inline_patterns_its_texts_need():
+    from generator.markup import MarkdownRenderer
+
+    renderer = MarkdownRenderer()
+    inline = renderer._md.treeprocessors["inline"]
+    names = {id(renderer._md.inlinePatterns[name]): name for name in ("link", "reference", "em_strong", "backtick")}
+    renderer.render("A [link](https://example.org) and *stress*.", lambda kind, ident: ident)
+    assert {names.get(id(pattern)) for pattern in inline.inlinePatterns} == {"link", "reference", "em_strong", None}
+    renderer.render("Only `code` here.", lambda kind, ident: ident)
+    assert {names.get(id(pattern)) for pattern in inline.inlinePatterns} == {"backtick"}
+
+
+def test_table_of_contents_is_what_markdown_alone_makes():
+    from generator.markup import MarkdownRenderer
+
+    fast, plain = MarkdownRenderer(), MarkdownRenderer()
+    plain._md.treeprocessors.register(fast._md.treeprocessors["toc"].toc, "toc", 5)  # the processor itself
+    for text in ["## A heading\n\nText.\n\n### A smaller one", "[TOC]\n\nNo heading, the marker alone.",
+                 "Text.\n\n- an item\n\n  [TOC]  \n\nMore.", "No heading, no marker: *nothing* to do."]:
+        html = fast.render(text, lambda kind, ident: ident)
+        assert html == plain.render(text, lambda kind, ident: ident)
+    assert '<h2 id="a-heading">' in fast.render("# A heading", lambda kind, ident: ident)
+    assert 'class="toc"' in fast.render("[TOC]", lambda kind, ident: ident)
+    assert 'class="toc"' not in fast.render("Plain.", lambda kind, ident: ident)
 
 
 def _with_one_more(patterns):
