@@ -7,6 +7,7 @@ rewritten to relative URLs by the resolver the caller gives.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Callable
 
@@ -16,6 +17,7 @@ from markdown.extensions.sane_lists import SaneListExtension
 from markdown.extensions.smarty import SmartyExtension
 from markdown.extensions.tables import TableExtension
 from markdown.extensions.toc import TocExtension
+from markdown.inlinepatterns import LinkInlineProcessor
 from markdown.treeprocessors import Treeprocessor
 from markdown.util import AtomicString
 
@@ -131,6 +133,47 @@ class _TocWithHeadings(Treeprocessor):
         return None
 
 
+class _BracketEnds:
+    """Where each "[" of a text is closed, for Markdown's six link patterns, found once a text.
+
+    Each of them asks `getText` for the text between a "[" and its "]". Markdown 3.11.4 answers
+    by finding the closing bracket of every position of the text, in Python, whenever the text
+    changed (each link found changes it) and for each pattern on its own: a paragraph with k
+    links is gone over about 2k times, which took 3.11.4 0.78 ms a body where 3.11.3 took 0.49.
+    This pairs the brackets that a regular expression finds, once a text: the same answers
+    (tested against Markdown's own) for every position just past a "[", the only ones those
+    patterns ask about; any other goes to Markdown's own `getText`.
+    """
+
+    BRACKET = re.compile(r"[\[\]]")
+
+    def __init__(self):
+        self.text: str | None = None
+        self.ends: dict[int, int | None] = {}  # just past a "[" -> just past its "]", None if never closed
+
+    def get_text(self, pattern: LinkInlineProcessor, data: str, index: int) -> tuple[str, int, bool]:
+        """What `pattern.getText(data, index)` gives."""
+        if data is not self.text:
+            self.text, self.ends = data, self.pairs(data)
+        if index not in self.ends:
+            return type(pattern).getText(pattern, data, index)
+        end = self.ends[index]
+        if end is None:
+            return data[index:], len(data), False
+        return data[index:end - 1], end, True
+
+    def pairs(self, data: str) -> dict[int, int | None]:
+        ends: dict[int, int | None] = {}
+        opened = []
+        for bracket in self.BRACKET.finditer(data):
+            if bracket[0] == "[":
+                opened.append(bracket.end())
+                ends[bracket.end()] = None
+            elif opened:
+                ends[opened.pop()] = bracket.end()
+        return ends
+
+
 class MarkdownRenderer:
     """A configured Markdown converter; `render` is safe to call many times."""
 
@@ -152,6 +195,10 @@ class MarkdownRenderer:
             skip = _InlineSkip(self._md, self._md.treeprocessors["inline"], needs)
             self._md.treeprocessors.register(skip, "inline_skip", 21)  # before inline
         self._md.treeprocessors.register(_TocWithHeadings(self._md, self._md.treeprocessors["toc"]), "toc", 5)
+        brackets = _BracketEnds()
+        for pattern in self._md.inlinePatterns:
+            if isinstance(pattern, LinkInlineProcessor):
+                pattern.getText = functools.partial(brackets.get_text, pattern)
 
     def render(self, text: str, resolve: Resolver) -> str:
         """Markdown text -> HTML, with record links resolved by `resolve`."""

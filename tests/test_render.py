@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
+from hypothesis import given
+from hypothesis import strategies as st
 
 from generator.build import BuildOptions, build
 from generator.errors import ContentError
@@ -355,6 +357,31 @@ def test_table_of_contents_is_what_markdown_alone_makes():
     assert '<h2 id="a-heading">' in fast.render("# A heading", lambda kind, ident: ident)
     assert 'class="toc"' in fast.render("[TOC]", lambda kind, ident: ident)
     assert 'class="toc"' not in fast.render("Plain.", lambda kind, ident: ident)
+
+
+@given(st.text(alphabet="[]a!(", max_size=40))
+def test_bracket_ends_are_those_markdown_finds(data):
+    from markdown import Markdown
+    from markdown.inlinepatterns import LinkInlineProcessor
+
+    pattern = LinkInlineProcessor(r"\[", Markdown())
+    brackets = markup._BracketEnds()
+    for index in range(len(data) + 1):  # just past each "[", as the link patterns ask, and anywhere else
+        assert brackets.get_text(pattern, data, index) == LinkInlineProcessor.getText(pattern, data, index)
+
+
+def test_links_are_what_markdown_alone_makes():
+    from generator.markup import MarkdownRenderer
+
+    fast, plain = MarkdownRenderer(), MarkdownRenderer()
+    for pattern in plain._md.inlinePatterns:
+        pattern.__dict__.pop("getText", None)  # Markdown's own
+    assert "getText" in fast._md.inlinePatterns["link"].__dict__
+    for text in ["[one](https://example.org/1), [two](launch:b) and [three][r].\n\n[r]: https://example.org/3",
+                 "[a [nested] text](https://example.org) then [an unclosed one and ![an image](x.png) [",
+                 "![alt [with] brackets](a.png) [short] [ref]\n\n[short]: https://example.org/s",
+                 "] stray [closers] ] and [openers [ with [a link](https://example.org)"]:
+        assert fast.render(text, lambda kind, ident: ident) == plain.render(text, lambda kind, ident: ident)
 
 
 def _with_one_more(patterns):
