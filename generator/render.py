@@ -164,6 +164,7 @@ class Renderer:
         self.kept_bodies = kept_bodies or KeptBodies(None)
         self.page_fingerprints: dict[str, str | None] = {}  # of every page, when the build knows them (build.py)
         self.page: routes.PageSpec | None = None  # the page being rendered, which the helpers make URLs for
+        self.page_folder: list[str] = []  # the names of the folders its path is in, which each URL starts from
         self.memo = Memo()  # for body(), of the records shown twice, and feed_entry()
         self._sources: dict[str, TemplateSource] = {}  # memo for _template()
         self._inspected = InspectedTemplates(compiled_dir / INSPECTED if compiled_dir else None)
@@ -250,7 +251,7 @@ class Renderer:
     def render(self, page: routes.PageSpec) -> bytes:
         """The page's HTML, encoded as UTF-8."""
         template = self.env.get_template(page.template)
-        self.page = page
+        self.page, self.page_folder = page, page.path.split("/")[:-1]
         return template.render(page=page, **page.context).encode("utf-8")
 
     # The helpers know the page from the renderer, not from Jinja's context: a helper that
@@ -259,7 +260,7 @@ class Renderer:
         """The URL of an output path as seen from the page being rendered."""
         if self.page.absolute_links:
             return self.site.config.base_url + routes.pretty_url(target)
-        return relative_url(posixpath.dirname(self.page.path), target)
+        return relative_url(self.page_folder, target)
 
     def link(self, record) -> str:
         """The URL of a record's page (a Launch, Actor or Source)."""
@@ -337,10 +338,10 @@ def link_marker(kind: str, ident: str) -> str:
     return f"{LINK_MARKER_START}{routes.path_of(kind, ident)}{LINK_MARKER_END}"
 
 
-def relative_url(from_dir: str, target: str) -> str:
-    """`target` seen from `from_dir`, both relative to the output root (posixpath.relpath
-    would do, but it asks the OS for the working directory on every one of many calls)."""
-    here = from_dir.split("/") if from_dir else []
+def relative_url(here: list[str], target: str) -> str:
+    """`target`, relative to the output root, seen from the folder whose names are `here` (a
+    page's, split once for the 40 URLs of a launch page). posixpath.relpath would do, but it
+    asks the OS for the working directory on every one of many calls."""
     there = target.split("/")
     common = 0
     while common < len(here) and common < len(there) - 1 and here[common] == there[common]:

@@ -269,7 +269,7 @@ def test_relative_url_agrees_with_relpath():
                "actors/b/feed.xml", "launches/2022/index.html"]
     for start in ["", "launches", "launches/a", "actors/b", "search", "x/y/z"]:
         for target in targets:
-            assert relative_url(start, target) == posixpath.relpath(target, start or ".")
+            assert relative_url(start.split("/") if start else [], target) == posixpath.relpath(target, start or ".")
 
 
 # Each of smarty's changes alone in a text, next to texts with none, in the places Markdown makes texts.
