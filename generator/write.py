@@ -20,6 +20,7 @@ import sys
 import tempfile
 import threading
 from dataclasses import dataclass
+from stat import S_ISREG
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Iterable, Iterator
 
@@ -134,19 +135,17 @@ class Staging(Layout):
     def write(self, path: str, data: bytes | Iterable[bytes]) -> bool:
         """Write one reserved file, whole or in pieces as they come; True if the old site
         has the same bytes (its time is then kept)."""
-        rel = path.split("/")  # checked by reserve
-        target = self.root.joinpath(*rel)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        previous = self.out_dir.joinpath(*rel)
-        if isinstance(data, bytes):
-            target.write_bytes(data)
-            same = holds(previous, data)
-        else:
-            with target.open("wb") as stream:
+        # Paths as strings, not Path objects: a full build writes every page (15 us a page).
+        target, previous = f"{self.root}/{path}", f"{self.out_dir}/{path}"  # checked by reserve
+        make_folder(os.path.dirname(target))
+        with open(target, "wb") as stream:
+            if isinstance(data, bytes):
+                stream.write(data)
+            else:
                 stream.writelines(data)
-            same = same_files(previous, target)
+        same = holds(previous, data) if isinstance(data, bytes) else same_files(previous, target)
         if same:
-            stat = previous.stat()
+            stat = os.stat(previous)
             os.utime(target, ns=(stat.st_atime_ns, stat.st_mtime_ns))
             return True
         return False
@@ -155,16 +154,17 @@ class Staging(Layout):
         self.unchanged.append(unchanged)
 
 
-def holds(path: Path, data: bytes) -> bool:
+def holds(path: Path | str, data: bytes) -> bool:
     """Whether the file at `path` is `data`, byte for byte.
 
     Read a megabyte at a time: the data files are hundreds of megabytes at
     100,000 launches, and read whole each would be in memory twice.
     """
     try:
-        if not path.is_file() or path.stat().st_size != len(data):
+        found = os.stat(path)
+        if not S_ISREG(found.st_mode) or found.st_size != len(data):
             return False
-        with path.open("rb") as stream:
+        with open(path, "rb") as stream:
             view = memoryview(data)
             return all(stream.read(COMPARED_AT_ONCE) == view[start:start + COMPARED_AT_ONCE]
                        for start in range(0, len(data), COMPARED_AT_ONCE))
@@ -175,10 +175,21 @@ def holds(path: Path, data: bytes) -> bool:
 COMPARED_AT_ONCE = 1 << 20
 
 
-def same_files(old: Path, new: Path) -> bool:
+def make_folder(folder: str) -> None:
+    """Make `folder`, and its parents when missing (os.makedirs looks for the parent first:
+    a call more for each page, whose folder is new and whose parent is not)."""
+    try:
+        os.mkdir(folder)
+    except FileExistsError:
+        pass
+    except FileNotFoundError:
+        os.makedirs(folder, exist_ok=True)
+
+
+def same_files(old: Path | str, new: Path | str) -> bool:
     """Whether the file at `old` holds the bytes of the file at `new` (sizes first, then the bytes)."""
     try:
-        return old.is_file() and filecmp.cmp(old, new, shallow=False)
+        return os.path.isfile(old) and filecmp.cmp(old, new, shallow=False)
     except OSError:
         return False
 
