@@ -16,6 +16,7 @@ what they are made from (see render.Renderer.feed_entry).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from pathlib import Path
@@ -171,16 +172,23 @@ class KeptBodies:
             try:
                 db = sqlite3.connect(self.path, timeout=WAIT_FOR_LOCK, check_same_thread=False)
                 # A cache: the file is written ahead (WAL), without waiting for the disk, so that
-                # readers never wait for writers, nor writers for the disk.
-                db.execute("PRAGMA journal_mode = WAL")
+                # readers never wait for writers, nor writers for the disk. SQLite says at once that the
+                # file is locked when another process is making it WAL too (a build's processes may open
+                # a new file at once): that one's switch is the file's, so this one goes on without its own.
+                with contextlib.suppress(sqlite3.OperationalError):
+                    db.execute("PRAGMA journal_mode = WAL")
                 db.execute("PRAGMA synchronous = OFF")
                 if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA:
                     with db:
-                        db.execute("DROP TABLE IF EXISTS bodies")
-                        db.execute("DROP TABLE IF EXISTS entries")
-                        db.execute("CREATE TABLE bodies (record TEXT PRIMARY KEY, file TEXT, body BLOB, html TEXT)")
-                        db.execute("CREATE TABLE entries (entry TEXT PRIMARY KEY, made_from TEXT, xml TEXT)")
-                        db.execute(f"PRAGMA user_version = {SCHEMA}")
+                        # One transaction that holds the write lock from the start: a build's processes may
+                        # open a new file at once; one makes the tables, the others wait and find them made.
+                        db.execute("BEGIN IMMEDIATE")
+                        if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA:
+                            db.execute("DROP TABLE IF EXISTS bodies")
+                            db.execute("DROP TABLE IF EXISTS entries")
+                            db.execute("CREATE TABLE bodies (record TEXT PRIMARY KEY, file TEXT, body BLOB, html TEXT)")
+                            db.execute("CREATE TABLE entries (entry TEXT PRIMARY KEY, made_from TEXT, xml TEXT)")
+                            db.execute(f"PRAGMA user_version = {SCHEMA}")
                 self._empty = self.fresh or db.execute("SELECT NOT EXISTS (SELECT 1 FROM bodies)").fetchone()[0]
                 return db
             except sqlite3.OperationalError:  # locked, or not writable: go without

@@ -226,3 +226,34 @@ def test_the_rows_of_deleted_and_renamed_records_are_forgotten(site_dir):
             "launch:2030-03-01-first", "source:2030-03-01-renamed"]
         assert [entry.split("\0")[0] for (entry,) in db.execute("SELECT entry FROM entries")] == ["2030-03-01-first"]
     assert tree(site_dir / "site") == cold_tree(site_dir)
+
+
+def test_processes_opening_a_new_file_at_once_all_keep_their_bodies(tmp_path):
+    # A build's process and its workers may open the file when it does not exist yet: one of them
+    # makes its tables, the others wait and find them (making them too failed: "table bodies already
+    # exists", and that process kept nothing).
+    records = [f"launch:l{i}" for i in range(8)]
+    for attempt in range(5):
+        path = tmp_path / f"{attempt}-{bodies.FILE_NAME}"
+        wait, go = os.pipe()
+        children = [_keeping_one_body(path, record, wait) for record in records]
+        os.write(go, b"x" * len(records))  # all at once
+        assert all(os.waitpid(pid, 0)[1] == 0 for pid in children)
+        with sqlite3.connect(path) as db:
+            assert sorted(record for (record,) in db.execute("SELECT record FROM bodies")) == records
+
+
+def _keeping_one_body(path, record: str, wait: int) -> int:
+    """A forked process that, once a byte comes on `wait`, opens the file at `path`, keeps one body and saves it."""
+    pid = os.fork()
+    if pid:
+        return pid
+    status = 1
+    try:
+        os.read(wait, 1)
+        kept = bodies.KeptBodies(path, {record: "digest"})
+        kept.put(record, "Text.", f"<p>{record}</p>")
+        kept.close()
+        status = 0
+    finally:
+        os._exit(status)
