@@ -111,8 +111,13 @@ def versions(digest: Path) -> dict[str, str]:
         done = subprocess.run(cmd, capture_output=True, text=True)
         return (done.stdout or done.stderr).strip().splitlines()[0] if (done.stdout or done.stderr) else "?"
     commit = first_line(["git", "-C", str(REPO), "describe", "--always", "--dirty"])
-    return {"digest": f"{commit} ({digest})", "hugo": first_line([hugo_binary(), "version"]).split()[1],
-            "pelican": first_line([str(VENV / "bin" / "pelican"), "--version"])}
+    found = {"digest": f"{commit} ({digest})"}
+    python = digest.parent / "python"  # digest's own libraries: Markdown 3.11.4 took 1.6 times 3.11.3's time
+    if python.exists():
+        found["with"] = first_line([str(python), "-c", "import importlib.metadata as m; print(', '.join("
+                                    "f'{name} {m.version(name)}' for name in ('Markdown', 'Jinja2', 'PyYAML')))"])
+    return found | {"hugo": first_line([hugo_binary(), "version"]).split()[1],
+                    "pelican": first_line([str(VENV / "bin" / "pelican"), "--version"])}
 
 
 # --- corpora ---------------------------------------------------------------------
