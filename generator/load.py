@@ -246,8 +246,9 @@ def load_file(path: Path, kind: str, content_dir: Path, problems: list[Problem],
 
 def _mark(node: yaml.Node, lines: list[str]) -> Mark:
     """The node's position, and for a scalar where its text begins."""
-    line, col = node.start_mark.line + 1, node.start_mark.column + 1
-    if not isinstance(node, yaml.ScalarNode):
+    start = node.start_mark
+    line, col = start.line + 1, start.column + 1
+    if type(node) is not yaml.ScalarNode:
         return Mark(line, col)
     if node.style in ("|", ">"):
         following = [text for text in lines[line:node.end_mark.line + 1] if text.strip()]
@@ -261,26 +262,30 @@ def _to_python(node: yaml.Node, path: tuple, doc: RawDoc, problems: list[Problem
                constructor: yaml.constructor.SafeConstructor, lines: list[str], within: tuple = ()) -> Any:
     """Build plain Python values from a YAML node, recording every mark."""
     doc.marks[path] = _mark(node, lines)
-    if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
-        if any(node is outer for outer in within):  # `&a [*a]`: an alias to a value it is part of
+    kind = type(node)  # the composer makes nodes of these three classes alone
+    if kind is not yaml.ScalarNode:
+        if node in within:  # `&a [*a]`: an alias to a value it is part of (nodes compare by identity)
             problems.append(doc.problem(path, "value contains itself", "remove the YAML alias (*name) here"))
             doc.unreadable.add(path)
             return None
         within += (node,)
-    if isinstance(node, yaml.MappingNode):
+    if kind is yaml.MappingNode:
         result: dict[str, Any] = {}
+        key_marks = doc.key_marks
         for key_node, value_node in node.value:
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
+            plain = type(key_node) is yaml.ScalarNode
+            key = key_node.value if plain else "?"
             key_path = path + (key,)
-            doc.key_marks[key_path] = Mark(key_node.start_mark.line + 1, key_node.start_mark.column + 1, key)
-            if not isinstance(key_node, yaml.ScalarNode):
+            start = key_node.start_mark
+            key_marks[key_path] = Mark(start.line + 1, start.column + 1, key)
+            if not plain:
                 problems.append(doc.problem(key_path, "a key must be a plain name", at_key=True))
                 doc.unreadable.add(key_path)
             elif key in result:
                 problems.append(doc.problem(key_path, "key appears twice", "keep one of them", at_key=True))
             result[key] = _to_python(value_node, key_path, doc, problems, constructor, lines, within)
         return result
-    if isinstance(node, yaml.SequenceNode):
+    if kind is yaml.SequenceNode:
         return [_to_python(item, path + (i,), doc, problems, constructor, lines, within)
                 for i, item in enumerate(node.value)]
     if node.tag == STR_TAG:  # most values: their text is what the constructor would give, by a longer way
