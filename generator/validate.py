@@ -115,13 +115,14 @@ class Checker:
             self.problems.append(self.doc.problem(path, f"expected a mapping of fields, got {describe(value)}"))
             return None
         out: dict[str, Any] = {}
+        unreadable = self.doc.unreadable  # mostly empty: no path made to look for in it then
         for key in value:
-            if key not in table and path + (key,) not in self.doc.unreadable:
+            if key not in table and path + (key,) not in unreadable:
                 self.problems.append(self.doc.problem(path + (key,), "unknown field",
                                                       closest(key, table) or f"known fields: {', '.join(table)}",
                                                       at_key=True))
         for key, parse in table.items():
-            if path + (key,) in self.doc.unreadable:
+            if unreadable and path + (key,) in unreadable:
                 out[key] = _MISSING
                 continue
             if key not in value or value[key] is None:
@@ -136,7 +137,7 @@ class Checker:
         return out
 
     def parse(self, path: tuple, value: Any, parse: Callable) -> Any:
-        if path in self.doc.unreadable:
+        if self.doc.unreadable and path in self.doc.unreadable:
             return _MISSING
         try:
             if isinstance(value, str) and PLACEHOLDER_RE.match(value):
