@@ -137,7 +137,7 @@ class Staging(Layout):
         has the same bytes (its time is then kept)."""
         # Paths as strings, not Path objects: a full build writes every page (10 us a page).
         target, previous = f"{self.root}/{path}", f"{self.out_dir}/{path}"  # checked by reserve
-        make_folder(os.path.dirname(target))
+        make_parent_folder(target)
         with open(target, "wb") as stream:
             if isinstance(data, bytes):
                 stream.write(data)
@@ -175,9 +175,10 @@ def holds(path: Path | str, data: bytes) -> bool:
 COMPARED_AT_ONCE = 1 << 20
 
 
-def make_folder(folder: str) -> None:
-    """Make `folder`, and its parents when missing (os.makedirs looks for the parent first:
-    a call more for each page, whose folder is new and whose parent is not)."""
+def make_parent_folder(path: str) -> None:
+    """Make the folder a file at `path` goes in, and its parents when missing (os.makedirs looks
+    for the parent first: a call more for each page, whose folder is new and whose parent is not)."""
+    folder = os.path.dirname(path)
     try:
         os.mkdir(folder)
     except FileExistsError:
