@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import jinja2
+import jinja2.runtime
 import pytest
 from bs4 import BeautifulSoup
 from hypothesis import given
@@ -481,3 +483,62 @@ def test_the_sources_list_goes_on_numbering_on_its_later_pages(tmp_path, monkeyp
     assert first.select_one("ol.sources").get("start") is None
     assert second.select_one("ol.sources")["start"] == "2"
     assert [a.get_text() for a in second.select("ol.sources cite > a:first-of-type")] == ["Northland tests a rocket"]
+
+
+class Helpers:
+    """Callables of each kind a template may call, which Jinja hands the context or not."""
+
+    def method(self, value):
+        return f"method {value}"
+
+    @jinja2.pass_context
+    def method_with_context(self, context, name):
+        return f"{name}={context.get(name)}"
+
+    def __call__(self, value):
+        return f"object {value}"
+
+
+class ContextObject:
+    @jinja2.pass_context
+    def __call__(self, context, name):
+        return f"object {name}={context.get(name)}"
+
+
+def stops(value):
+    raise StopIteration
+
+
+CALLS = """\
+{% macro item(x) %}[{{ x }}]{% endmacro %}{% macro wrap(x) %}[{{ x }}{{ caller() }}]{% endmacro %}
+{% for n in [1, 2] %}{% set m = n * 10 %}{{ plain(n) }} {{ helpers.method(n) }} {{ helpers.method_with_context('m') }}
+{{ with_context('m') }} {{ with_environment() }} {{ with_eval_context() }} {{ helpers(n) }} {{ object_('m') }}
+{{ item(n) }}{% call wrap(n) %}called {{ n }}{% endcall %} {{ range(n) | list }} {{ dict(a=n) }}{% endfor %}
+{% block b %}{% set inner = 'b' %}{{ with_context('inner') }} {{ plain('in block') }}{% endblock %}
+"""
+
+
+@pytest.mark.parametrize("context_class", [jinja2.runtime.Context, render.DirectCallContext])
+def test_templates_call_helpers_as_jinja_does(context_class):
+    env = jinja2.Environment(**render.SYNTAX)
+    env.context_class = context_class
+    env.globals.update(plain=lambda value: f"plain {value}", helpers=Helpers(), object_=ContextObject(),
+                       with_context=jinja2.pass_context(lambda context, name: f"{name}={context.get(name)}"),
+                       with_environment=jinja2.pass_environment(lambda environment: environment is env),
+                       with_eval_context=jinja2.pass_eval_context(lambda eval_context: eval_context.autoescape),
+                       stops=stops)
+    assert env.from_string(CALLS).render() == (
+        "plain 1 method 1 m=10\nm=10 True True object 1 object m=10\n[1][1called 1] [0] {&#39;a&#39;: 1}"
+        "plain 2 method 2 m=20\nm=20 True True object 2 object m=20\n[2][2called 2] [0, 1] {&#39;a&#39;: 2}"
+        "inner=b plain in block")
+    with pytest.raises(jinja2.UndefinedError, match="StopIteration"):
+        env.from_string("{{ stops(1) }}").render()
+
+
+def test_a_mistake_in_a_macro_is_reported_at_its_line(tmp_path, monkeypatch):
+    with pytest.raises(ContentError) as caught:
+        rendered(tmp_path, monkeypatch, {
+            "templates/_mine.html": "{% macro broken(x) %}\n{{ x.nope }}\n{% endmacro %}\n",
+            "templates/404.html": "{% from '_mine.html' import broken %}\n{% for n in [1] %}{{ broken(site) }}{% endfor %}\n"})
+    [problem] = caught.value.problems
+    assert (problem.path, problem.line) == ("templates/_mine.html", 2)
