@@ -513,7 +513,7 @@ CALLS = """\
 {% macro item(x) %}[{{ x }}]{% endmacro %}{% macro wrap(x) %}[{{ x }}{{ caller() }}]{% endmacro %}
 {% for n in [1, 2] %}{% set m = n * 10 %}{{ plain(n) }} {{ helpers.method(n) }} {{ helpers.method_with_context('m') }}
 {{ with_context('m') }} {{ with_environment() }} {{ with_eval_context() }} {{ helpers(n) }} {{ object_('m') }}
-{{ item(n) }}{% call wrap(n) %}called {{ n }}{% endcall %} {{ range(n) | list }} {{ dict(a=n) }}{% endfor %}
+{{ item(n) }}{% call wrap(n) %}called {{ n }}{% endcall %} {{ range(n) | list }} {{ dict(a=n) }} {{ 'ab'.upper() }} {{ min(n, 5) }}{% endfor %}
 {% block b %}{% set inner = 'b' %}{{ with_context('inner') }} {{ plain('in block') }}{% endblock %}
 """
 
@@ -526,13 +526,14 @@ def test_templates_call_helpers_as_jinja_does(context_class):
                        with_context=jinja2.pass_context(lambda context, name: f"{name}={context.get(name)}"),
                        with_environment=jinja2.pass_environment(lambda environment: environment is env),
                        with_eval_context=jinja2.pass_eval_context(lambda eval_context: eval_context.autoescape),
-                       stops=stops)
+                       stops=stops, min=min, next=next, iter=iter)
     assert env.from_string(CALLS).render() == (
-        "plain 1 method 1 m=10\nm=10 True True object 1 object m=10\n[1][1called 1] [0] {&#39;a&#39;: 1}"
-        "plain 2 method 2 m=20\nm=20 True True object 2 object m=20\n[2][2called 2] [0, 1] {&#39;a&#39;: 2}"
+        "plain 1 method 1 m=10\nm=10 True True object 1 object m=10\n[1][1called 1] [0] {&#39;a&#39;: 1} AB 1"
+        "plain 2 method 2 m=20\nm=20 True True object 2 object m=20\n[2][2called 2] [0, 1] {&#39;a&#39;: 2} AB 2"
         "inner=b plain in block")
-    with pytest.raises(jinja2.UndefinedError, match="StopIteration"):
-        env.from_string("{{ stops(1) }}").render()
+    for stopping in ("{{ stops(1) }}", "{{ next(iter([])) }}"):
+        with pytest.raises(jinja2.UndefinedError, match="StopIteration"):
+            env.from_string(stopping).render()
 
 
 def test_a_mistake_in_a_macro_is_reported_at_its_line(tmp_path, monkeypatch):
