@@ -123,8 +123,8 @@ class RowMaker:
         return actor_record(self.site, ident) if kind == "actor" else source_record(self.site, ident)
 
     def csv_line(self, launch: dict[str, Any]) -> bytes:
-        out = io.StringIO()
-        csv.DictWriter(out, fieldnames=self.columns, lineterminator="\r\n").writerow(csv_row(self.site, launch))
+        out, cells = io.StringIO(), csv_row(self.site, launch)
+        csv.writer(out, lineterminator="\r\n").writerow([cells.get(column, "") for column in self.columns])
         return out.getvalue().encode("utf-8")
 
 
@@ -460,7 +460,9 @@ def csv_columns(site: Site) -> list[str]:
 
 
 def csv_row(site: Site, record: dict[str, Any]) -> dict[str, str]:
-    join = lambda values: LIST_SEPARATOR.join(cell(v) for v in values)  # noqa: E731
+    """A launch's cells by column; the columns of measures it has no report of, and of roles no actor
+    of it has, are left out (empty cells). Each column of a measure lists every report's part."""
+    join = lambda values: LIST_SEPARATOR.join(map(cell, values))  # noqa: E731
     coordinates = record["coordinates"] or {}
     row = {key: cell(record[key]) for key in ("id", "url", "title", "date", "time", "timezone", "datetime_utc",
                                               "location", "outcome", "number_in_year", "days_since_previous")}
@@ -471,13 +473,17 @@ def csv_row(site: Site, record: dict[str, Any]) -> dict[str, str]:
     reports: dict[str, list[dict]] = {}
     for fact in record["facts"]:
         reports.setdefault(fact["measure"], []).append(fact)
-    for name in FACT_FIELDS:
+    for name, facts in reports.items():
         for part in FACT_PARTS:
-            row[f"{name}_{part}"] = join(f[part] for f in reports[name]) if name in reports else ""
-    roles = site.config.vocabularies.roles
-    for role in roles:
-        row[f"actors_{role}"] = join(a["id"] for a in record["actors"] if a["role"] == role)
-    row["actors_other"] = join(f"{a['id']} ({a['role']})" for a in record["actors"] if a["role"] not in roles)
+            row[f"{name}_{part}"] = join(f[part] for f in facts)
+    roles, in_role, other = site.config.vocabularies.roles, {}, []
+    for actor in record["actors"]:
+        if actor["role"] in roles:
+            in_role.setdefault(f"actors_{actor['role']}", []).append(actor["id"])
+        else:
+            other.append(f"{actor['id']} ({actor['role']})")
+    row |= {column: join(ids) for column, ids in in_role.items()}
+    row["actors_other"] = join(other)
     row["sources"] = join(s["id"] for s in record["sources"])
     row["source_urls"] = join(s["url"] for s in record["sources"])
     row["tags"] = join(record["tags"])

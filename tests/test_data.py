@@ -141,8 +141,11 @@ def test_csv_round_trips_to_the_json(data):
         assert row["location"] == (launch["location"] or "")
         assert split(row["sources"]) == [s["id"] for s in launch["sources"]]
         assert split(row["missile_types"]) == [m["type"] for m in launch["missiles"]]
-        for role in ("launcher", "reporter", "responder", "mentioned"):
+        roles = ("launcher", "reporter", "responder", "mentioned")
+        for role in roles:
             assert split(row[f"actors_{role}"]) == [a["id"] for a in launch["actors"] if a["role"] == role]
+        assert split(row["actors_other"]) == [f"{a['id']} ({a['role']})" for a in launch["actors"]
+                                              if a["role"] not in roles]
         for measure in FACT_FIELDS:
             reports = [f for f in launch["facts"] if f["measure"] == measure]
             approx = split(row[f"{measure}_approx"])
