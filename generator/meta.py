@@ -30,7 +30,7 @@ def json_ld(site: Site, page: routes.PageSpec) -> Markup:
         data = news_article(site, page.context["source"])
     else:
         return Markup("")
-    return Markup('<script type="application/ld+json">{}</script>').format(Markup(script_json(data)))
+    return Markup('<script type="application/ld+json">' + script_json(data) + "</script>")
 
 
 def script_json(data: dict[str, Any]) -> str:
