@@ -560,20 +560,19 @@ def body_links(check: Checker, body_: model.Body) -> None:
     doc, body = check.doc, body_.text
     key, mark = body_origin(doc)
     for match in MD_LINK_RE.finditer(body):
-        group = next(i for i in (1, 2, 3) if match[i])
+        group = match.lastindex  # each way of linking has one group
         target, start = match[group], match.start(group)
-        line, col = _file_position(body_, mark, body.count("\n", 0, start), start - body.rfind("\n", 0, start))
-        where = Problem(doc.shown, line, col, key, "")
         scheme = SCHEME_RE.match(target)
-        if not scheme:
+        name = scheme[1].lower() if scheme else None
+        if name is None or name in WEB_SCHEMES:
             continue
-        name = scheme[1].lower()
+        line, col = _file_position(body_, mark, body.count("\n", 0, start), start - body.rfind("\n", 0, start))
         if name in RECORD_SCHEMES:
             ident_ = target[len(name) + 1:].split("#")[0]
             check.refs.append((name, ident_, line, col, key))
-        elif name not in WEB_SCHEMES:
-            check.problems.append(replace(where, message=f"link scheme '{name}:' is not allowed",
-                                          hint="link with http://, https://, launch:, actor: or source:"))
+        else:
+            check.problems.append(Problem(doc.shown, line, col, key, f"link scheme '{name}:' is not allowed",
+                                          "link with http://, https://, launch:, actor: or source:"))
 
 
 def _file_position(body: model.Body, mark: Mark | None, line: int, col: int) -> tuple[int, int]:
