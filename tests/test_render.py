@@ -10,6 +10,7 @@ from pathlib import Path
 
 import jinja2
 import jinja2.runtime
+import markupsafe
 import pytest
 from bs4 import BeautifulSoup
 from hypothesis import given
@@ -543,3 +544,48 @@ def test_a_mistake_in_a_macro_is_reported_at_its_line(tmp_path, monkeypatch):
             "templates/404.html": "{% from '_mine.html' import broken %}\n{% for n in [1] %}{{ broken(site) }}{% endfor %}\n"})
     [problem] = caught.value.problems
     assert (problem.path, problem.line) == ("templates/_mine.html", 2)
+
+
+class Html:
+    def __html__(self):
+        return "<b>already safe</b>"
+
+
+OUTPUTS = """\
+{% macro shout(x) %}<em>{{ x }}</em>{{ caller() if false else '' }}{% endmacro %}
+{% set kept %}<p>{{ text }}</p>{% endset %}
+{{ text }} {{ safe }} {{ html }} {{ number }} {{ none }} {{ text | upper }} {{ text ~ safe }} {{ kept }}
+{{ shout(text) }} {% filter upper %}{{ text }}{% endfilter %} {% call shout(text) %}{{ text }}{% endcall %}
+{% autoescape false %}{{ text }}{% endautoescape %} {% autoescape flag %}{{ text }}{% endautoescape %}
+{% for item in [text, safe, html] %}[{{ item }}]{% endfor %} {{ kept | length }} {{ (text ~ '') | length }}
+"""
+
+
+@given(st.text(alphabet="<>&\"'ab é\n", max_size=20))
+def test_values_are_escaped_as_markupsafe_escapes_them(text):
+    for value in (text, markupsafe.Markup(text), Html(), 42, 2.5, None, [text]):
+        assert render.escape_output(value) == str(markupsafe.escape(value))
+
+
+@pytest.mark.parametrize("flag", [True, False])
+def test_templates_escape_their_output_as_jinja_does(flag):
+    values = dict(text="<a href='x'>&\"</a>", safe=markupsafe.Markup("<i>ok</i>"), html=Html(), number=3,
+                  none=None, flag=flag)
+    outputs = {}
+    for template_class in (jinja2.Template, render.OutputEscapingTemplate):
+        env = jinja2.Environment(**render.SYNTAX)
+        env.template_class = template_class
+        template = env.from_string(OUTPUTS)
+        escaping = template.root_render_func.__globals__["escape"]
+        assert escaping is (render.escape_output if template_class is render.OutputEscapingTemplate else markupsafe.escape)
+        outputs[template_class] = template.render(**values)
+    assert outputs[jinja2.Template] == outputs[render.OutputEscapingTemplate]
+    assert "&lt;a href=&#39;x&#39;&gt;&amp;&#34;&lt;/a&gt;" in outputs[jinja2.Template]  # escaped at all
+    with pytest.raises(jinja2.UndefinedError):
+        env.from_string("{{ missing }}").render()
+
+
+def test_the_renderers_templates_escape_with_the_plain_escaper(tmp_path):
+    renderer = render.Renderer(None, [render.default_templates_dir()])
+    for name in ("launch.html", "_macros.html", "base.html"):
+        assert renderer.env.get_template(name).root_render_func.__globals__["escape"] is render.escape_output
