@@ -21,7 +21,6 @@ import jinja2
 import jinja2.meta
 import jinja2.runtime
 import jinja2.utils
-import markupsafe
 from markupsafe import Markup, escape
 
 from . import chart, meta, parallel, routes
@@ -118,7 +117,7 @@ class OutputEscapingTemplate(jinja2.Template):
     def from_code(cls, environment, code, globals, uptodate=None):  # noqa: A002 (Jinja's names)
         template = super().from_code(environment, code, globals, uptodate)
         namespace = template.root_render_func.__globals__  # the compiled template's module
-        if _escape_inner is not None and namespace.get("escape") is markupsafe.escape:
+        if _escape_inner is not None and namespace.get("escape") is escape:
             namespace["escape"] = escape_output
         return template
 
