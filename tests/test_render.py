@@ -552,10 +552,10 @@ class Html:
 
 
 OUTPUTS = """\
-{% macro shout(x) %}<em>{{ x }}</em>{{ caller() if false else '' }}{% endmacro %}
+{% macro shout(x) %}<em>{{ x }}</em>{% endmacro %}{% macro wrap() %}<b>{{ caller() }}</b>{% endmacro %}
 {% set kept %}<p>{{ text }}</p>{% endset %}
 {{ text }} {{ safe }} {{ html }} {{ number }} {{ none }} {{ text | upper }} {{ text ~ safe }} {{ kept }}
-{{ shout(text) }} {% filter upper %}{{ text }}{% endfilter %} {% call shout(text) %}{{ text }}{% endcall %}
+{{ shout(text) }} {% filter upper %}{{ text }}{% endfilter %} {% call wrap() %}{{ text }}{% endcall %}
 {% autoescape false %}{{ text }}{% endautoescape %} {% autoescape flag %}{{ text }}{% endautoescape %}
 {% for item in [text, safe, html] %}[{{ item }}]{% endfor %} {{ kept | length }} {{ (text ~ '') | length }}
 """
@@ -580,12 +580,12 @@ def test_templates_escape_their_output_as_jinja_does(flag):
         assert escaping is (render.escape_output if template_class is render.OutputEscapingTemplate else markupsafe.escape)
         outputs[template_class] = template.render(**values)
     assert outputs[jinja2.Template] == outputs[render.OutputEscapingTemplate]
-    assert "&lt;a href=&#39;x&#39;&gt;&amp;&#34;&lt;/a&gt;" in outputs[jinja2.Template]  # escaped at all
-    with pytest.raises(jinja2.UndefinedError):
+    assert "<b>&lt;a href=&#39;x&#39;&gt;&amp;&#34;&lt;/a&gt;</b>" in outputs[jinja2.Template]  # escaped at all
+    with pytest.raises(jinja2.UndefinedError):  # through digest's template class, the last made
         env.from_string("{{ missing }}").render()
 
 
-def test_the_renderers_templates_escape_with_the_plain_escaper(tmp_path):
+def test_the_renderers_templates_escape_with_the_plain_escaper():
     renderer = render.Renderer(None, [render.default_templates_dir()])
     for name in ("launch.html", "_macros.html", "base.html"):
         assert renderer.env.get_template(name).root_render_func.__globals__["escape"] is render.escape_output
