@@ -6,10 +6,13 @@ import os
 from pathlib import Path
 
 import pytest
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from generator import snapshot
 from generator.errors import display_path
-from generator.load import content_files, listed_as, load_content
+from generator.load import _Loader, content_files, listed_as, load_content
 from tests.conftest import SITE_YAML, write_tree
 
 
@@ -227,3 +230,25 @@ def test_a_files_path_is_shown_from_the_working_directory_or_else_from_the_conte
     assert display_path(Path("../site/content/launches/a.md"), Path("../site/content")) == "content/launches/a.md"
     assert display_path(content.parent / "b.md", content) == "b.md"
     assert display_path(tmp_path / "c.md", content) == (tmp_path / "c.md").as_posix()  # outside both
+
+
+YAML_WORDS = ["", "~", "null", "Null", "NULL", "yes", "No", "on", "OFF", "true", "False", "y", "n", "0", "-12", "+3",
+              "0x1F", "0o17", "0b101", "1_000", "1:20", "190:20:30", "1.5", "-.5e3", ".inf", "-.Inf", ".nan", ".NaN",
+              "2022-01-05", "2022-01-05T08:07:00Z", "8:07", "east-coast", "<<", "=", "a: b"]
+
+
+@given(st.one_of(st.sampled_from(YAML_WORDS), st.text()), st.booleans(), st.booleans())
+def test_the_loader_resolves_every_scalar_to_the_tag_pyyamls_resolver_gives(value, plain, quoted):
+    loader = _Loader("")
+    implicit = (plain, quoted)
+    assert loader.resolve(yaml.ScalarNode, value, implicit) == \
+        yaml.resolver.BaseResolver.resolve(loader, yaml.ScalarNode, value, implicit)
+    for kind in (yaml.SequenceNode, yaml.MappingNode):
+        assert loader.resolve(kind, None, plain) == yaml.resolver.BaseResolver.resolve(loader, kind, None, plain)
+
+
+def test_plain_values_become_numbers_booleans_and_null_while_dates_and_quoted_values_stay_text():
+    node = yaml.compose("a: 12\nb: yes\nc: ~\nd: 2022-01-05\ne: '12'\nf: [1.5, x]\n", Loader=_Loader)
+    tags = {key.value: value.tag.rsplit(":", 1)[1] for key, value in node.value}
+    assert tags == {"a": "int", "b": "bool", "c": "null", "d": "str", "e": "str", "f": "seq"}
+    assert [item.tag.rsplit(":", 1)[1] for item in node.value[-1][1].value] == ["float", "str"]
