@@ -8,6 +8,7 @@ indexes go out and the results come back.
 from __future__ import annotations
 
 import collections
+import contextlib
 import os
 import threading
 from typing import Callable, Iterator, TypeVar
@@ -141,6 +142,7 @@ def _one_round(job: tuple[Callable, list, Callable | None], chunks: collections.
     context = multiprocessing.get_context("fork")
     given = 0
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=job) as pool:
+        _widen_results_pipe(pool)
         running: dict[Future, range] = {}
         while chunks or running:
             # While this process shares its time with the side job, it comes back here less often: the
@@ -160,6 +162,24 @@ def _one_round(job: tuple[Callable, list, Callable | None], chunks: collections.
             done = [f for f in running if f.done()] if chunks else wait(running, return_when=FIRST_COMPLETED).done
             for future in done:
                 yield from zip(running.pop(future), future.result())
+
+
+RESULTS_PIPE_BYTES = 1 << 20  # the most Linux gives a process without privileges (fs.pipe-max-size)
+
+
+def _widen_results_pipe(pool) -> None:
+    """Let the pipe the pool's workers send results through hold a chunk's results at once.
+
+    The results of a chunk of files read are ~600 kB at 10,000 launches, and the pipe holds
+    64 kB: the worker waited after each 64 kB for this process's thread that takes them,
+    itself waiting for the GIL this process's work holds. The worker then waited 0.6-0.8 s
+    of the ~3 s of reading, against 0.3-0.5 s with the pipe widened (measured). Linux alone
+    can widen a pipe; elsewhere, or in a pool that keeps its pipe otherwise, nothing changes.
+    """
+    with contextlib.suppress(ImportError, AttributeError, OSError):
+        import fcntl
+
+        fcntl.fcntl(pool._result_queue._reader.fileno(), fcntl.F_SETPIPE_SZ, RESULTS_PIPE_BYTES)
 
 
 def worker_count() -> int:

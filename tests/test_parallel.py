@@ -123,3 +123,14 @@ def test_memory_freed_but_held_by_the_c_allocator_is_given_back():
     """)
     given_back = int(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
     assert given_back > 40 << 20
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="only Linux can widen a pipe")
+def test_the_pipe_results_come_back_through_holds_a_chunks_results_at_once():
+    import fcntl
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(1) as pool:
+        parallel._widen_results_pipe(pool)
+        size = fcntl.fcntl(pool._result_queue._reader.fileno(), fcntl.F_GETPIPE_SZ)
+    assert size == parallel.RESULTS_PIPE_BYTES  # the pool's pipe is still where digest looks for it
