@@ -70,12 +70,25 @@ class _SmartySkip(Treeprocessor):
     trigger = SMARTY_TRIGGER
 
     def run(self, root):
-        for element in root.iter():
-            element.text, element.tail = self.atomic_unless(element.text), self.atomic_unless(element.tail)
+        self.mark_atomic(root)
 
-    def atomic_unless(self, text: str | None) -> str | None:
-        """`text` as an AtomicString unless it holds the trigger."""
-        return AtomicString(text) if text and not self.trigger.search(text) else text
+    def mark_atomic(self, root) -> list[str]:
+        """Make each text of the tree that does not hold the trigger an AtomicString; the texts
+        that do (but those atomic already, as code is)."""
+        held, search = [], self.trigger.search
+        for element in root.iter():
+            text, tail = element.text, element.tail
+            if text and type(text) is str:
+                if search(text):
+                    held.append(text)
+                else:
+                    element.text = AtomicString(text)
+            if tail and type(tail) is str:
+                if search(tail):
+                    held.append(tail)
+                else:
+                    element.tail = AtomicString(tail)
+        return held
 
 
 class _InlineSkip(_SmartySkip):
@@ -96,11 +109,7 @@ class _InlineSkip(_SmartySkip):
         self.inline, self.needs = inline, needs  # needs: each pattern, in Markdown's order, and what it needs
 
     def run(self, root):
-        texts = []
-        for element in root.iter():
-            element.text, element.tail = self.atomic_unless(element.text), self.atomic_unless(element.tail)
-            texts += [text for text in (element.text, element.tail) if text and type(text) is str]
-        present = "\0".join(texts)
+        present = "\0".join(self.mark_atomic(root))
         # The inline processor takes its patterns from this attribute, as smarty's own does.
         self.inline.inlinePatterns = [pattern for pattern, needs in self.needs if any(need in present for need in needs)]
 
