@@ -49,8 +49,8 @@ _Loader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
-# What the resolver tries on a plain scalar, by its first character ("" for an empty one); a
-# SafeLoader has no resolvers for any first character (None) nor path resolvers.
+# What the resolver tries on a plain scalar, by its first character ("" for an empty one). A
+# SafeLoader has no resolvers tried whatever the first character (the key None), nor path resolvers.
 IMPLICIT_BY_FIRST = {first: tuple(resolvers) for first, resolvers in _Loader.yaml_implicit_resolvers.items()}
 STR_TAG = yaml.resolver.BaseResolver.DEFAULT_SCALAR_TAG  # 'tag:yaml.org,2002:str'
 SEQ_TAG, MAP_TAG = yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG
