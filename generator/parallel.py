@@ -13,6 +13,7 @@ import os
 import threading
 from typing import Callable, Iterator, TypeVar
 
+from . import snapshot
 from .errors import ProgressBar
 
 T = TypeVar("T")
@@ -164,9 +165,6 @@ def _one_round(job: tuple[Callable, list, Callable | None], chunks: collections.
                 yield from zip(running.pop(future), future.result())
 
 
-RESULTS_PIPE_BYTES = 1 << 20  # the most Linux gives a process without privileges (fs.pipe-max-size)
-
-
 def _widen_results_pipe(pool) -> None:
     """Let the pipe the pool's workers send results through hold a chunk's results at once.
 
@@ -176,10 +174,8 @@ def _widen_results_pipe(pool) -> None:
     of the ~3 s of reading, against 0.3-0.5 s with the pipe widened (measured). Linux alone
     can widen a pipe; elsewhere, or in a pool that keeps its pipe otherwise, nothing changes.
     """
-    with contextlib.suppress(ImportError, AttributeError, OSError):
-        import fcntl
-
-        fcntl.fcntl(pool._result_queue._reader.fileno(), fcntl.F_SETPIPE_SZ, RESULTS_PIPE_BYTES)
+    with contextlib.suppress(AttributeError):
+        snapshot.widen_pipe(pool._result_queue._reader.fileno())
 
 
 def worker_count() -> int:

@@ -307,6 +307,14 @@ LOOK_AHEAD_AT_MOST = 4_000_000
 PIPE_SIZE = 1 << 20
 
 
+def widen_pipe(fd: int) -> None:
+    """Give the pipe at `fd` room for PIPE_SIZE bytes where the system lets it be set (Linux alone)."""
+    with contextlib.suppress(ImportError, AttributeError, OSError):
+        import fcntl  # only here, where a pipe is widened (there is no fcntl on Windows)
+
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
+
+
 class LookAhead:
     """`look` done in a forked process, while this one goes on: imports the rest of digest, loads the
     cache, and reads the content files once the inputs are looked at, while the outputs are.
@@ -324,11 +332,8 @@ class LookAhead:
                 return
         except OSError:  # no snapshot: nothing to look at ahead
             return
-        import fcntl  # only here: where there is fork, there is fcntl
-
         readable, writable = os.pipe()
-        with contextlib.suppress(AttributeError, OSError):  # Linux's: room for all that is sent, not 64 kB
-            fcntl.fcntl(writable, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
+        widen_pipe(writable)  # room for all that is sent, not 64 kB
         self.pid = os.fork()
         if self.pid == 0:  # the child: never returns, whatever happens
             try:

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from generator import parallel
+from generator import parallel, snapshot
 from generator.errors import no_progress
 
 
@@ -133,4 +133,4 @@ def test_the_pipe_results_come_back_through_holds_a_chunks_results_at_once():
     with ProcessPoolExecutor(1) as pool:
         parallel._widen_results_pipe(pool)
         size = fcntl.fcntl(pool._result_queue._reader.fileno(), fcntl.F_GETPIPE_SZ)
-    assert size == parallel.RESULTS_PIPE_BYTES  # the pool's pipe is still where digest looks for it
+    assert size == snapshot.PIPE_SIZE  # the pool's pipe is still where digest looks for it
