@@ -462,36 +462,44 @@ def csv_columns(site: Site) -> list[str]:
 def csv_row(site: Site, record: dict[str, Any]) -> dict[str, str]:
     """A launch's cells by column; the columns of measures it has no report of, and of roles no actor
     of it has, are left out (empty cells). Each column of a measure lists every report's part."""
-    join = lambda values: LIST_SEPARATOR.join(map(cell, values))  # noqa: E731
-    coordinates = record["coordinates"] or {}
+    coordinates, missiles, sources = record["coordinates"] or {}, record["missiles"], record["sources"]
     row = {key: cell(record[key]) for key in ("id", "url", "title", "date", "time", "timezone", "datetime_utc",
                                               "location", "outcome", "number_in_year", "days_since_previous")}
     row |= {"latitude": cell(coordinates.get("lat")), "longitude": cell(coordinates.get("lon")),
-            "missile_types": join(m["type"] for m in record["missiles"]),
-            "missile_names": join(m["name"] for m in record["missiles"]),
-            "missile_counts": join(m["count"] for m in record["missiles"])}
+            "missile_types": cells([m["type"] for m in missiles]),
+            "missile_names": cells([m["name"] for m in missiles]),
+            "missile_counts": cells([m["count"] for m in missiles])}
     reports: dict[str, list[dict]] = {}
     for fact in record["facts"]:
         reports.setdefault(fact["measure"], []).append(fact)
     for name, facts in reports.items():
         for part in FACT_PARTS:
-            row[f"{name}_{part}"] = join(f[part] for f in facts)
+            row[f"{name}_{part}"] = cells([fact[part] for fact in facts])
     roles, in_role, other = site.config.vocabularies.roles, {}, []
     for actor in record["actors"]:
         if actor["role"] in roles:
             in_role.setdefault(f"actors_{actor['role']}", []).append(actor["id"])
         else:
             other.append(f"{actor['id']} ({actor['role']})")
-    row |= {column: join(ids) for column, ids in in_role.items()}
-    row["actors_other"] = join(other)
-    row["sources"] = join(s["id"] for s in record["sources"])
-    row["source_urls"] = join(s["url"] for s in record["sources"])
-    row["tags"] = join(record["tags"])
+    row |= {column: cells(ids) for column, ids in in_role.items()}
+    row["actors_other"] = cells(other)
+    row["sources"] = cells([s["id"] for s in sources])
+    row["source_urls"] = cells([s["url"] for s in sources])
+    row["tags"] = cells(record["tags"])
     return row
+
+
+def cells(values: list[Any]) -> str:
+    """Several values in one CSV cell."""
+    if len(values) == 1:  # most lists, as a launch has most facts from one report
+        return cell(values[0])
+    return LIST_SEPARATOR.join(map(cell, values))
 
 
 def cell(value: Any) -> str:
     """A CSV cell: empty for none, 'true'/'false', numbers without a needless '.0'."""
+    if type(value) is str:  # most cells
+        return value
     if value is None:
         return ""
     if isinstance(value, bool):
