@@ -78,21 +78,37 @@ class RawDoc:
     kind: str  # launch | source | actor | site
     id: str
     data: dict[str, Any]
-    marks: dict[tuple, Mark] = field(default_factory=dict)
-    key_marks: dict[tuple, Mark] = field(default_factory=dict)
+    # Each value's YAML node and each key's, by path, their Marks made only when asked for: most never
+    # are, and making them all took ~10 % of reading a file.
+    nodes: dict[tuple, yaml.Node] = field(default_factory=dict)
+    key_nodes: dict[tuple, yaml.Node] = field(default_factory=dict)
+    yaml_text: str = ""  # where a block scalar's indentation is read
     unreadable: set[tuple] = field(default_factory=set)  # values already reported; validation skips them
     body: str = ""
     body_line: int = 1
 
     def mark(self, path: tuple) -> Mark:
         """The mark of a value, or of its nearest parent that has one."""
-        while path and path not in self.marks:
+        while path and path not in self.nodes:
             path = path[:-1]
-        return self.marks.get(path, Mark(1, 1))
+        return self.value_mark(path) or Mark(1, 1)
+
+    def value_mark(self, path: tuple) -> Mark | None:
+        """The mark of the value at `path`, if there is one."""
+        node = self.nodes.get(path)
+        return None if node is None else _mark(node, self.yaml_text)
+
+    def key_mark(self, path: tuple) -> Mark | None:
+        """The mark of the key of the value at `path`, if it is in a mapping."""
+        node = self.key_nodes.get(path)
+        if node is None:
+            return None
+        start = node.start_mark
+        return Mark(start.line + 1, start.column + 1, node.value if type(node) is yaml.ScalarNode else "?")
 
     def problem(self, path: tuple, message: str, hint: str = "", *, at_key: bool = False) -> Problem:
         """A problem at the value (or key) found at `path`."""
-        mark = self.key_marks.get(path) if at_key else None
+        mark = self.key_mark(path) if at_key else None
         mark = mark or self.mark(path)
         return Problem(self.shown, mark.line, mark.col, field_name(path), message, hint)
 
@@ -248,26 +264,26 @@ def load_file(path: Path, kind: str, content_dir: Path, problems: list[Problem],
         problems.append(Problem(shown, 1, 1, "", f"invalid YAML: {exc}"))
         return None
 
-    doc = RawDoc(path, shown, kind, path.stem, {}, body=body, body_line=body_line)
+    doc = RawDoc(path, shown, kind, path.stem, {}, yaml_text=yaml_text, body=body, body_line=body_line)
     if node is None or not isinstance(node, yaml.MappingNode):
         where = (node.start_mark.line + 1, node.start_mark.column + 1) if node is not None else (1, 1)
         problems.append(Problem(shown, *where, "", "expected 'key: value' fields at the top level"))
         return None
-    doc.data = _to_python(node, (), doc, problems, yaml.constructor.SafeConstructor(), yaml_text.split("\n"))
+    doc.data = _to_python(node, (), doc, problems, yaml.constructor.SafeConstructor())
     if kind != "site" and path.suffix in (".yaml", ".yml") and isinstance(doc.data.get("body"), str):
         doc.body = doc.data.pop("body")
-        doc.body_line = doc.marks[("body",)].text_line
+        doc.body_line = doc.value_mark(("body",)).text_line
     return doc
 
 
-def _mark(node: yaml.Node, lines: list[str]) -> Mark:
+def _mark(node: yaml.Node, yaml_text: str) -> Mark:
     """The node's position, and for a scalar where its text begins."""
     start = node.start_mark
     line, col = start.line + 1, start.column + 1
     if type(node) is not yaml.ScalarNode:
         return Mark(line, col)
     if node.style in ("|", ">"):
-        following = [text for text in lines[line:node.end_mark.line + 1] if text.strip()]
+        following = [text for text in yaml_text.split("\n")[line:node.end_mark.line + 1] if text.strip()]
         indent = len(following[0]) - len(following[0].lstrip(" ")) if following else 0
         return Mark(line, col, node.value, line + 1, indent + 1, block=True)
     quoted = node.style in ("'", '"')
@@ -275,9 +291,9 @@ def _mark(node: yaml.Node, lines: list[str]) -> Mark:
 
 
 def _to_python(node: yaml.Node, path: tuple, doc: RawDoc, problems: list[Problem],
-               constructor: yaml.constructor.SafeConstructor, lines: list[str], within: tuple = ()) -> Any:
-    """Build plain Python values from a YAML node, recording every mark."""
-    doc.marks[path] = _mark(node, lines)
+               constructor: yaml.constructor.SafeConstructor, within: tuple = ()) -> Any:
+    """Build plain Python values from a YAML node, noting the node of every value and key."""
+    doc.nodes[path] = node
     kind = type(node)  # the composer makes nodes of these three classes alone
     if kind is not yaml.ScalarNode:
         if node in within:  # `&a [*a]`: an alias to a value it is part of (nodes compare by identity)
@@ -287,22 +303,21 @@ def _to_python(node: yaml.Node, path: tuple, doc: RawDoc, problems: list[Problem
         within += (node,)
     if kind is yaml.MappingNode:
         result: dict[str, Any] = {}
-        key_marks = doc.key_marks
+        key_nodes = doc.key_nodes
         for key_node, value_node in node.value:
             plain = type(key_node) is yaml.ScalarNode
             key = key_node.value if plain else "?"
             key_path = path + (key,)
-            start = key_node.start_mark
-            key_marks[key_path] = Mark(start.line + 1, start.column + 1, key)
+            key_nodes[key_path] = key_node
             if not plain:
                 problems.append(doc.problem(key_path, "a key must be a plain name", at_key=True))
                 doc.unreadable.add(key_path)
             elif key in result:
                 problems.append(doc.problem(key_path, "key appears twice", "keep one of them", at_key=True))
-            result[key] = _to_python(value_node, key_path, doc, problems, constructor, lines, within)
+            result[key] = _to_python(value_node, key_path, doc, problems, constructor, within)
         return result
     if kind is yaml.SequenceNode:
-        return [_to_python(item, path + (i,), doc, problems, constructor, lines, within)
+        return [_to_python(item, path + (i,), doc, problems, constructor, within)
                 for i, item in enumerate(node.value)]
     if node.tag == STR_TAG:  # most values: their text is what the constructor would give, by a longer way
         value = node.value

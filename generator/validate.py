@@ -495,8 +495,8 @@ def body_of(doc: RawDoc) -> model.Body:
 def body_origin(doc: RawDoc) -> tuple[str, Mark | None]:
     """The field a record's body is written in, and its mark when that is a YAML value."""
     if doc.kind == "actor" and not doc.body.strip():
-        return "description", doc.marks.get(("description",))
-    return "body", doc.marks.get(("body",)) if doc.path.suffix in (".yaml", ".yml") else None
+        return "description", doc.value_mark(("description",))
+    return "body", doc.value_mark(("body",)) if doc.path.suffix in (".yaml", ".yml") else None
 
 
 def launch_record(check: Checker) -> model.Launch | None:

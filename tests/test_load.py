@@ -52,9 +52,9 @@ def test_front_matter_values_keep_their_file_positions(tmp_path, monkeypatch):
     assert doc.kind == "launch" and doc.id == "2030-01-02-x"
     assert doc.shown == "content/launches/2030-01-02-x.md"
     assert doc.data["date"] == "2030-01-02"  # dates stay text: validation checks the calendar
-    assert (doc.marks[("title",)].line, doc.marks[("title",)].col) == (2, 8)
-    assert (doc.marks[("actors", 0, "role")].line, doc.marks[("actors", 0, "role")].col) == (5, 27)
-    assert (doc.key_marks[("actors",)].line, doc.key_marks[("actors",)].col) == (4, 1)
+    assert (doc.value_mark(("title",)).line, doc.value_mark(("title",)).col) == (2, 8)
+    assert (doc.value_mark(("actors", 0, "role")).line, doc.value_mark(("actors", 0, "role")).col) == (5, 27)
+    assert (doc.key_mark(("actors",)).line, doc.key_mark(("actors",)).col) == (4, 1)
     assert doc.body.strip() == "Body text."
     assert line_of(doc, "Body") == 7
 
@@ -72,16 +72,16 @@ def test_short_values_repeated_across_files_are_one_shared_string(tmp_path, monk
 def test_blank_lines_after_the_opening_dashes_do_not_shift_lines(tmp_path, monkeypatch):
     doc = only_doc(load(tmp_path, {"content/launches/2030-01-02-x.md":
                                    "---\n\n\ntitle: A test\ndate: 2030-01-02\n---\nBody\n"}, monkeypatch))
-    assert doc.marks[("title",)].line == 4
-    assert doc.marks[("date",)].line == 5
+    assert doc.value_mark(("title",)).line == 4
+    assert doc.value_mark(("date",)).line == 5
     assert line_of(doc, "Body") == 7
 
 
 def test_raw_text_is_kept_for_yaml_surprises(tmp_path, monkeypatch):
     doc = only_doc(load(tmp_path, {"content/actors/a.yaml": "name: A\nkind: state\ncountry: NO\ntitle: 8:07\n"},
                         monkeypatch))
-    assert doc.data["country"] is False and doc.marks[("country",)].raw == "NO"
-    assert doc.data["title"] == 487 and doc.marks[("title",)].raw == "8:07"
+    assert doc.data["country"] is False and doc.value_mark(("country",)).raw == "NO"
+    assert doc.data["title"] == 487 and doc.value_mark(("title",)).raw == "8:07"
 
 
 def test_yaml_record_body_and_block_scalar_positions(tmp_path, monkeypatch):
@@ -95,14 +95,14 @@ def test_yaml_record_body_and_block_scalar_positions(tmp_path, monkeypatch):
     assert "body" not in doc.data
     assert doc.body == "First line.\nSecond line.\n"
     assert doc.body_line == 4  # the text starts below `body: |`
-    mark = doc.marks[("body",)]
+    mark = doc.value_mark(("body",))
     assert mark.block and (mark.text_line, mark.text_col) == (4, 5)
 
 
 def test_quoted_scalar_text_starts_after_the_quote(tmp_path, monkeypatch):
     doc = only_doc(load(tmp_path, {"content/actors/a.yaml": 'name: A\nkind: state\ndescription: "See it."\n'},
                         monkeypatch))
-    mark = doc.marks[("description",)]
+    mark = doc.value_mark(("description",))
     assert (mark.line, mark.col, mark.text_line, mark.text_col, mark.block) == (3, 14, 3, 15, False)
 
 
