@@ -44,6 +44,13 @@ class _Loader(_BaseLoader):
             return STR_TAG
         return SEQ_TAG if kind is yaml.SequenceNode else MAP_TAG
 
+    # Asked by the parser on entering and leaving every node, for path resolvers, which a SafeLoader has none of.
+    def descend_resolver(self, current_node, current_index):
+        pass
+
+    def ascend_resolver(self):
+        pass
+
 
 _Loader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
