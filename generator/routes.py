@@ -324,20 +324,24 @@ def actor_pages(site: Site, actor: Actor, source_keys: SourceKeys) -> list[PageS
     The first page shows everything but the other pages' launches. It also tells each
     launch's role (in `derived`): the actor's data row lists them all.
     """
-    listed = actor_launches(site, actor.id)
-    chunks = in_pages(listed, site.config.per_page)
+    listed, per_page = actor_launches(site, actor.id), site.config.per_page
+    chunks = in_pages(listed, per_page)
+    # Each launch's key made once for the first page's inputs and its own page's: the largest actors
+    # name every launch (planning 100,000 launches: 5.6-5.7 s against 6.1-6.4 s made for each).
+    keys = [record_key("launch", view.launch.id) for _, view in listed]
     first, bodies = path_of("actor", actor.id), frozenset({record_key("actor", actor.id)})
-    everything = actor_inputs(site, actor, listed, source_keys)
+    everything = actor_inputs(site, actor, keys, source_keys)
     pages = []
     for number, chunk in enumerate(chunks, 1):
         context = {"actor": actor, "launches": chunk, "page_number": number, "page_count": len(chunks)}
+        shown = keys[(number - 1) * per_page:number * per_page]
         if number == 1:
-            inputs = everything if len(chunks) == 1 else actor_inputs(site, actor, chunk, source_keys)
+            inputs = everything if len(chunks) == 1 else actor_inputs(site, actor, shown, source_keys)
             derived = (1, len(chunks))
             if len(chunks) > 1:  # the launches of later pages: which, and in which role (two tuples take less room)
                 derived += (tuple(role for role, _ in listed), tuple(view.launch.id for _, view in listed))
         else:
-            inputs = frozenset({record_key("actor", actor.id)} | {record_key("launch", v.launch.id) for _, v in chunk})
+            inputs = frozenset([record_key("actor", actor.id), *shown])
             derived = (number, len(chunks))
         title = paged_title(actor.name, number, len(chunks))
         pages.append(PageSpec(paged_path(first, number), "actor.html", title, context, inputs,
@@ -391,11 +395,10 @@ def launch_inputs(view: LaunchView, source_keys: SourceKeys) -> frozenset[str]:
     return frozenset(keys)
 
 
-def actor_inputs(site: Site, actor: Actor, listed: list[tuple[str, LaunchView]],
-                 source_keys: SourceKeys) -> frozenset[str]:
-    """What an actor's first page shows, with the launches it lists."""
+def actor_inputs(site: Site, actor: Actor, launch_keys: list[str], source_keys: SourceKeys) -> frozenset[str]:
+    """What an actor's first page shows, with the launches it lists (their `launch_keys`)."""
     keys = {record_key("actor", actor.id)} | ({record_key("actor", actor.country)} if actor.country else set())
-    keys |= {record_key("launch", view.launch.id) for _, view in listed}
+    keys.update(launch_keys)
     keys |= {record_key("actor", member.id) for member in site.members_of.get(actor.id, ())}
     for statement in site.statements_of_actor.get(actor.id, ()):
         keys.add(record_key("source", statement.source.id))
