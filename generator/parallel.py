@@ -125,18 +125,27 @@ def _fork_imap(function: Callable[[T], R], items: list[T], fresh_every: int | No
         size = min(size, max(1, fresh_every // FRESH_RUNS))
     chunks = collections.deque(range(start, min(start + size, len(items))) for start in range(0, len(items), size))
     runs_per_worker = -(-fresh_every // size) if fresh_every else len(chunks)
+    own_size = -(-size // 2)  # this process takes half chunks: it comes back to give the workers more sooner
     try:
         while chunks:
-            yield from _one_round((function, items, after_chunk), chunks, workers, runs_per_worker, side_job)
+            yield from _one_round((function, items, after_chunk), chunks, workers, runs_per_worker, own_size,
+                                  side_job)
     except Exception:  # noqa: BLE001 - imap does the rest here, and raises it properly
         return
 
 
 def _one_round(job: tuple[Callable, list, Callable | None], chunks: collections.deque[range],
-               workers: int, runs_per_worker: int, side_job: SideJob) -> Iterator[tuple[int, R]]:
-    """Do chunks from `chunks` here and in freshly forked workers until these have done
-    `runs_per_worker` each, or none is left; the workers then end. `side_job` is run here
-    once the workers have their first chunks."""
+               workers: int, runs_per_worker: int, own_size: int, side_job: SideJob) -> Iterator[tuple[int, R]]:
+    """Do chunks from `chunks` here (`own_size` items at most at a time) and in freshly forked
+    workers until these have done `runs_per_worker` each, or none is left; the workers then end.
+    `side_job` is run here once the workers have their first chunks.
+
+    This process does half chunks, so as to come back sooner to give the workers more: reading
+    10,000 launches with whole ones, as long as the two chunks a worker held, the worker was idle
+    0.6 of 2.8 s, against 0.4 of 2.6 s. Near the end, the workers get halves of chunks, and halves
+    of those: what they hold is what this process waits for once none is left (rendering, the
+    worker ended 0.04-0.39 s after this process, against 0.01-0.05 s; three builds each).
+    """
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 
@@ -150,12 +159,12 @@ def _one_round(job: tuple[Callable, list, Callable | None], chunks: collections.
             # workers get more chunks ahead, so as not to wait for it.
             ahead = (4 if side_job.busy() else 2) * workers
             while chunks and len(running) < ahead and given < runs_per_worker * workers:
-                chunk = chunks.pop()  # the workers take from the end
+                chunk = _next_for_workers(chunks, ahead)
                 running[pool.submit(_run_chunk, chunk)] = chunk
                 given += 1
             side_job.start()
             if chunks:  # this process from the front
-                chunk = chunks.popleft()
+                chunk = _next_here(chunks, own_size)
                 yield from zip(chunk, _run_chunk(chunk, job))
             if not running:
                 return
@@ -163,6 +172,24 @@ def _one_round(job: tuple[Callable, list, Callable | None], chunks: collections.
             done = [f for f in running if f.done()] if chunks else wait(running, return_when=FIRST_COMPLETED).done
             for future in done:
                 yield from zip(running.pop(future), future.result())
+
+
+def _next_for_workers(chunks: collections.deque[range], ahead: int) -> range:
+    """The last chunk, or its second half when what is left would not fill `ahead` such chunks."""
+    chunk = chunks.pop()
+    if len(chunk) > 1 and sum(map(len, chunks)) < ahead * len(chunk):
+        chunks.append(chunk[:len(chunk) // 2])
+        chunk = chunk[len(chunk) // 2:]
+    return chunk
+
+
+def _next_here(chunks: collections.deque[range], size: int) -> range:
+    """The first `size` items of the first chunk (the rest left first)."""
+    chunk = chunks.popleft()
+    if len(chunk) > size:
+        chunks.appendleft(chunk[size:])
+        chunk = chunk[:size]
+    return chunk
 
 
 def _widen_results_pipe(pool) -> None:

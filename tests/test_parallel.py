@@ -40,6 +40,42 @@ def test_workers_replaced_by_fresh_ones_still_do_each_item_once(monkeypatch):
     assert len(done_by) >= 2 and max(done_by.values()) <= 20  # a fresh worker after every 20 items or so
 
 
+def test_near_the_end_workers_get_halves_of_chunks_then_halves_of_those():
+    chunks = collections.deque([range(0, 10), range(10, 20), range(20, 30)])
+    taken = [parallel._next_for_workers(chunks, ahead=2) for _ in range(4)]
+    # 20 items left after the first: two more chunks of 10 would take them all, so the second is cut
+    assert taken == [range(20, 30), range(15, 20), range(10, 15), range(5, 10)]
+    assert list(chunks) == [range(0, 5)]
+
+
+def test_this_process_takes_part_of_a_chunk_and_leaves_the_rest_first():
+    chunks = collections.deque([range(0, 10), range(10, 20)])
+    assert parallel._next_here(chunks, 6) == range(0, 6)
+    assert parallel._next_here(chunks, 6) == range(6, 10)
+    assert list(chunks) == [range(10, 20)]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork") or (os.cpu_count() or 1) < 2, reason="needs fork and two cores")
+def test_this_process_does_half_chunks(monkeypatch, tmp_path):
+    monkeypatch.setattr(parallel, "MIN_ITEMS", 10)
+    monkeypatch.setattr(parallel, "worker_count", lambda: 1)
+    log, done = tmp_path / "chunks", []  # each process has its own `done`, from the fork on
+
+    def note_chunk():
+        with open(log, "a", encoding="utf-8") as stream:
+            stream.write(f"{os.getpid()} {len(done)}\n")
+        done.clear()
+
+    items = list(range(640))  # 64 chunks of 10
+    results = list(parallel.imap(lambda i: done.append(i) or i, items, no_progress("test", 640),
+                                 after_chunk=note_chunk))
+    assert sorted(index for index, _ in results) == items
+    chunks = [line.split() for line in log.read_text(encoding="utf-8").splitlines()]
+    here = [int(size) for pid, size in chunks if int(pid) == os.getpid()]
+    assert here and max(here) <= 5
+    assert max(int(size) for pid, size in chunks if int(pid) != os.getpid()) == 10
+
+
 # 300 items in chunks of 5 neighbours; this process takes chunks from the front, workers from
 # the end: item 0 fails here, item 299 in a worker.
 @pytest.mark.parametrize("failing", [0, 299])
