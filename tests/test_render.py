@@ -374,6 +374,24 @@ def test_bracket_ends_are_those_markdown_finds(data):
         assert brackets.get_text(pattern, data, index) == LinkInlineProcessor.getText(pattern, data, index)
 
 
+BLOCKS = ["Para one.\n\nPara two\nwith a lazy line.", "# Title\n\nText.\n\nSub\n---\n\n***\n\nAfter a rule.",
+          "- a\n- b\n    - nested\n\n1. one\n2. two\n\n3. three", "> quote\ncontinued\n\n>> deeper",
+          "    code block\n    more\n\nText.", "| a | b |\n| - | - |\n| c | d |", "Note[^1].\n\n[^1]: The note.\n\n    Indented.",
+          "[r]: https://example.org/r\n\n[a link][r] and text.", "- item\n\n    a paragraph in it\n\n- next"]
+
+
+def test_blocks_are_what_markdown_alone_makes(monkeypatch):
+    from generator import markup
+
+    fast = markup.MarkdownRenderer()
+    monkeypatch.setattr(markup, "tuple", lambda registry: registry, raising=False)  # the parser's own registry
+    plain = markup.MarkdownRenderer()
+    assert isinstance(fast._md.parser.blockprocessors, tuple)
+    assert not isinstance(plain._md.parser.blockprocessors, tuple)
+    for text in BLOCKS:
+        assert fast.render(text, lambda kind, ident: ident) == plain.render(text, lambda kind, ident: ident)
+
+
 def test_links_are_what_markdown_alone_makes():
     from generator.markup import MarkdownRenderer
 
