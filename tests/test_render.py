@@ -349,6 +349,12 @@ def test_each_body_gets_only_the_inline_patterns_its_texts_need():
     assert [names[id(pattern)] for pattern in inline.inlinePatterns] == ["backtick"]
 
 
+@given(st.text(alphabet="ab -.'\"\n[^!*_`\\<&\x02\x03", max_size=20))
+def test_a_text_holds_a_trigger_when_it_holds_one_of_its_needs(text):
+    for needs in (markup.ANY_NEEDS, markup.SMARTY_NEEDS):
+        assert markup.holds_any_of(needs)(text) == any(need in text for need in needs)
+
+
 def test_table_of_contents_is_what_markdown_alone_makes():
     from generator.markup import MarkdownRenderer
 
