@@ -49,7 +49,7 @@ def holds_any_of(needs) -> Callable[[str], bool]:
     the longer ones that hold none of those characters. One alternation of all the needs took seven
     times as long (35 against 5 us a body of a generated site, searching every text Markdown's tree holds)."""
     ones = {need for need in needs if len(need) == 1}
-    search = re.compile("[" + re.escape("".join(sorted(ones))) + "]").search
+    search = re.compile("[" + re.escape("".join(sorted(ones))) + "]").search if ones else lambda text: None
     longer = tuple(need for need in needs if not ones.intersection(need))
 
     def holds(text: str) -> bool:
@@ -74,6 +74,18 @@ INLINE_NEEDS = {"backtick": ("`",), "escape": ("\\",), "footnote": ("[^",), "ref
                 "entity": ("&",), "em_strong": ("*", "_")}
 PLACEHOLDER_MARKS = ("\x02", "\x03")
 ANY_NEEDS = (*(need for needs in INLINE_NEEDS.values() for need in needs), *PLACEHOLDER_MARKS, *SMARTY_NEEDS)
+
+# What a block must hold for each of these block processors to take it: the parser tries their tests
+# on every block in turn, and each searches or splits the whole block (~27 us a body of a generated
+# site, whose blocks hold none of these but a quote's ">" now and then).
+BLOCK_NEEDS = {"setextheader": ("\n=", "\n-"), "table": ("|",), "quote": (">",)}
+
+
+def tested_only_if(holds: Callable[[str], bool], test):
+    """A block processor's `test`, tried only on a block that `holds` what it needs."""
+    def tested(parent, block):
+        return holds(block) and test(parent, block)
+    return tested
 
 
 class _SmartySkip(Treeprocessor):
@@ -263,7 +275,10 @@ class MarkdownRenderer:
                 pattern.getText = functools.partial(brackets.get_text, pattern)
         # The block parser goes over its processors for every block, and their registry lists them anew each
         # time (sorting, a list made): as set up, in a tuple, 236-254 against 245-263 us a body.
-        self._md.parser.blockprocessors = tuple(self._md.parser.blockprocessors)
+        blocks = self._md.parser.blockprocessors
+        for name, needs in BLOCK_NEEDS.items():
+            blocks[name].test = tested_only_if(holds_any_of(needs), blocks[name].test)
+        self._md.parser.blockprocessors = tuple(blocks)
 
     def render(self, text: str, resolve: Resolver) -> str:
         """Markdown text -> HTML, with record links resolved by `resolve`."""

@@ -386,16 +386,38 @@ BLOCKS = ["Para one.\n\nPara two\nwith a lazy line.", "# Title\n\nText.\n\nSub\n
           "[r]: https://example.org/r\n\n[a link][r] and text.", "- item\n\n    a paragraph in it\n\n- next"]
 
 
+def _with_markdowns_own_block_tests(renderer):
+    for processor in renderer._md.parser.blockprocessors:
+        processor.__dict__.pop("test", None)
+    return renderer
+
+
 def test_blocks_are_what_markdown_alone_makes(monkeypatch):
     from generator import markup
 
     fast = markup.MarkdownRenderer()
     monkeypatch.setattr(markup, "tuple", lambda registry: registry, raising=False)  # the parser's own registry
-    plain = markup.MarkdownRenderer()
+    plain = _with_markdowns_own_block_tests(markup.MarkdownRenderer())
     assert isinstance(fast._md.parser.blockprocessors, tuple)
     assert not isinstance(plain._md.parser.blockprocessors, tuple)
+    assert sum("test" in vars(processor) for processor in fast._md.parser.blockprocessors) == len(markup.BLOCK_NEEDS)
+    assert not any("test" in vars(processor) for processor in plain._md.parser.blockprocessors)
     for text in BLOCKS:
         assert fast.render(text, lambda kind, ident: ident) == plain.render(text, lambda kind, ident: ident)
+
+
+# Pieces of blocks: what each block processor looks for, and what holds the same characters but is not it.
+BLOCK_PIECES = ["words", " ", "\n", "\n\n", "=", "==", "-", "---", "> ", ">", "|", " | ", "| - |", "|:-:|", "- ", "* ",
+                "1. ", "    ", "\t", "# ", "***", "_ _ _", "`", "[r]: https://example.org\n", "[^1]: note\n", "a > b"]
+
+
+@given(st.lists(st.sampled_from(BLOCK_PIECES), max_size=14).map("".join))
+@example("Title\n=====\n\n| a | b |\n| - | - |\n| c | d |\n\n> quoted\n\nSub\n---")
+def test_blocks_of_any_text_are_what_markdown_alone_makes(text):
+    from generator.markup import MarkdownRenderer
+
+    fast, plain = MarkdownRenderer(), _with_markdowns_own_block_tests(MarkdownRenderer())
+    assert fast.render(text, lambda kind, ident: ident) == plain.render(text, lambda kind, ident: ident)
 
 
 def test_links_are_what_markdown_alone_makes():
