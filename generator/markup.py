@@ -75,10 +75,12 @@ INLINE_NEEDS = {"backtick": ("`",), "escape": ("\\",), "footnote": ("[^",), "ref
 PLACEHOLDER_MARKS = ("\x02", "\x03")
 ANY_NEEDS = (*(need for needs in INLINE_NEEDS.values() for need in needs), *PLACEHOLDER_MARKS, *SMARTY_NEEDS)
 
-# What a block must hold for each of these block processors to take it: the parser tries their tests
-# on every block in turn, and each searches or splits the whole block (~27 us a body of a generated
-# site, whose blocks hold none of these but a quote's ">" now and then).
-BLOCK_NEEDS = {"setextheader": ("\n=", "\n-"), "table": ("|",), "quote": (">",)}
+# What a block must hold for each of these block processors to take it. The parser offers every block
+# to each in turn, and each searches or splits the whole block to see (footnotes and references in
+# `run`, their `test` taking any block): ~55 us a body of a generated site, whose blocks hold none of
+# these but a quote's ">" or a list's "\n-" now and then.
+BLOCK_NEEDS = {"setextheader": ("\n=", "\n-"), "hr": tuple(f"{c}{gap}{c}" for c in "-_*" for gap in ("", " ", "  ")),
+               "table": ("|",), "quote": (">",), "footnote": ("[^",), "reference": ("]:",)}
 
 
 def tested_only_if(holds: Callable[[str], bool], test):

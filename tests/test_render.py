@@ -408,11 +408,13 @@ def test_blocks_are_what_markdown_alone_makes(monkeypatch):
 
 # Pieces of blocks: what each block processor looks for, and what holds the same characters but is not it.
 BLOCK_PIECES = ["words", " ", "\n", "\n\n", "=", "==", "-", "---", "> ", ">", "|", " | ", "| - |", "|:-:|", "- ", "* ",
-                "1. ", "    ", "\t", "# ", "***", "_ _ _", "`", "[r]: https://example.org\n", "[^1]: note\n", "a > b"]
+                "1. ", "    ", "\t", "# ", "***", "_ _ _", "*  *", "- -", "`", "[r]: https://example.org\n", "[^1]: note\n",
+                "[^", "]:", "[x]", "a > b"]
 
 
 @given(st.lists(st.sampled_from(BLOCK_PIECES), max_size=14).map("".join))
 @example("Title\n=====\n\n| a | b |\n| - | - |\n| c | d |\n\n> quoted\n\nSub\n---")
+@example("Words.\n\n*  *  *\n\n_  _  _\n\n[r]:https://example.org/r\n\n[x][r]")
 def test_blocks_of_any_text_are_what_markdown_alone_makes(text):
     from generator.markup import MarkdownRenderer
 
