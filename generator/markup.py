@@ -19,7 +19,7 @@ from markdown.extensions.smarty import SmartyExtension
 from markdown.extensions.tables import TableExtension
 from markdown.extensions.toc import TocExtension
 from markdown.inlinepatterns import LinkInlineProcessor
-from markdown.treeprocessors import Treeprocessor
+from markdown.treeprocessors import InlineProcessor, Treeprocessor
 from markdown.util import AtomicString
 
 from .validate import RECORD_SCHEMES, SCHEME_RE, WEB_SCHEMES
@@ -90,60 +90,58 @@ def tested_only_if(holds: Callable[[str], bool], test):
     return tested
 
 
-class _SmartySkip(Treeprocessor):
-    """Marks each text smarty would leave as it is as atomic, so its patterns skip it.
+class _InlineWhereNeeded(InlineProcessor):
+    """An inline processor (Markdown's own or smarty's) that looks only at the texts holding what one of
+    its patterns needs, and tries only the patterns that some text of the tree needs.
 
-    Smarty goes over every text of the tree again with its eighteen patterns: half
-    of Markdown's time, though most texts hold no quote, dash or ellipsis. The HTML
-    is the same (compared on the 15,104 bodies of a generated 10,000-launch site);
-    Markdown took 0.65-0.72 ms a body against 1.05-1.28 ms.
+    Every other text is made an AtomicString first, as Markdown makes code: no pattern looks at it.
+    The processor goes over every element's tail even so, making a list, an element and a list of
+    the parent's children for each: the atomic tails are taken off while it runs and put back after.
+    With no pattern needed, it does not run. The HTML is the same (compared on the 15,097 bodies of a
+    generated 10,000-launch site).
+
+    Markdown tries each of its fourteen patterns on every text, and smarty its eighteen, though most
+    texts hold none of what they look for. Marking the texts smarty would leave alone: 0.65-0.72 ms a
+    body against 1.05-1.28 ms; marking those Markdown's own patterns would leave alone too, and
+    choosing the patterns: 0.37-0.41 against 0.49-0.54 ms. Taking the atomic tails off and not
+    running without a pattern: 176-180 against 199-201 us.
     """
 
-    holds_trigger = staticmethod(holds_any_of(SMARTY_NEEDS))
+    def __init__(self, md: markdown.Markdown, needs: list[tuple[object, tuple[str, ...]]], marks: tuple[str, ...]):
+        super().__init__(md)
+        self.needs = needs  # each pattern, in the processor's order, and what a text must hold for it
+        self.holds = holds_any_of(marks)  # what keeps a text from being made atomic
 
-    def run(self, root):
-        self.mark_atomic(root)
+    def run(self, tree, ancestors=None):
+        held, atomic_tails = self.mark_atomic(tree)
+        present = "\0".join(held)
+        self.inlinePatterns = [pattern for pattern, needs in self.needs if any(need in present for need in needs)]
+        if not self.inlinePatterns:
+            return tree
+        for element, _ in atomic_tails:
+            element.tail = None
+        tree = super().run(tree, ancestors)
+        for element, tail in atomic_tails:
+            element.tail = tail
+        return tree
 
-    def mark_atomic(self, root) -> list[str]:
-        """Make each text of the tree that holds none of the needs an AtomicString; the texts that
-        hold one (but those atomic already, as code is)."""
-        held, holds = [], self.holds_trigger
-        for element in root.iter():
+    def mark_atomic(self, tree) -> tuple[list[str], list[tuple[object, AtomicString]]]:
+        """Make each text of the tree that holds none of the marks an AtomicString. The texts that hold
+        one (but those atomic already, as code is), and each element with an atomic tail."""
+        held, atomic_tails, holds = [], [], self.holds
+        for element in tree.iter():
             text, tail = element.text, element.tail
             if text and type(text) is str:
                 if holds(text):
                     held.append(text)
                 else:
                     element.text = AtomicString(text)
-            if tail and type(tail) is str:
-                if holds(tail):
+            if tail:
+                if type(tail) is str and holds(tail):
                     held.append(tail)
                 else:
-                    element.tail = AtomicString(tail)
-        return held
-
-
-class _InlineSkip(_SmartySkip):
-    """Marks each text that neither Markdown's inline patterns nor smarty would change as atomic, before
-    either looks, and gives Markdown's inline processor only the patterns that some text of the tree
-    holds what they need for.
-
-    Markdown tries each of its fourteen patterns on every text, though many hold none of what they
-    look for. The HTML is the same (compared on the 15,121 bodies of a generated 10,000-launch site):
-    with the texts marked, Markdown took 7.5-7.9 s for them against 8.3-8.5 s (four runs taking
-    turns); with the patterns chosen too, 0.37-0.41 ms a body against 0.49-0.54 ms.
-    """
-
-    holds_trigger = staticmethod(holds_any_of(ANY_NEEDS))
-
-    def __init__(self, md: markdown.Markdown, inline: Treeprocessor, needs: list[tuple[object, tuple[str, ...]]]):
-        super().__init__(md)
-        self.inline, self.needs = inline, needs  # needs: each pattern, in Markdown's order, and what it needs
-
-    def run(self, root):
-        present = "\0".join(self.mark_atomic(root))
-        # The inline processor takes its patterns from this attribute, as smarty's own does.
-        self.inline.inlinePatterns = [pattern for pattern, needs in self.needs if any(need in present for need in needs)]
+                    atomic_tails.append((element, tail if isinstance(tail, AtomicString) else AtomicString(tail)))
+        return held, atomic_tails
 
     @staticmethod
     def needs_of(patterns) -> list[tuple[object, tuple[str, ...]]] | None:
@@ -264,11 +262,11 @@ class MarkdownRenderer:
         self._md.inlinePatterns.deregister("html")
         self._links = _LinkRewriter(self._md)
         self._md.treeprocessors.register(self._links, "record_links", 1)
-        self._md.treeprocessors.register(_SmartySkip(self._md), "smarty_skip", 7)  # after inline, before smarty
-        needs = _InlineSkip.needs_of(self._md.inlinePatterns)
-        if needs:
-            skip = _InlineSkip(self._md, self._md.treeprocessors["inline"], needs)
-            self._md.treeprocessors.register(skip, "inline_skip", 21)  # before inline
+        smarty = [(pattern, SMARTY_NEEDS) for pattern in self._md.treeprocessors["smarty"].inlinePatterns]
+        self._md.treeprocessors.register(_InlineWhereNeeded(self._md, smarty, SMARTY_NEEDS), "smarty", 6)
+        needs = _InlineWhereNeeded.needs_of(self._md.inlinePatterns)
+        if needs:  # the texts smarty needs are kept from being made atomic for it
+            self._md.treeprocessors.register(_InlineWhereNeeded(self._md, needs, ANY_NEEDS), "inline", 20)
         self._md.treeprocessors.register(_TocWithHeadings(self._md, self._md.treeprocessors["toc"]), "toc", 5)
         self._md.treeprocessors.register(_PlainLinks(self._md), "plain_links", 22)  # after footnotes, before inline
         brackets = _BracketEnds()

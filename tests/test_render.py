@@ -275,6 +275,17 @@ def test_relative_url_agrees_with_relpath():
             assert relative_url(start.split("/") if start else [], target) == posixpath.relpath(target, start or ".")
 
 
+def _with_markdowns_own_inline_processors(renderer):
+    """The renderer with Markdown's own inline processor and smarty's, each trying all its patterns."""
+    from markdown.treeprocessors import InlineProcessor
+
+    md, smarty = renderer._md, InlineProcessor(renderer._md)
+    smarty.inlinePatterns = [pattern for pattern, _ in md.treeprocessors["smarty"].needs]
+    md.treeprocessors.register(smarty, "smarty", 6)
+    md.treeprocessors.register(InlineProcessor(md), "inline", 20)
+    return renderer
+
+
 # Each of smarty's changes alone in a text, next to texts with none, in the places Markdown makes texts.
 TYPOGRAPHY = [
     "The crew's log.\n\nIt was \"calm\".\n\nWait... and see.\n\nFrom 1998 -- or 1999 --- on.\n\nNothing to change.",
@@ -289,9 +300,7 @@ TYPOGRAPHY = [
 def test_typography_is_what_smarty_alone_makes():
     from generator.markup import MarkdownRenderer
 
-    fast, plain = MarkdownRenderer(), MarkdownRenderer()
-    plain._md.treeprocessors.deregister("smarty_skip")
-    plain._md.treeprocessors.deregister("inline_skip")
+    fast, plain = MarkdownRenderer(), _with_markdowns_own_inline_processors(MarkdownRenderer())
     for text in TYPOGRAPHY:
         html = fast.render(text, lambda kind, ident: ident)
         assert html == plain.render(text, lambda kind, ident: ident)
@@ -320,18 +329,17 @@ def test_inline_markup_is_what_markdown_alone_makes(monkeypatch):
 
     from generator.markup import MarkdownRenderer
 
-    fast, plain = MarkdownRenderer(), MarkdownRenderer()
-    assert "inline_skip" in fast._md.treeprocessors
-    plain._md.treeprocessors.deregister("inline_skip")
+    fast, plain = MarkdownRenderer(), _with_markdowns_own_inline_processors(MarkdownRenderer())
+    assert isinstance(fast._md.treeprocessors["inline"], markup._InlineWhereNeeded)
     for text in INLINE_MARKUP:
         html = fast.render(text, lambda kind, ident: ident)
         assert html == plain.render(text, lambda kind, ident: ident)
         assert "<" in html.replace("<p>", "").replace("</p>", "")  # each text has some inline markup
-    # A Markdown with other inline patterns than those the skip knows goes without it.
+    # A Markdown with other inline patterns than those known here keeps its own inline processor.
     build = core.build_inlinepatterns
     monkeypatch.setattr(core, "build_inlinepatterns", lambda md, **kwargs: _with_one_more(build(md, **kwargs)))
     with_strike = MarkdownRenderer()
-    assert "inline_skip" not in with_strike._md.treeprocessors
+    assert not isinstance(with_strike._md.treeprocessors["inline"], markup._InlineWhereNeeded)
     assert with_strike.render("Some ~~struck~~ and *stressed* words.", lambda kind, ident: ident) == (
         "<p>Some <del>struck</del> and <em>stressed</em> words.</p>")
 
@@ -461,6 +469,15 @@ def test_plain_links_are_what_markdown_alone_makes(text):
 
     fast, plain = MarkdownRenderer(), MarkdownRenderer()
     plain._md.treeprocessors.deregister("plain_links")
+    assert fast.render(text, lambda kind, ident: ident) == plain.render(text, lambda kind, ident: ident)
+
+
+@given(st.lists(st.sampled_from(LINK_PIECES), max_size=12).map("".join))
+@example("A [link](launch:a) 'quoted' -- and *stressed* [another](launch:b) tail...\n\n- item [x](actor:c) `code` 'q'")
+def test_inline_markup_of_any_text_is_what_markdown_alone_makes(text):
+    from generator.markup import MarkdownRenderer
+
+    fast, plain = MarkdownRenderer(), _with_markdowns_own_inline_processors(MarkdownRenderer())
     assert fast.render(text, lambda kind, ident: ident) == plain.render(text, lambda kind, ident: ident)
 
 
