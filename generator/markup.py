@@ -13,6 +13,7 @@ import xml.etree.ElementTree as etree
 from typing import Callable
 
 import markdown
+from markdown.extensions import smarty
 from markdown.extensions.footnotes import FootnoteExtension
 from markdown.extensions.sane_lists import SaneListExtension
 from markdown.extensions.smarty import SmartyExtension
@@ -74,6 +75,18 @@ INLINE_NEEDS = {"backtick": ("`",), "escape": ("\\",), "footnote": ("[^",), "ref
                 "entity": ("&",), "em_strong": ("*", "_")}
 PLACEHOLDER_MARKS = ("\x02", "\x03")
 ANY_NEEDS = (*(need for needs in INLINE_NEEDS.values() for need in needs), *PLACEHOLDER_MARKS, *SMARTY_NEEDS)
+# What a text must hold for each of smarty's patterns, by its expression, to match in it. A pattern not
+# named here (another Markdown's) is tried on every text that holds one of SMARTY_NEEDS.
+SMARTY_PATTERN_NEEDS = {
+    r"(?<!-)---(?!-)": ("---",), r"(?<!-)--(?!-)": ("--",), r"(?<!\.)\.{3}(?!\.)": ("...",),
+    **dict.fromkeys([smarty.singleQuoteStartRe, smarty.decadeAbbrRe, smarty.openingSingleQuotesRegex,
+                     smarty.closingSingleQuotesRegex, smarty.closingSingleQuotesRegex2,
+                     smarty.remainingSingleQuotesRegex], ("'",)),
+    **dict.fromkeys([smarty.doubleQuoteStartRe, smarty.openingDoubleQuotesRegex, smarty.closingDoubleQuotesRegex,
+                     smarty.closingDoubleQuotesRegex2, smarty.remainingDoubleQuotesRegex], ('"',)),
+    **dict.fromkeys([smarty.doubleQuoteSetsRe, smarty.singleQuoteSetsRe2], ("\"'",)),
+    **dict.fromkeys([smarty.singleQuoteSetsRe, smarty.doubleQuoteSetsRe2], ("'\"",)),
+}
 
 # What a block must hold for each of these block processors to take it. The parser offers every block
 # to each in turn, and each searches or splits the whole block to see (footnotes and references in
@@ -262,8 +275,9 @@ class MarkdownRenderer:
         self._md.inlinePatterns.deregister("html")
         self._links = _LinkRewriter(self._md)
         self._md.treeprocessors.register(self._links, "record_links", 1)
-        smarty = [(pattern, SMARTY_NEEDS) for pattern in self._md.treeprocessors["smarty"].inlinePatterns]
-        self._md.treeprocessors.register(_InlineWhereNeeded(self._md, smarty, SMARTY_NEEDS), "smarty", 6)
+        typography = [(pattern, SMARTY_PATTERN_NEEDS.get(getattr(pattern, "pattern", None), SMARTY_NEEDS))
+                      for pattern in self._md.treeprocessors["smarty"].inlinePatterns]
+        self._md.treeprocessors.register(_InlineWhereNeeded(self._md, typography, SMARTY_NEEDS), "smarty", 6)
         needs = _InlineWhereNeeded.needs_of(self._md.inlinePatterns)
         if needs:  # the texts smarty needs are kept from being made atomic for it
             self._md.treeprocessors.register(_InlineWhereNeeded(self._md, needs, ANY_NEEDS), "inline", 20)

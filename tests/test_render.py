@@ -472,8 +472,14 @@ def test_plain_links_are_what_markdown_alone_makes(text):
     assert fast.render(text, lambda kind, ident: ident) == plain.render(text, lambda kind, ident: ident)
 
 
-@given(st.lists(st.sampled_from(LINK_PIECES), max_size=12).map("".join))
+@given(st.lists(st.sampled_from(LINK_PIECES + ["---", "----", "....", "'90s", "\"'", "'\"", " '", "' ", '" ', "s' "]),
+                max_size=12).map("".join))
 @example("A [link](launch:a) 'quoted' -- and *stressed* [another](launch:b) tail...\n\n- item [x](actor:c) `code` 'q'")
+@example("He said \"'Quoted' words\" in the '90s---and 'then' \"'sets'\"...")
+@example("Said \"'Quoted words.")  # each with only what some of smarty's patterns need
+@example("Said '\"Quoted words.")
+@example("\"?\" asked one; \"double\" quotes, –\"dashed\" and \"here\".")
+@example("'?' asked one; 'single' quotes, –'dashed' and 'here'.")
 def test_inline_markup_of_any_text_is_what_markdown_alone_makes(text):
     from generator.markup import MarkdownRenderer
 
