@@ -271,6 +271,8 @@ class MarkdownRenderer:
                         TocExtension(baselevel=2)],
             output_format="html",
         )
+        # Asked for every element, several times, by the tree's processors and serializer: a list of 60 tags.
+        self._md.block_level_elements = frozenset(self._md.block_level_elements)
         self._md.preprocessors.deregister("html_block")
         self._md.inlinePatterns.deregister("html")
         self._links = _LinkRewriter(self._md)
