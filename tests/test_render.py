@@ -702,3 +702,13 @@ def test_the_renderers_templates_escape_with_the_plain_escaper():
     renderer = render.Renderer(None, [render.default_templates_dir()])
     for name in ("launch.html", "_macros.html", "base.html"):
         assert renderer.env.get_template(name).root_render_func.__globals__["escape"] is render.escape_output
+
+
+def test_a_templates_globals_are_a_dict_of_the_environments_and_its_own():
+    env = jinja2.Environment(**render.SYNTAX)
+    env.template_class = render.OutputEscapingTemplate
+    env.globals["shared"] = "S"
+    template = env.from_string("{{ shared }} {{ own }}", globals={"own": "O"})
+    assert type(template.globals) is dict  # not Jinja's ChainMap, copied in Python at each render
+    assert template.render() == "S O"
+    assert "own" not in env.globals
