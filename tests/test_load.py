@@ -252,3 +252,18 @@ def test_plain_values_become_numbers_booleans_and_null_while_dates_and_quoted_va
     tags = {key.value: value.tag.rsplit(":", 1)[1] for key, value in node.value}
     assert tags == {"a": "int", "b": "bool", "c": "null", "d": "str", "e": "str", "f": "seq"}
     assert [item.tag.rsplit(":", 1)[1] for item in node.value[-1][1].value] == ["float", "str"]
+
+
+def test_a_files_head_digest_changes_with_what_it_says_besides_its_body(tmp_path, monkeypatch):
+    from generator.read import head_digest
+
+    def head(number: int, path: str, text: str) -> str:
+        return head_digest(only_doc(load(tmp_path / str(number), {path: text}, monkeypatch)))
+
+    files = [("content/launches/2030-01-02-x.md", "---\ntitle: A test\ndate: 2030-01-02\n---\n{body}\n"),
+             ("content/launches/2030-01-02-x.yaml", "title: A test\ndate: 2030-01-02\nbody: {body}\n"),
+             ("content/actors/x.md", "---\nname: A test\nkind: state\ndescription: {body}\n---\n")]
+    for number, (path, text) in enumerate(files):
+        first = head(3 * number, path, text.format(body="One."))
+        assert head(3 * number + 1, path, text.format(body="Two.")) == first  # the body alone changed
+        assert head(3 * number + 2, path, text.replace("A test", "Another").format(body="One.")) != first
