@@ -487,6 +487,25 @@ def test_inline_markup_of_any_text_is_what_markdown_alone_makes(text):
     assert fast.render(text, lambda kind, ident: ident) == plain.render(text, lambda kind, ident: ident)
 
 
+@given(st.lists(st.sampled_from(["words", " ", "   ", "\n", "\n\n", " \n", "\t", "\r\n", "\r", "\x02", "\x03", "\\*",
+                                 "\\[x\\]", "\\`", "- ", "    code", "[a](launch:b)"]), max_size=12).map("".join))
+@example("Line\n   \nafter spaces\tand a tab\r\nand \\*escapes\\* \x02kept\x03 out")
+@example("Ends in spaces   ")
+@example("A\ttab alone.")
+@example("Words\n   ")
+def test_whitespace_and_escapes_are_what_markdown_alone_makes(text):
+    from markdown.preprocessors import NormalizeWhitespace
+    from markdown.treeprocessors import UnescapeTreeprocessor
+
+    from generator.markup import MarkdownRenderer
+
+    fast, plain = MarkdownRenderer(), MarkdownRenderer()
+    plain._md.preprocessors.register(NormalizeWhitespace(plain._md), "normalize_whitespace", 30)
+    plain._md.treeprocessors.register(UnescapeTreeprocessor(plain._md), "unescape", 0)
+    assert type(fast._md.preprocessors["normalize_whitespace"]) is not NormalizeWhitespace
+    assert fast.render(text, lambda kind, ident: ident) == plain.render(text, lambda kind, ident: ident)
+
+
 def test_plain_links_are_made_before_markdown_looks_for_links():
     from generator.markup import MarkdownRenderer
 
