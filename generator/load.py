@@ -100,6 +100,16 @@ class RawDoc:
             path = path[:-1]
         return self.value_mark(path) or Mark(1, 1)
 
+    def position(self, path: tuple) -> tuple[int, int]:
+        """The line and column of the value at `path` (see `mark`), without making its Mark: a
+        launch names ~13 records, each found here (~10 us of validating a launch's file)."""
+        node = self.nodes.get(path)
+        if node is None:
+            mark = self.mark(path)
+            return mark.line, mark.col
+        start = node.start_mark
+        return start.line + 1, start.column + 1
+
     def value_mark(self, path: tuple) -> Mark | None:
         """The mark of the value at `path`, if there is one."""
         node = self.nodes.get(path)

@@ -148,8 +148,8 @@ class Checker:
             return _MISSING
 
     def ref(self, kind: str, path: tuple, ident: str) -> str:
-        where = self.doc.mark(path)
-        self.refs.append((kind, ident, where.line, where.col, field_name(path)))
+        line, col = self.doc.position(path)
+        self.refs.append((kind, ident, line, col, field_name(path)))
         return ident
 
 

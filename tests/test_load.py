@@ -55,6 +55,8 @@ def test_front_matter_values_keep_their_file_positions(tmp_path, monkeypatch):
     assert (doc.value_mark(("title",)).line, doc.value_mark(("title",)).col) == (2, 8)
     assert (doc.value_mark(("actors", 0, "role")).line, doc.value_mark(("actors", 0, "role")).col) == (5, 27)
     assert (doc.key_mark(("actors",)).line, doc.key_mark(("actors",)).col) == (4, 1)
+    assert doc.position(("actors", 0, "role")) == (5, 27)  # as the mark says, without making it
+    assert doc.position(("actors", 0, "none")) == (5, 5)  # a value not there: its nearest parent's
     assert doc.body.strip() == "Body text."
     assert line_of(doc, "Body") == 7
 
