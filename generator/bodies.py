@@ -22,6 +22,7 @@ import os
 from pathlib import Path
 from typing import Any, Callable
 
+from . import parallel
 from .cache import code_digest
 
 FILE_NAME = "bodies.sqlite"
@@ -200,6 +201,66 @@ class KeptBodies:
                     return None
                 _remove(self.path)
         return None
+
+
+class ConvertingAhead:
+    """Bodies converted in a forked process and kept, while this one links and plans a build from nothing.
+
+    Until the pages are rendered, a build runs on one core (linking, planning, the pages'
+    fingerprints: ~0.9 s at 10,000 launches); the other converts bodies meanwhile, which the pages
+    that show them then find kept instead of converting them. `start` forks the process, when
+    nothing is kept yet (a first build: later ones find their bodies kept already); `stop`, or the
+    end of the `with` block, tells it to stop, and waits while it saves what it converted. It
+    converts the bodies in the order given, and no more than it has time for.
+    """
+
+    CHECK_EVERY = 16  # bodies converted between two looks at whether to stop (~3 ms at 10,000 launches)
+
+    def __init__(self):
+        self.pid: int | None = None
+        self.stop_write = -1  # closed by `stop`: the process sees its end of the pipe end
+
+    def __enter__(self) -> ConvertingAhead:
+        return self
+
+    def __exit__(self, *failure) -> None:
+        self.stop()
+
+    def start(self, kept: KeptBodies, bodies: list[tuple[str, str]]) -> None:
+        """Convert `bodies` ("kind:id" and its Markdown text each) into `kept`, in a forked process."""
+        if kept.path is None or kept.fresh or kept.path.exists() or not hasattr(os, "fork"):
+            return
+        if len(bodies) < parallel.MIN_ITEMS:  # a small site, rendered before the process would have done much
+            return
+        stop_read, self.stop_write = os.pipe()
+        self.pid = os.fork()
+        if self.pid == 0:  # the forked process: never returns to the build
+            try:
+                os.close(self.stop_write)
+                _convert_until_stopped(kept, bodies, stop_read)
+            finally:
+                os._exit(0)
+        os.close(stop_read)
+
+    def stop(self) -> None:
+        if self.pid is not None:
+            os.close(self.stop_write)
+            os.waitpid(self.pid, 0)
+            self.pid = None
+
+
+def _convert_until_stopped(kept: KeptBodies, bodies: list[tuple[str, str]], stop_read: int) -> None:
+    import select
+
+    from .markup import MarkdownRenderer
+    from .render import link_marker
+
+    markdown = MarkdownRenderer()
+    for done, (record, text) in enumerate(bodies):
+        if done % ConvertingAhead.CHECK_EVERY == 0 and select.select([stop_read], [], [], 0)[0]:
+            break  # the pipe's other end is closed: rendering begins
+        kept.put(record, text, markdown.render(text, link_marker))
+    kept.save()
 
 
 def entry_key(launch_id: str, folder: str | bool) -> str:

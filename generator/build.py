@@ -19,13 +19,14 @@ from typing import Callable, Collection, Iterator, TypeVar
 import jinja2
 
 from . import cache, data, feeds, parallel, routes, search, snapshot
-from .bodies import KeptBodies
+from .bodies import ConvertingAhead, KeptBodies
 from .errors import ContentError, Problem, Progress, display_path, no_progress
 from .link import Site, link, shape, swap_records
 from .model import Actor, Launch, Source, kind_of, record_key
 from .read import ReadResult, read_again, read_content
 from .render import Memo, Renderer, default_templates_dir, render_pages
 from .routes import PageSpec, path_of, plan, plan_again, record_of
+from .validate import Validated
 from .write import MARKER, Patch, WriteReport, check_output_dir, check_relative, patched_site, staged_site
 
 T = TypeVar("T")
@@ -103,7 +104,7 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
         check_output_dir(options.out_dir, options.content_dir)
     store = snapshot.cache_path(options.content_dir, options.out_dir)
     templates = template_dirs(options)
-    with gc_paused():
+    with gc_paused(), ConvertingAhead() as ahead:
         taken, last, look = (looked_at(options, store, templates, incremental, look) if write and not memory
                              else (None, None, None))
         started_ns = taken.taken_ns if taken else snapshot.file_system_time(store.parent) if write else 0
@@ -143,6 +144,8 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
         compiled = cache.compiled_templates_dir(store) if write else None
         kept_bodies = KeptBodies.beside(store if write else None, content.record_digests, content.config_digest,
                                         fresh=not incremental, prune=prune)
+        if linked and not memory and not reuse:  # every page rendered: every body converted
+            ahead.start(kept_bodies, bodies_to_convert(content.validated, options.drafts))
         if quick is not None:  # the pages showing the edited records; the others are the last build's
             candidates, present, site = quick
             renderer = Renderer(site, templates, compiled, feeds.bodies_in_feeds(candidates), kept_bodies)
@@ -688,6 +691,13 @@ def stale_pages(pages: list[PageSpec], fingerprints: dict[str, str | None], prev
 def load_site(content_dir: Path, base_url: str | None = None, drafts: bool = False) -> Site:
     """Load, validate and link the content; raise ContentError listing every problem."""
     return link(read(BuildOptions(content_dir, base_url=base_url), None).validated, include_drafts=drafts)
+
+
+def bodies_to_convert(validated: Validated, drafts: bool) -> list[tuple[str, str]]:
+    """The Markdown text of each body a build shows, by its record's key ("kind:id"): launches' first."""
+    records = [*validated.launches, *validated.sources, *validated.actors]
+    return [(record_key(kind_of(record), record.id), record.body.text) for record in records
+            if record.body.text.strip() and (drafts or not getattr(record, "draft", False))]
 
 
 def read(options: BuildOptions, previous: cache.BuildCache | None, progress: Progress = no_progress,

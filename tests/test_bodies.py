@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 
@@ -257,3 +258,67 @@ def _keeping_one_body(path, record: str, wait: int) -> int:
         status = 0
     finally:
         os._exit(status)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="bodies are converted ahead in a forked process")
+def test_bodies_converted_ahead_of_rendering_are_kept_and_not_converted_again(tmp_path, monkeypatch, converted):
+    monkeypatch.setattr("generator.parallel.MIN_ITEMS", 10)
+    monkeypatch.setattr("generator.parallel.worker_count", lambda: 0)  # every page rendered here, where `converted` sees
+
+    def finish_then_stop(self):  # every body converted ahead, as if linking and planning took long
+        if self.pid is not None:
+            os.waitpid(self.pid, 0)
+            os.close(self.stop_write)
+            self.pid = None
+
+    monkeypatch.setattr(bodies.ConvertingAhead, "stop", finish_then_stop)
+    project = bulk_site(tmp_path)
+    options = options_of(project)
+    build(options)
+    assert converted == []  # all 63 found kept
+    with sqlite3.connect(kept_file(options)) as db:
+        assert db.execute("SELECT html FROM bodies WHERE record = 'launch:2031-01-05-bulk-32'").fetchone() == (
+            "<p>Text 32.</p>",)
+    assert tree(project / "site") == cold_tree(project)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="bodies are converted ahead in a forked process")
+def test_converting_ahead_stops_when_told_and_keeps_what_it_converted(tmp_path):
+    import time
+
+    from generator.render import link_marker
+
+    path, count = tmp_path / bodies.FILE_NAME, 100_000  # far more than it converts in the time given
+    texts = [(f"launch:l{i}", f"A *body* naming [an actor](actor:a{i}).") for i in range(count)]
+    kept = bodies.KeptBodies(path, {record: "digest" for record, _ in texts}, "config")
+    ahead = bodies.ConvertingAhead()
+    ahead.start(kept, texts)
+    assert ahead.pid is not None
+    for _ in range(200):  # until it has kept some
+        time.sleep(0.05)
+        if path.exists():
+            with contextlib.closing(sqlite3.connect(path)) as db:
+                if db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'bodies'").fetchone()[0] and db.execute(
+                        "SELECT count(*) FROM bodies").fetchone()[0]:
+                    break
+    ahead.stop()
+    assert ahead.pid is None
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        rows = dict(db.execute("SELECT record, html FROM bodies"))
+    assert 0 < len(rows) < count
+    markdown = MarkdownRenderer()
+    assert rows == {record: markdown.render(text, link_marker) for record, text in texts[:len(rows)]}  # in order
+    found = bodies.KeptBodies(path, {record: "digest" for record, _ in texts}, "config")
+    assert found.get("launch:l0", lambda: pytest.fail("asked for the text")) == rows["launch:l0"]
+
+
+def test_bodies_are_not_converted_ahead_when_kept_before_or_not_kept(tmp_path):
+    texts = [(f"launch:l{i}", "Text.") for i in range(1000)]
+    (tmp_path / "kept.sqlite").write_bytes(b"")
+    for kept in (bodies.KeptBodies(None), bodies.KeptBodies(tmp_path / "new.sqlite", fresh=True),
+                 bodies.KeptBodies(tmp_path / "kept.sqlite")):
+        ahead = bodies.ConvertingAhead()
+        ahead.start(kept, texts)
+        assert ahead.pid is None
+    ahead.start(bodies.KeptBodies(tmp_path / "new.sqlite"), texts[:10])  # too few to be worth it
+    assert ahead.pid is None
