@@ -19,14 +19,13 @@ from typing import Callable, Collection, Iterator, TypeVar
 import jinja2
 
 from . import cache, data, feeds, parallel, routes, search, snapshot
-from .bodies import ConvertingAhead, KeptBodies
+from .bodies import FILE_NAME, ConvertingAhead, KeptBodies
 from .errors import ContentError, Problem, Progress, display_path, no_progress
 from .link import Site, link, shape, swap_records
 from .model import Actor, Launch, Source, kind_of, record_key
 from .read import ReadResult, read_again, read_content
 from .render import Memo, Renderer, default_templates_dir, render_pages
 from .routes import PageSpec, path_of, plan, plan_again, record_of
-from .validate import Validated
 from .write import MARKER, Patch, WriteReport, check_output_dir, check_relative, patched_site, staged_site
 
 T = TypeVar("T")
@@ -99,12 +98,21 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
     `look`: the snapshot being taken ahead of this build (the command line's): its inputs are asked
     for first, its outputs when needed (see snapshot.LookAhead).
     """
+    store = snapshot.cache_path(options.content_dir, options.out_dir)
+    kept = store.parent / FILE_NAME if write and incremental and not memory else None
+    with ConvertingAhead(kept, options.content_dir, options.base_url) as ahead:
+        return _build(options, write, incremental, progress, memory, touched, look, ahead)
+
+
+def _build(options: BuildOptions, write: bool, incremental: bool, progress: Progress, memory: Memory | None,
+           touched: Collection[str] | None, look: snapshot.LookAhead | None, ahead: ConvertingAhead,
+           ) -> BuildReport:
     started = time.perf_counter()
     if write:
         check_output_dir(options.out_dir, options.content_dir)
     store = snapshot.cache_path(options.content_dir, options.out_dir)
     templates = template_dirs(options)
-    with gc_paused(), ConvertingAhead() as ahead:
+    with gc_paused():
         taken, last, look = (looked_at(options, store, templates, incremental, look) if write and not memory
                              else (None, None, None))
         started_ns = taken.taken_ns if taken else snapshot.file_system_time(store.parent) if write else 0
@@ -145,7 +153,7 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
         kept_bodies = KeptBodies.beside(store if write else None, content.record_digests, content.config_digest,
                                         fresh=not incremental, prune=prune)
         if linked and not memory and not reuse:  # every page rendered: every body converted
-            ahead.start(kept_bodies, bodies_to_convert(content.validated, options.drafts))
+            ahead.go()
         if quick is not None:  # the pages showing the edited records; the others are the last build's
             candidates, present, site = quick
             renderer = Renderer(site, templates, compiled, feeds.bodies_in_feeds(candidates), kept_bodies)
@@ -229,7 +237,8 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
                                            *data.export_pieces(site, rows, written=last, starts=starts)]:
                         staging.add(path, contents)
 
-            for _, unchanged in render_site(renderer, pages, progress, keep=staging.write, meanwhile=write_data):
+            for _, unchanged in render_site(renderer, pages, progress, keep=staging.write, meanwhile=write_data,
+                                            before_workers=ahead.stop):
                 staging.count(unchanged)
             if options.search:
                 html = {page.path: staging.root / page.path for page in pages if page.path.endswith(".html")}
@@ -693,13 +702,6 @@ def load_site(content_dir: Path, base_url: str | None = None, drafts: bool = Fal
     return link(read(BuildOptions(content_dir, base_url=base_url), None).validated, include_drafts=drafts)
 
 
-def bodies_to_convert(validated: Validated, drafts: bool) -> list[tuple[str, str]]:
-    """The Markdown text of each body a build shows, by its record's key ("kind:id"): launches' first."""
-    records = [*validated.launches, *validated.sources, *validated.actors]
-    return [(record_key(kind_of(record), record.id), record.body.text) for record in records
-            if record.body.text.strip() and (drafts or not getattr(record, "draft", False))]
-
-
 def read(options: BuildOptions, previous: cache.BuildCache | None, progress: Progress = no_progress,
          started_ns: int = 0, last: ReadResult | None = None, touched: Collection[str] | None = None,
          saver: cache.FilesSaver | None = None, taken: snapshot.Snapshot | None = None) -> ReadResult:
@@ -832,9 +834,10 @@ OWN_PAGE_TEMPLATES = ("launch.html", "source.html")  # the pages that show one r
 
 def render_site(renderer: Renderer, pages: list[PageSpec], progress: Progress,
                 keep: Callable[[str, bytes], T], meanwhile: Callable[[], None] | None = None,
-                ) -> Iterator[tuple[str, T]]:
+                before_workers: Callable[[], None] = lambda: None) -> Iterator[tuple[str, T]]:
     """(path, what `keep` returns) for each page, rendered on all cores; `meanwhile` done by this
-    process while workers render (see parallel.imap), or after the pages in a big build.
+    process while workers render (see parallel.imap), or after the pages in a big build;
+    `before_workers` done before the pages are shared with workers (stopping ConvertingAhead).
 
     In a big build, saving memory at the cost of time: a forked worker and this
     process each hold their own copy of every page of memory that either writes to
@@ -848,6 +851,7 @@ def render_site(renderer: Renderer, pages: list[PageSpec], progress: Progress,
     if len(pages) >= parallel.MIN_ITEMS:
         parallel.return_free_memory()
     if (parallel.memory_held() or 0) <= SAVE_MEMORY_ABOVE:
+        before_workers()
         yield from render_pages(renderer, pages, progress, keep, meanwhile=meanwhile)
         return
     own = [page for page in pages if page.template in OWN_PAGE_TEMPLATES]
@@ -859,6 +863,7 @@ def render_site(renderer: Renderer, pages: list[PageSpec], progress: Progress,
                 bar.update(1)
     finally:
         bar.close()
+    before_workers()
     yield from render_pages(renderer, own, progress, keep, FRESH_WORKER_EVERY)
     if meanwhile:
         meanwhile()

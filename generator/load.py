@@ -293,6 +293,22 @@ def load_file(path: Path, kind: str, content_dir: Path, problems: list[Problem],
     return doc
 
 
+def markdown_body(data: bytes) -> str | None:
+    """The body of a Markdown file's bytes, as load_file finds it, without parsing its front matter;
+    None where load_file would report a problem before (not UTF-8, no front matter or not closed)."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None
+    handler = frontmatter.YAMLHandler()
+    if not handler.detect(text):
+        return None
+    try:
+        return handler.split(text)[1]
+    except ValueError:
+        return None
+
+
 def _mark(node: yaml.Node, yaml_text: str) -> Mark:
     """The node's position, and for a scalar where its text begins."""
     start = node.start_mark

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import time
 
 import jinja2
 import pytest
@@ -13,7 +14,7 @@ from generator import bodies, read, snapshot
 from generator.build import BuildOptions, Memory, build, check
 from generator.markup import MarkdownRenderer
 from generator.render import default_templates_dir
-from tests.conftest import write_tree
+from tests.conftest import SITE_YAML, write_tree
 from tests.test_incremental import age_new_files, bulk_site, cold_tree, tree
 
 LAUNCH = "content/launches/2030-04-10-second.md"
@@ -267,9 +268,16 @@ def test_bodies_converted_ahead_of_rendering_are_kept_and_not_converted_again(tm
 
     def finish_then_stop(self):  # every body converted ahead, as if linking and planning took long
         if self.pid is not None:
-            os.waitpid(self.pid, 0)
-            os.close(self.stop_write)
-            self.pid = None
+            self.pid, pid = None, self.pid
+            for _ in range(3000):  # it ends by itself once it has converted all, if told to go
+                if os.waitpid(pid, os.WNOHANG)[0]:
+                    break
+                time.sleep(0.01)
+            else:
+                os.close(self.control)
+                os.waitpid(pid, 0)
+                pytest.fail("the process converting ahead was never told to go")
+            os.close(self.control)
 
     monkeypatch.setattr(bodies.ConvertingAhead, "stop", finish_then_stop)
     project = bulk_site(tmp_path)
@@ -282,20 +290,26 @@ def test_bodies_converted_ahead_of_rendering_are_kept_and_not_converted_again(tm
     assert tree(project / "site") == cold_tree(project)
 
 
-@pytest.mark.skipif(not hasattr(os, "fork"), reason="bodies are converted ahead in a forked process")
-def test_converting_ahead_stops_when_told_and_keeps_what_it_converted(tmp_path):
-    import time
+def ahead_site(root, count: int):
+    """A content folder of `count` launches, each with a body."""
+    files = {"content/site.yaml": SITE_YAML}
+    for i in range(count):
+        files[f"content/launches/2030-01-01-l{i:05d}.md"] = f"---\ntitle: L{i}\ndate: 2030-01-01\n---\nA *body* [{i}](actor:a{i}).\n"
+    return write_tree(root, files) / "content"
 
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="bodies are converted ahead in a forked process")
+def test_converting_ahead_stops_when_told_and_keeps_what_it_converted(tmp_path, monkeypatch):
+    from generator.cache import digest
     from generator.render import link_marker
 
-    path, count = tmp_path / bodies.FILE_NAME, 100_000  # far more than it converts in the time given
-    texts = [(f"launch:l{i}", f"A *body* naming [an actor](actor:a{i}).") for i in range(count)]
-    kept = bodies.KeptBodies(path, {record: "digest" for record, _ in texts}, "config")
-    ahead = bodies.ConvertingAhead()
-    ahead.start(kept, texts)
-    assert ahead.pid is not None
-    for _ in range(200):  # until it has kept some
-        time.sleep(0.05)
+    monkeypatch.setattr(bodies, "SAVE_EVERY", 10)  # saved soon after it begins
+    content, path = ahead_site(tmp_path, 2000), tmp_path / bodies.FILE_NAME
+    ahead = bodies.ConvertingAhead(path, content, None)
+    assert ahead.pid is not None and not path.exists()  # waiting to be told to go
+    ahead.go()
+    for _ in range(1000):  # until it has kept some
+        time.sleep(0.01)
         if path.exists():
             with contextlib.closing(sqlite3.connect(path)) as db:
                 if db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'bodies'").fetchone()[0] and db.execute(
@@ -305,20 +319,21 @@ def test_converting_ahead_stops_when_told_and_keeps_what_it_converted(tmp_path):
     assert ahead.pid is None
     with contextlib.closing(sqlite3.connect(path)) as db:
         rows = dict(db.execute("SELECT record, html FROM bodies"))
-    assert 0 < len(rows) < count
-    markdown = MarkdownRenderer()
-    assert rows == {record: markdown.render(text, link_marker) for record, text in texts[:len(rows)]}  # in order
-    found = bodies.KeptBodies(path, {record: "digest" for record, _ in texts}, "config")
-    assert found.get("launch:l0", lambda: pytest.fail("asked for the text")) == rows["launch:l0"]
+    assert 0 < len(rows) < 2000
+    markdown, first = MarkdownRenderer(), sorted(rows)[0]
+    assert first == "launch:2030-01-01-l00000"  # the first files first
+    assert rows[first] == markdown.render("A *body* [0](actor:a0).\n", link_marker)
+    files = {record: digest((content / "launches" / f"{record[7:]}.md").read_bytes()) for record in rows}
+    config = read.read_config(content, None, [])[1]
+    found = bodies.KeptBodies(path, files, config)
+    assert found.get(first, lambda: pytest.fail("asked for the text")) == rows[first]  # kept for the file as it is
 
 
 def test_bodies_are_not_converted_ahead_when_kept_before_or_not_kept(tmp_path):
-    texts = [(f"launch:l{i}", "Text.") for i in range(1000)]
+    content = ahead_site(tmp_path, 10)
     (tmp_path / "kept.sqlite").write_bytes(b"")
-    for kept in (bodies.KeptBodies(None), bodies.KeptBodies(tmp_path / "new.sqlite", fresh=True),
-                 bodies.KeptBodies(tmp_path / "kept.sqlite")):
-        ahead = bodies.ConvertingAhead()
-        ahead.start(kept, texts)
-        assert ahead.pid is None
-    ahead.start(bodies.KeptBodies(tmp_path / "new.sqlite"), texts[:10])  # too few to be worth it
-    assert ahead.pid is None
+    for path in (None, tmp_path / "kept.sqlite"):
+        assert bodies.ConvertingAhead(path, content, None).pid is None
+    with bodies.ConvertingAhead(tmp_path / "new.sqlite", content, None) as ahead:
+        ahead.go()
+    assert not (tmp_path / "new.sqlite").exists()  # too few to be worth it

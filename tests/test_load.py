@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from generator import snapshot
@@ -269,3 +269,16 @@ def test_a_files_head_digest_changes_with_what_it_says_besides_its_body(tmp_path
         first = head(3 * number, path, text.format(body="One."))
         assert head(3 * number + 1, path, text.format(body="Two.")) == first  # the body alone changed
         assert head(3 * number + 2, path, text.replace("A test", "Another").format(body="One.")) != first
+
+
+@given(st.lists(st.sampled_from(["---\n", "---", "\ufeff", "title: A\n", "date: 2030-01-02\n", "\r\n", "\n", "Body ",
+                                 "text", "---\ntitle: A\ndate: 2030-01-02\n---\n", "  ", "...\n", "# x\n"]),
+                max_size=10).map("".join))
+@example("\ufeff---\ntitle: A\ndate: 2030-01-02\n---\nBody text")
+def test_a_markdown_body_is_what_loading_the_file_finds(text):
+    from generator.load import load_file, markdown_body
+
+    data = text.encode("utf-8")
+    doc = load_file(Path("content/launches/2030-01-02-x.md"), "launch", Path("content"), [], data)
+    if doc is not None:
+        assert markdown_body(data) == doc.body
