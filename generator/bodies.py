@@ -209,8 +209,8 @@ class ConvertingAhead:
     Until workers render its pages, a build runs on one core: linking, planning, the pages'
     fingerprints (~0.9 s at 10,000 launches), and in a big build the lists, rendered alone (see
     build.render_site). This process, forked when the build starts, waits until told to `go` (the
-    content read and linked), then reads the content's Markdown files itself, the oldest launches'
-    first, converts their bodies and keeps them, where the pages that show them find them. `stop`
+    content read), then reads the content's Markdown files itself, the oldest launches' first,
+    converts their bodies and keeps them, where the pages that show them find them. `stop`
     (or the end of the `with` block) ends it, once it has saved what it converted. Forked later,
     it would hold its own copy of every page of memory the build writes to meanwhile: 770 MB at
     100,000 launches (measured).

@@ -140,6 +140,8 @@ def _build(options: BuildOptions, write: bool, incremental: bool, progress: Prog
                 data_files=previous.data_files)
             memory.read = content
         reuse = previous is not None and previous.outputs is not None and (options.out_dir / MARKER).is_file()
+        if not reuse:  # every page rendered, every body converted: while this process links and plans, ahead
+            ahead.go()
         edited = None
         if memory and memory.plan and reuse:
             edited = edited_records(memory.plan, content, options, templates)
@@ -152,8 +154,6 @@ def _build(options: BuildOptions, write: bool, incremental: bool, progress: Prog
         compiled = cache.compiled_templates_dir(store) if write else None
         kept_bodies = KeptBodies.beside(store if write else None, content.record_digests, content.config_digest,
                                         fresh=not incremental, prune=prune)
-        if linked and not memory and not reuse:  # every page rendered: every body converted
-            ahead.go()
         if quick is not None:  # the pages showing the edited records; the others are the last build's
             candidates, present, site = quick
             renderer = Renderer(site, templates, compiled, feeds.bodies_in_feeds(candidates), kept_bodies)
