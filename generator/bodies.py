@@ -268,6 +268,8 @@ def _convert_when_told(listen: int, path: Path, content_dir: Path, base_url: str
     if len(files) < parallel.MIN_ITEMS:  # a small site, rendered before this would have done much
         return
     kept, markdown = KeptBodies(path, {}, config), MarkdownRenderer()
+    if kept._connection() is None:  # the file cannot be written: nothing would be kept
+        return
     for done, (file, kind, ident) in enumerate(files):
         if done % ConvertingAhead.CHECK_EVERY == 0 and select.select([listen], [], [], 0)[0]:
             break  # the pipe's other end is closed: workers render the pages now
