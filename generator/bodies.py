@@ -17,6 +17,7 @@ what they are made from (see render.Renderer.feed_entry).
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import os
 from pathlib import Path
@@ -228,6 +229,7 @@ class ConvertingAhead:
         self.pid = os.fork()
         if self.pid == 0:  # the forked process: never returns to the build
             try:
+                gc.freeze()  # what it shares with the build: never walked by a collection here, so not copied
                 os.close(self.control)
                 _convert_when_told(listen, path, content_dir, base_url)
             finally:
@@ -282,6 +284,7 @@ def _convert_when_told(listen: int, path: Path, content_dir: Path, base_url: str
             record = record_key(kind, ident)
             kept.files[record] = digest(data)  # as the build's read found it, if the file did not change since
             kept.put(record, text, markdown.render(text, link_marker))
+            del kept.files[record]  # the row holds it now
     kept.save()
 
 
