@@ -101,16 +101,15 @@ def build(options: BuildOptions, write: bool = True, incremental: bool = True,
     store = snapshot.cache_path(options.content_dir, options.out_dir)
     kept = store.parent / FILE_NAME if write and incremental and not memory else None
     with ConvertingAhead(kept, options.content_dir, options.base_url) as ahead:
-        return _build(options, write, incremental, progress, memory, touched, look, ahead)
+        return _build(options, write, incremental, progress, memory, touched, look, store, ahead)
 
 
 def _build(options: BuildOptions, write: bool, incremental: bool, progress: Progress, memory: Memory | None,
-           touched: Collection[str] | None, look: snapshot.LookAhead | None, ahead: ConvertingAhead,
+           touched: Collection[str] | None, look: snapshot.LookAhead | None, store: Path, ahead: ConvertingAhead,
            ) -> BuildReport:
     started = time.perf_counter()
     if write:
         check_output_dir(options.out_dir, options.content_dir)
-    store = snapshot.cache_path(options.content_dir, options.out_dir)
     templates = template_dirs(options)
     with gc_paused():
         taken, last, look = (looked_at(options, store, templates, incremental, look) if write and not memory
@@ -140,7 +139,7 @@ def _build(options: BuildOptions, write: bool, incremental: bool, progress: Prog
                 data_files=previous.data_files)
             memory.read = content
         reuse = previous is not None and previous.outputs is not None and (options.out_dir / MARKER).is_file()
-        if not reuse:  # every page rendered, every body converted: while this process links and plans, ahead
+        if not reuse:  # every page is rendered: bodies are converted ahead while this process links and plans
             ahead.go()
         edited = None
         if memory and memory.plan and reuse:

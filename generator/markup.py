@@ -142,8 +142,9 @@ class _InlineWhereNeeded(InlineProcessor):
         return tree
 
     def mark_atomic(self, tree) -> tuple[list[str], list[tuple[object, AtomicString]]]:
-        """Make each text of the tree that holds none of the marks an AtomicString. The texts that hold
-        one (but those atomic already, as code is), and each element with an atomic tail."""
+        """Make each element's text that holds none of the marks an AtomicString. The texts and tails that
+        hold one (but those atomic already, as code is); each element whose tail holds none, with that
+        tail as an AtomicString (`run` puts it back so)."""
         held, atomic_tails, holds = [], [], self.holds
         for element in tree.iter():
             text, tail = element.text, element.tail
@@ -313,11 +314,11 @@ class MarkdownRenderer:
         for pattern in self._md.inlinePatterns:
             if isinstance(pattern, LinkInlineProcessor):
                 pattern.getText = functools.partial(brackets.get_text, pattern)
-        # The block parser goes over its processors for every block, and their registry lists them anew each
-        # time (sorting, a list made): as set up, in a tuple, 236-254 against 245-263 us a body.
         blocks = self._md.parser.blockprocessors
         for name, needs in BLOCK_NEEDS.items():
             blocks[name].test = tested_only_if(holds_any_of(needs), blocks[name].test)
+        # The block parser goes over its processors for every block, and their registry lists them anew each
+        # time (sorting, a list made): as set up, in a tuple, 236-254 against 245-263 us a body.
         self._md.parser.blockprocessors = tuple(blocks)
 
     def render(self, text: str, resolve: Resolver) -> str:
