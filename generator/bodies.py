@@ -230,7 +230,10 @@ class ConvertingAhead:
         if self.pid == 0:  # the forked process: never returns to the build
             try:
                 gc.freeze()  # what it shares with the build: never walked by a collection here, so not copied
-                os.close(self.control)
+                # Not the build's other pipes: holding one's reading end, this process would keep its
+                # writer (snapshot.LookAhead's) from learning that the build closed it.
+                os.closerange(3, listen)
+                os.closerange(listen + 1, os.sysconf("SC_OPEN_MAX"))
                 _convert_when_told(listen, path, content_dir, base_url)
             finally:
                 os._exit(0)

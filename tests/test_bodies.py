@@ -337,3 +337,22 @@ def test_bodies_are_not_converted_ahead_when_kept_before_or_not_kept(tmp_path):
     with bodies.ConvertingAhead(tmp_path / "new.sqlite", content, None) as ahead:
         ahead.go()
     assert not (tmp_path / "new.sqlite").exists()  # too few to be worth it
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="bodies are converted ahead in a forked process")
+def test_the_process_converting_ahead_holds_none_of_the_build_s_other_pipes(tmp_path):
+    readable, writable = os.pipe()
+    try:
+        with bodies.ConvertingAhead(tmp_path / "new.sqlite", ahead_site(tmp_path, 10), None) as ahead:
+            assert ahead.pid is not None
+            os.close(readable)
+            for _ in range(500):  # once it has closed what it got, nothing reads the pipe
+                try:
+                    os.write(writable, b"x")
+                except BrokenPipeError:
+                    break
+                time.sleep(0.01)
+            else:
+                pytest.fail("the process converting ahead holds the pipe's reading end")
+    finally:
+        os.close(writable)
