@@ -10,6 +10,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import os
+import signal
 import threading
 from typing import Callable, Iterator, TypeVar
 
@@ -259,6 +260,9 @@ def return_free_memory() -> None:
 def _start_worker(*job) -> None:
     global _job
     _job = job
+    # Ctrl-C reaches every process of the build: a worker ends without a word (its traceback would
+    # say nothing), and the build's process stops the build.
+    signal.signal(signal.SIGINT, lambda *_: os._exit(1))
 
 
 def _run_chunk(indexes: range, job: tuple[Callable, list, Callable | None] | None = None) -> list:

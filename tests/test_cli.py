@@ -168,3 +168,20 @@ def test_the_installed_command_and_python_m_agree(project):
     assert result.stderr.splitlines()[0] == \
         "content/actors/northland.yaml:2:7: error: kind: unknown kind 'stat' (did you mean 'state'?)"
     assert "Traceback" not in result.stderr
+
+
+def test_ctrl_c_stops_a_build_with_one_line_and_ends_as_ctrl_c_does(monkeypatch, capsys):
+    import signal
+
+    def interrupted():
+        raise KeyboardInterrupt
+
+    sent = []
+    monkeypatch.setattr(cli, "main", interrupted)
+    monkeypatch.setattr(os, "kill", lambda pid, sig: sent.append((pid, sig)))
+    monkeypatch.setattr(signal, "signal", lambda sig, handler: None)  # pytest's own handler stays
+    with pytest.raises(KeyboardInterrupt):  # only if the signal sent did not end the process
+        cli.run()
+    captured = capsys.readouterr()
+    assert captured.err == "digest: stopped (Ctrl-C)\n" and captured.out == ""
+    assert sent == [(os.getpid(), signal.SIGINT)]

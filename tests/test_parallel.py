@@ -170,3 +170,25 @@ def test_the_pipe_results_come_back_through_holds_a_chunks_results_at_once():
         parallel._widen_results_pipe(pool)
         size = fcntl.fcntl(pool._result_queue._reader.fileno(), fcntl.F_GETPIPE_SZ)
     assert size == snapshot.PIPE_SIZE  # the pool's pipe is still where digest looks for it
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="workers are forked")
+def test_a_worker_ends_without_a_word_on_ctrl_c():
+    import signal
+
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # as a worker of the pool: its output goes to the pipe
+        try:
+            os.dup2(write, 1)
+            os.dup2(write, 2)
+            parallel._start_worker(len, [], None)
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(5)
+        finally:
+            os._exit(0)
+    os.close(write)
+    _, status = os.waitpid(pid, 0)
+    with os.fdopen(read, "rb") as stream:
+        said = stream.read()
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 1 and said == b""
