@@ -247,7 +247,8 @@ class ConvertingAhead:
 
     def go(self) -> None:
         if self.pid is not None:
-            os.write(self.control, b"g")
+            with contextlib.suppress(BrokenPipeError):  # it ended already (killed): the build goes on without it
+                os.write(self.control, b"g")
 
     def stop(self) -> None:
         if self.pid is not None:

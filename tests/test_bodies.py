@@ -356,3 +356,14 @@ def test_the_process_converting_ahead_holds_none_of_the_build_s_other_pipes(tmp_
                 pytest.fail("the process converting ahead holds the pipe's reading end")
     finally:
         os.close(writable)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="bodies are converted ahead in a forked process")
+def test_a_build_goes_on_when_the_process_converting_ahead_was_killed(tmp_path):
+    import signal
+
+    with bodies.ConvertingAhead(tmp_path / "new.sqlite", ahead_site(tmp_path, 10), None) as ahead:
+        os.kill(ahead.pid, signal.SIGKILL)
+        time.sleep(0.2)  # until it is gone, and its end of the pipe with it
+        ahead.go()
+    assert ahead.pid is None
