@@ -76,9 +76,10 @@ class KeptBodies:
             return html
         return None
 
-    def put(self, record: str, text: str, html: str) -> None:
-        """Keep `html`, converted from the body `text` of `record`, from the next `save` on."""
-        self._keep("bodies", (record, self._file(record), text_digest(text), html))
+    def put(self, record: str, text: str, html: str, file: str | None = None) -> None:
+        """Keep `html`, converted from the body `text` of `record`, from the next `save` on; `file`: the
+        digest of the record's file, if not the one `files` gives."""
+        self._keep("bodies", (record, self._file(record, file), text_digest(text), html))
 
     def entry(self, key: str, made_from: str) -> str | None:
         """The XML of the feed entry `key` kept as made from `made_from` (see Renderer.feed_entry)."""
@@ -109,8 +110,8 @@ class KeptBodies:
             if len(rows) >= SAVE_EVERY:
                 self.save()
 
-    def _file(self, record: str) -> str:
-        return f"{self.config}:{self.files.get(record)}"
+    def _file(self, record: str, file: str | None = None) -> str:
+        return f"{self.config}:{self.files.get(record) if file is None else file}"
 
     def save(self) -> None:
         """Write the bodies this process converted since its last save, in one transaction."""
@@ -285,10 +286,8 @@ def _convert_when_told(listen: int, path: Path, content_dir: Path, base_url: str
             data = stream.read()
         text = markdown_body(data)
         if text and text.strip():
-            record = record_key(kind, ident)
-            kept.files[record] = digest(data)  # as the build's read found it, if the file did not change since
-            kept.put(record, text, markdown.render(text, link_marker))
-            del kept.files[record]  # the row holds it now
+            # Kept for the file as this process read it: as the build did, if it did not change since.
+            kept.put(record_key(kind, ident), text, markdown.render(text, link_marker), digest(data))
     kept.save()
 
 
