@@ -200,7 +200,7 @@ def _build(options: BuildOptions, write: bool, incremental: bool, progress: Prog
             if rows_first:
                 rows, compared = changed_data(site, last, fingerprints, only, patch)
             with template_problems(options.content_dir):
-                for path, unchanged in render_site(renderer, stale, progress, keep=patch.write):
+                for path, unchanged in render_site(renderer, stale, progress, keep=patch.write_later, flush=patch.flush):
                     patch.note(path, unchanged)
             if not rows_first:
                 rows, compared = changed_data(site, last, fingerprints, only, patch)
@@ -236,8 +236,8 @@ def _build(options: BuildOptions, write: bool, incremental: bool, progress: Prog
                                            *data.export_pieces(site, rows, written=last, starts=starts)]:
                         staging.add(path, contents)
 
-            for _, unchanged in render_site(renderer, pages, progress, keep=staging.write, meanwhile=write_data,
-                                            before_workers=ahead.stop):
+            for _, unchanged in render_site(renderer, pages, progress, keep=staging.write_later, meanwhile=write_data,
+                                            before_workers=ahead.stop, flush=staging.flush):
                 staging.count(unchanged)
             if options.search:
                 html = {page.path: staging.root / page.path for page in pages if page.path.endswith(".html")}
@@ -833,10 +833,12 @@ OWN_PAGE_TEMPLATES = ("launch.html", "source.html")  # the pages that show one r
 
 def render_site(renderer: Renderer, pages: list[PageSpec], progress: Progress,
                 keep: Callable[[str, bytes], T], meanwhile: Callable[[], None] | None = None,
-                before_workers: Callable[[], None] = lambda: None) -> Iterator[tuple[str, T]]:
+                before_workers: Callable[[], None] = lambda: None,
+                flush: Callable[[], None] = lambda: None) -> Iterator[tuple[str, T]]:
     """(path, what `keep` returns) for each page, rendered on all cores; `meanwhile` done by this
     process while workers render (see parallel.imap), or after the pages in a big build;
-    `before_workers` done before the pages are shared with workers (stopping ConvertingAhead).
+    `before_workers` done before the pages are shared with workers (stopping ConvertingAhead);
+    `flush` as render_pages says, and before workers are forked (they would write what it holds again).
 
     In a big build, saving memory at the cost of time: a forked worker and this
     process each hold their own copy of every page of memory that either writes to
@@ -851,7 +853,7 @@ def render_site(renderer: Renderer, pages: list[PageSpec], progress: Progress,
         parallel.return_free_memory()
     if (parallel.memory_held() or 0) <= SAVE_MEMORY_ABOVE:
         before_workers()
-        yield from render_pages(renderer, pages, progress, keep, meanwhile=meanwhile)
+        yield from render_pages(renderer, pages, progress, keep, meanwhile=meanwhile, flush=flush)
         return
     own = [page for page in pages if page.template in OWN_PAGE_TEMPLATES]
     bar = progress("Rendering lists", len(pages) - len(own))
@@ -862,8 +864,9 @@ def render_site(renderer: Renderer, pages: list[PageSpec], progress: Progress,
                 bar.update(1)
     finally:
         bar.close()
+    flush()
     before_workers()
-    yield from render_pages(renderer, own, progress, keep, FRESH_WORKER_EVERY)
+    yield from render_pages(renderer, own, progress, keep, FRESH_WORKER_EVERY, flush=flush)
     if meanwhile:
         meanwhile()
 

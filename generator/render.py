@@ -197,18 +197,27 @@ class Memo:
 
 def render_pages(renderer: "Renderer", pages: list[routes.PageSpec], progress: Progress = no_progress,
                  keep: Callable[[str, bytes], T] | None = None, fresh_every: int | None = None,
-                 meanwhile: Callable[[], None] | None = None) -> Iterator[tuple[str, bytes | T]]:
+                 meanwhile: Callable[[], None] | None = None,
+                 flush: Callable[[], None] = lambda: None) -> Iterator[tuple[str, bytes | T]]:
     """(path, HTML) for every page as it is done, across all cores when there are many; same bytes either way.
 
     With `keep`: (path, keep(path, HTML)), `keep` called where the page was rendered,
-    so that a worker process need not send the page back. `fresh_every`, `meanwhile`: see parallel.imap.
+    so that a worker process need not send the page back; `flush` after each run of
+    pages a process rendered, and here at the end (see write.HeldPages).
+    `fresh_every`, `meanwhile`: see parallel.imap.
     """
     bar = progress("Rendering", len(pages))
     render = renderer.render if keep is None else lambda page: keep(page.path, renderer.render(page))
+
+    def after_chunk() -> None:
+        flush()
+        renderer.kept_bodies.save()
+
     try:
-        for index, result in parallel.imap(render, pages, bar, fresh_every, after_chunk=renderer.kept_bodies.save,
+        for index, result in parallel.imap(render, pages, bar, fresh_every, after_chunk=after_chunk,
                                            meanwhile=meanwhile):
             yield pages[index].path, result
+        flush()
     finally:
         bar.close()
         renderer.kept_bodies.close()

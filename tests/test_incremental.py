@@ -1814,11 +1814,27 @@ def test_a_build_saving_memory_renders_the_lists_here_first_and_gives_the_same_b
     monkeypatch.setattr("generator.parallel.MIN_ITEMS", 10)
     monkeypatch.setattr(build_module, "SAVE_MEMORY_ABOVE", 0)  # as a build of ~40,000 launches or more
     shared, real = [], build_module.render_pages
-    monkeypatch.setattr(build_module, "render_pages", lambda renderer, pages, progress, keep, fresh_every=None: shared.append(
-        ({page.template for page in pages}, fresh_every)) or real(renderer, pages, progress, keep, fresh_every))
+    monkeypatch.setattr(build_module, "render_pages", lambda renderer, pages, progress, keep, fresh_every=None, **more:
+                        shared.append(({page.template for page in pages}, fresh_every))
+                        or real(renderer, pages, progress, keep, fresh_every, **more))
     build(BuildOptions(project / "content", project / "saving", search=False), incremental=False)
     assert tree(project / "usual") == tree(project / "saving")
     assert shared == [({"launch.html", "source.html"}, build_module.FRESH_WORKER_EVERY)]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="parallel rendering uses fork")
+def test_a_build_saving_memory_writes_the_lists_before_workers_are_forked(tmp_path, monkeypatch):
+    # Each worker gets a copy of what this process holds unwritten, and would write it again.
+    project = bulk_site(tmp_path)
+    monkeypatch.setattr("generator.parallel.MIN_ITEMS", 10)
+    monkeypatch.setattr(build_module, "SAVE_MEMORY_ABOVE", 0)
+    events, flush, before_workers = [], write.Staging.flush, build_module.ConvertingAhead.stop
+    monkeypatch.setattr(write.Staging, "flush", lambda self: events.append(("flush", len(self.held.pages))) or flush(self))
+    monkeypatch.setattr(build_module.ConvertingAhead, "stop", lambda self: events.append(("stop", 0)) or before_workers(self))
+    build(BuildOptions(project / "content", project / "site", search=False), incremental=False)
+    first_stop = events.index(("stop", 0))
+    assert first_stop and events[first_stop - 1][0] == "flush" and events[first_stop - 1][1] > 0  # the lists held
+    assert tree(project / "site") == cold_tree(project)
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="parallel rendering uses fork")
@@ -1849,8 +1865,9 @@ def test_a_check_saving_memory_renders_the_lists_here_first(tmp_path, monkeypatc
     monkeypatch.setattr("generator.parallel.MIN_ITEMS", 10)
     monkeypatch.setattr(build_module, "SAVE_MEMORY_ABOVE", 0)
     shared, real = [], build_module.render_pages
-    monkeypatch.setattr(build_module, "render_pages", lambda renderer, pages, progress, keep, fresh_every=None: shared.append(
-        ({page.template for page in pages}, fresh_every)) or real(renderer, pages, progress, keep, fresh_every))
+    monkeypatch.setattr(build_module, "render_pages", lambda renderer, pages, progress, keep, fresh_every=None, **more:
+                        shared.append(({page.template for page in pages}, fresh_every))
+                        or real(renderer, pages, progress, keep, fresh_every, **more))
     report = check(BuildOptions(project / "content"))
     assert report.rendered == report.pages > 60
     assert shared == [({"launch.html", "source.html"}, build_module.FRESH_WORKER_EVERY)]

@@ -121,6 +121,40 @@ def test_an_update_in_place_writes_only_what_changed_and_removes_what_is_gone(tm
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
 
 
+def test_pages_written_later_are_written_at_the_flush_or_once_they_hold_enough(tmp_path, monkeypatch):
+    out = tmp_path / "site"
+    write_site({"same/index.html": b"same", "old/index.html": b"old"}.items(), out)
+    age(out)
+    monkeypatch.setattr(write, "HELD_AT_MOST", 10)
+    with staged_site(out) as staging:
+        staging.reserve(["same/index.html", "old/index.html", "a/index.html", "b/index.html"])
+        assert staging.write_later("same/index.html", b"same") is True
+        assert staging.write_later("old/index.html", b"new") is False
+        assert not (staging.root / "old").exists()  # 7 bytes held
+        assert staging.write_later("a/index.html", b"aaaaa") is False  # 12: all written
+        assert (staging.root / "old/index.html").read_bytes() == b"new"
+        assert (staging.root / "a/index.html").read_bytes() == b"aaaaa"
+        staging.write_later("b/index.html", b"b")
+        assert not (staging.root / "b").exists()
+        staging.flush()
+        assert (staging.root / "b/index.html").read_bytes() == b"b"
+        for unchanged in (True, False, False, False):
+            staging.count(unchanged)
+    after = snapshot(out)
+    assert after["same/index.html"] == (b"same", OLD * 10**9)  # the same bytes: its time kept
+    assert after["old/index.html"][0] == b"new" and after["old/index.html"][1] != OLD * 10**9
+
+    with patched_site(out, frozenset(after)) as patch:
+        patch.reserve(["same/index.html", "old/index.html"])
+        assert patch.write_later("same/index.html", b"same") is True
+        assert patch.write_later("old/index.html", b"newer") is False
+        assert not patch.staged("old/index.html").exists()
+        patch.flush()
+        patch.note("old/index.html", False)
+        patch.outputs = frozenset(after)
+    assert snapshot(out)["old/index.html"][0] == b"newer"
+
+
 def test_a_file_known_to_have_changed_is_written_without_comparing(tmp_path, monkeypatch):
     out = tmp_path / "site"
     write_site({"data/x.json": b"old"}.items(), out)
