@@ -176,7 +176,7 @@ class Staging(Layout):
             return same
         target = f"{self.root}/{path}"
         make_parent_folder(target)
-        with open(target, "wb") as stream:
+        with open(target, "wb", buffering=PIECES_AT_ONCE) as stream:
             stream.writelines(data)
         same = same_files(previous, target)
         if same:
@@ -229,6 +229,9 @@ def holds(path: Path | str, data: bytes) -> bool:
 
 
 COMPARED_AT_ONCE = 1 << 20
+# A file written in pieces (a data file: a row, ~3 kB, at a time) goes to the system 1 MB at a time, not 8 kB:
+# cold builds at 10,000 launches 8.85-9.33 against 8.98-9.66 s (four each, taking turns).
+PIECES_AT_ONCE = 1 << 20
 
 
 def make_parent_folder(path: str) -> None:
@@ -311,7 +314,7 @@ class Patch(Layout):
 
         def stage() -> None:
             for path, pieces in files:
-                with self.staged(path).open("wb") as stream:
+                with self.staged(path).open("wb", buffering=PIECES_AT_ONCE) as stream:
                     write_pieces(stream, pieces)
 
         self.staging = SideJob(stage)
@@ -324,7 +327,7 @@ class Patch(Layout):
         if isinstance(data, bytes) and holds(previous, data):
             return True
         staged = self.staged(path)
-        with staged.open("wb") as stream:
+        with staged.open("wb", buffering=PIECES_AT_ONCE) as stream:
             write_pieces(stream, [data] if isinstance(data, bytes) else data)
         if not isinstance(data, bytes) and same_files(previous, staged):
             staged.unlink()
