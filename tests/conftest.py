@@ -85,6 +85,16 @@ def minimal_site() -> dict[str, str]:
     }
 
 
+@pytest.fixture(autouse=True)
+def build_as_a_small_process(monkeypatch):
+    """Render as a process holding less than a big build does, whatever this test process holds
+    by now (it passes 512 MB in some runs, and a big build renders its pages in another order);
+    the tests of the big build's way set build.SAVE_MEMORY_ABOVE themselves."""
+    from generator import build
+
+    monkeypatch.setattr(build, "SAVE_MEMORY_ABOVE", float("inf"))
+
+
 @pytest.fixture
 def site_dir(tmp_path: Path) -> Path:
     """A temporary project folder holding the minimal valid site under content/."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 
-from generator import build as build_module
 from generator.build import BuildOptions, build
 from generator.cli import main, terminal_progress
 from generator.errors import no_progress
@@ -24,9 +23,6 @@ class RecordingBar:
 
 
 def test_build_reports_reading_and_rendering_with_totals(site_dir, monkeypatch):
-    # Rendered in one stage, as by a process holding less than a big build: the test process
-    # may hold more by now (493 MB after the tests before it, against the 512 MB of a big build).
-    monkeypatch.setattr(build_module, "SAVE_MEMORY_ABOVE", float("inf"))
     log = []
     report = build(BuildOptions(site_dir / "content", site_dir / "site"),
                    progress=lambda stage, total: RecordingBar(log, stage, total))
