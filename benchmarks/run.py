@@ -26,7 +26,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-VENV = HERE / ".venv-compare"
+# Where Pelican, Hugo and psutil go, made with the Python that first runs this script: Pelican runs on
+# that Python. COMPARE_VENV names another, to run the comparison on another Python (README, Benchmarks).
+VENV = Path(os.environ.get("COMPARE_VENV") or HERE / ".venv-compare").resolve()
 REQUIREMENTS = HERE / "requirements-compare.txt"
 DEFAULT_WORK = HERE / "work"
 DEFAULT_REPS = {1_000: 5, 10_000: 3, 100_000: 1}
@@ -81,7 +83,7 @@ def ensure_compare_env(script: str = __file__) -> None:
     if Path(sys.prefix).resolve() == VENV.resolve():
         return
     if not python.exists():
-        print(f"Creating {VENV.relative_to(REPO)} ...", flush=True)
+        print(f"Creating {VENV} ...", flush=True)
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
     check = subprocess.run([str(python), "-c", "import psutil, pelican, hugo, markdown"], capture_output=True)
     if check.returncode != 0:
@@ -103,7 +105,8 @@ def machine() -> dict[str, str]:
     model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                   if line.startswith("model name")), platform.processor() or "unknown")
     return {"nproc": str(len(os.sched_getaffinity(0))), "cpu": model,
-            "ram": f"{psutil.virtual_memory().total / 2**30:.1f} GiB", "python": platform.python_version()}
+            "ram": f"{psutil.virtual_memory().total / 2**30:.1f} GiB",
+            "python": f"{platform.python_version()} {os.path.realpath(sys.executable)}"}  # Pelican's
 
 
 def versions(digest: Path) -> dict[str, str]:
@@ -116,6 +119,9 @@ def versions(digest: Path) -> dict[str, str]:
     if python.exists():
         found["with"] = first_line([str(python), "-c", "import importlib.metadata as m; print(', '.join("
                                     "f'{name} {m.version(name)}' for name in ('Markdown', 'Jinja2', 'PyYAML')))"])
+        # and its Python, by where it lives: how that Python was built (with PGO and LTO or not) shows in the times
+        found["on"] = first_line([str(python), "-c", "import os, platform, sys; "
+                                  "print(platform.python_version(), os.path.realpath(sys.executable))"])
     return found | {"hugo": first_line([hugo_binary(), "version"]).split()[1],
                     "pelican": first_line([str(VENV / "bin" / "pelican"), "--version"])}
 
