@@ -28,6 +28,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from run import BUILD_ENV
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 TIMEOUT = 300.0
@@ -65,7 +67,7 @@ class Server:
         started = time.perf_counter()
         # SIGINT back to default in the child: a benchmark started in the background inherits it ignored.
         self.process = subprocess.Popen(digest_command() + ["serve", "--port", str(free_port())], cwd=project,
-                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=BUILD_ENV,
                                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         threading.Thread(target=self._read, daemon=True).start()
         first = self.expect(r"First build: built (\d+) pages in ([\d.]+)s")
