@@ -208,7 +208,7 @@ def tree_peak(pid: int, stop: threading.Event, peak: list[int]) -> None:
 
 # The tools run as on a user's machine, where Python keeps the modules it compiled: with
 # PYTHONDONTWRITEBYTECODE set (as on the benchmark machine), an editable install of digest
-# compiled its modules again on every run: importing them took 0.23-0.24 s against 0.17-0.19 s.
+# compiled its modules again on every run: starting Python and importing them took 0.23-0.24 s against 0.17-0.19 s.
 BUILD_ENV = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
 
 

@@ -364,6 +364,6 @@ def test_a_build_goes_on_when_the_process_converting_ahead_was_killed(tmp_path):
 
     with bodies.ConvertingAhead(tmp_path / "new.sqlite", ahead_site(tmp_path, 10), None) as ahead:
         os.kill(ahead.pid, signal.SIGKILL)
-        time.sleep(0.2)  # until it is gone, and its end of the pipe with it
+        os.waitid(os.P_PID, ahead.pid, os.WEXITED | os.WNOWAIT)  # gone, and its end of the pipe with it; not reaped
         ahead.go()
     assert ahead.pid is None
