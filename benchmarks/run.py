@@ -110,9 +110,12 @@ def machine() -> dict[str, str]:
 
 
 def versions(digest: Path) -> dict[str, str]:
-    def first_line(cmd: list[str]) -> str:
-        done = subprocess.run(cmd, capture_output=True, text=True)
-        return (done.stdout or done.stderr).strip().splitlines()[0] if (done.stdout or done.stderr) else "?"
+    return digest_versions(digest) | {"hugo": first_line([hugo_binary(), "version"]).split()[1],
+                                      "pelican": first_line([str(VENV / "bin" / "pelican"), "--version"])}
+
+
+def digest_versions(digest: Path) -> dict[str, str]:
+    """The checkout, the digest executable, the libraries it runs with and its Python."""
     commit = first_line(["git", "-C", str(REPO), "describe", "--always", "--dirty"])
     found = {"digest": f"{commit} ({digest})"}
     python = digest.parent / "python"  # digest's own libraries: Markdown 3.11.4 took 1.6 times 3.11.3's time
@@ -122,8 +125,12 @@ def versions(digest: Path) -> dict[str, str]:
         # and its Python, by where it lives: how that Python was built (with PGO and LTO or not) shows in the times
         found["on"] = first_line([str(python), "-c", "import os, platform, sys; "
                                   "print(platform.python_version(), os.path.realpath(sys.executable))"])
-    return found | {"hugo": first_line([hugo_binary(), "version"]).split()[1],
-                    "pelican": first_line([str(VENV / "bin" / "pelican"), "--version"])}
+    return found
+
+
+def first_line(cmd: list[str]) -> str:
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    return (done.stdout or done.stderr).strip().splitlines()[0] if (done.stdout or done.stderr) else "?"
 
 
 # --- corpora ---------------------------------------------------------------------
@@ -149,11 +156,15 @@ def prepare(n: int, work: Path) -> Path:
     return root
 
 
+def digest_tool(root: Path, digest: Path, digest_args: list[str], name: str = "digest") -> Tool:
+    """`digest build` of corpus root/digest/content."""
+    return Tool(name, root / "digest", (str(digest), "build", "--content", "content", "--out", "site", *digest_args),
+                "site", (".digest-cache",))
+
+
 def tools_for(root: Path, digest: Path, digest_args: list[str]) -> dict[str, Tool]:
     return {
-        "digest": Tool("digest", root / "digest",
-                       (str(digest), "build", "--content", "content", "--out", "site", *digest_args),
-                       "site", (".digest-cache",)),
+        "digest": digest_tool(root, digest, digest_args),
         # After digest's builds: the site and the builds' cache are moved aside with the check's.
         "digest check": Tool("digest check", root / "digest", (str(digest), "check", "--content", "content"),
                              "site", (".digest-cache",)),
@@ -212,8 +223,9 @@ def tree_peak(pid: int, stop: threading.Event, peak: list[int]) -> None:
 BUILD_ENV = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
 
 
-def measure(tool: Tool, log: Path, timeout: float | None = None) -> Run:
-    """Run one build in a fresh process: wall time, peak memory, files in the output and files touched."""
+def measure(tool: Tool, log: Path, timeout: float | None = None, sample_memory: bool = True) -> Run:
+    """Run one build in a fresh process: wall time, peak memory (0 unless `sample_memory`: it needs
+    psutil), files in the output and files touched."""
     out = tool.cwd / tool.output
     before = snapshot(out)
     with log.open("wb") as sink:
@@ -221,7 +233,8 @@ def measure(tool: Tool, log: Path, timeout: float | None = None) -> Run:
         proc = subprocess.Popen(tool.command, cwd=tool.cwd, stdout=sink, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, start_new_session=True, env=BUILD_ENV)
         stop, peak, expired = threading.Event(), [0], threading.Event()
-        sampler = threading.Thread(target=tree_peak, args=(proc.pid, stop, peak), daemon=True)
+        sampler = threading.Thread(target=tree_peak if sample_memory else lambda *_: None,
+                                   args=(proc.pid, stop, peak), daemon=True)
         sampler.start()
         timer = threading.Timer(timeout, lambda: (expired.set(), os.killpg(proc.pid, signal.SIGKILL))) \
             if timeout else None

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
+import statistics
 import sys
 from pathlib import Path
 
@@ -122,3 +124,30 @@ def test_a_cold_run_moves_the_last_output_aside_instead_of_deleting_it(tmp_path)
         assert not (cwd / "site").exists() and not (cwd / ".digest-cache").exists()
     kept = sorted(p.read_text() for p in aside.rglob("*") if p.is_file())
     assert kept == ["first", "first cache", "second", "second cache"]
+
+
+def test_digests_take_turns_building_from_nothing(tmp_path, monkeypatch, capsys):
+    """turns.py: A then B, then B then A; every build from nothing; medians compared to A's."""
+    monkeypatch.syspath_prepend(str(BENCHMARKS))  # turns.py imports run.py, which imports corpus.py
+    turns = benchmark_module("turns")
+    monkeypatch.setattr(turns, "PAUSE", 0)
+    digest = Path(sys.executable).parent / "digest"
+    assert digest.exists(), "the project's venv has the digest command"
+    figures = tmp_path / "turns.json"
+    assert turns.main([str(digest), str(digest), "--launches", "12", "--rounds", "2", "--work", str(tmp_path),
+                       "--digest-arg=--no-search", "--json", str(figures)]) == 0
+    out = capsys.readouterr().out
+    order = re.findall(r"round (\d)/2 ([AB]): [\d.]+ s \([\d.]+ s CPU\), ([\d,]+) files", out)
+    assert [(round_, label) for round_, label, _ in order] == [("1", "A"), ("1", "B"), ("2", "B"), ("2", "A")]
+    site = tmp_path / "12" / "digest" / "site"
+    assert int(order[0][2].replace(",", "")) == sum(1 for p in site.rglob("*") if p.is_file())
+    builds = json.loads(figures.read_text())
+    assert all(build["written"] == build["files"] for runs in builds.values() for build in runs), \
+        "each build wrote the whole site: no output or cache was left to reuse"
+    rows = {row[0]: row for row in re.findall(r"^\| ([AB]) \| (\d) \| ([\d.]+) \|.*\| ([\d.]+) \| ([\d.]+) \|$",
+                                             out, re.MULTILINE)}
+    assert rows["A"][1] == rows["B"][1] == "2" and rows["A"][3:] == ("1.00", "1.00")
+    medians = {label: statistics.median(build["seconds"] for build in runs)
+               for label, runs in builds.items()}
+    assert rows["B"][3] == f"{medians['B'] / medians['A']:.2f}"
+    assert not (tmp_path / "set-aside-turns").exists(), "the outputs moved aside are deleted at the end"
