@@ -156,15 +156,15 @@ def prepare(n: int, work: Path) -> Path:
     return root
 
 
-def digest_tool(root: Path, digest: Path, digest_args: list[str], name: str = "digest") -> Tool:
-    """`digest build` of corpus root/digest/content."""
-    return Tool(name, root / "digest", (str(digest), "build", "--content", "content", "--out", "site", *digest_args),
+def digest_tool(cwd: Path, digest: Path, digest_args: list[str], name: str = "digest") -> Tool:
+    """`digest build` of cwd/content into cwd/site."""
+    return Tool(name, cwd, (str(digest), "build", "--content", "content", "--out", "site", *digest_args),
                 "site", (".digest-cache",))
 
 
 def tools_for(root: Path, digest: Path, digest_args: list[str]) -> dict[str, Tool]:
     return {
-        "digest": digest_tool(root, digest, digest_args),
+        "digest": digest_tool(root / "digest", digest, digest_args),
         # After digest's builds: the site and the builds' cache are moved aside with the check's.
         "digest check": Tool("digest check", root / "digest", (str(digest), "check", "--content", "content"),
                              "site", (".digest-cache",)),
@@ -283,28 +283,50 @@ def move_into(folder: Path, paths: list[Path]) -> None:
             path.rename(Path(tempfile.mkdtemp(dir=folder)) / path.name)
 
 
+REBUILDS = ("no-change", "edit-body", "edit-title")
+
+
 def rebuilds(tool: Tool, reps: int, logs: Path, timeout: float | None) -> list[tuple[str, list[Run]]]:
     """digest's rebuilds (or checks) after a cold one: nothing changed; one launch's body edited; its title edited."""
-    launches = sorted((tool.cwd / "content" / "launches").glob("*.md"))
-    target = launches[len(launches) // 2]
+    target = edited_launch(tool)
     original = target.read_bytes()
-    results: dict[str, list[Run]] = {"no-change": [], "edit-body": [], "edit-title": []}
-    log = lambda kind: logs / f"{tool.name.replace(' ', '-')}-{kind}.log"  # noqa: E731
-    measure(tool, log("warm"), timeout)  # settle the cache after the cold builds
+    results: dict[str, list[Run]] = {kind: [] for kind in REBUILDS}
+    measure(tool, log_of(tool, logs, "warm"), timeout)  # settle the cache after the cold builds
     try:
         for rep in range(reps):
-            results["no-change"].append(measure(tool, log("no-change"), timeout))
-            edited = original + f"\nA correction was added to this report ({rep + 1}).\n".encode()
-            target.write_bytes(edited)
-            results["edit-body"].append(measure(tool, log("edit-body"), timeout))
-            target.write_bytes(edited.replace(b"\ntitle: \"", f"\ntitle: \"(Revised {rep + 1}) ".encode(), 1))
-            results["edit-title"].append(measure(tool, log("edit-title"), timeout))
-            # Back to the original, unmeasured, so that the next body edit changes the body alone.
-            target.write_bytes(original)
-            measure(tool, log("warm"), timeout)
+            for kind, run in rebuild_round(tool, target, original, rep, logs, timeout).items():
+                results[kind].append(run)
     finally:
         target.write_bytes(original)
     return list(results.items())
+
+
+def edited_launch(tool: Tool) -> Path:
+    """The launch file the rebuilds edit: the middle one."""
+    launches = sorted((tool.cwd / "content" / "launches").glob("*.md"))
+    return launches[len(launches) // 2]
+
+
+def rebuild_round(tool: Tool, target: Path, original: bytes, rep: int, logs: Path,
+                  timeout: float | None = None, sample_memory: bool = True) -> dict[str, Run]:
+    """One rebuild of each kind (REBUILDS), `target` edited from its `original` bytes and put back after."""
+    def measured(kind: str) -> Run:
+        return measure(tool, log_of(tool, logs, kind), timeout, sample_memory)
+
+    done = {"no-change": measured("no-change")}
+    edited = original + f"\nA correction was added to this report ({rep + 1}).\n".encode()
+    target.write_bytes(edited)
+    done["edit-body"] = measured("edit-body")
+    target.write_bytes(edited.replace(b"\ntitle: \"", f"\ntitle: \"(Revised {rep + 1}) ".encode(), 1))
+    done["edit-title"] = measured("edit-title")
+    # Back to the original, unmeasured, so that the next body edit changes the body alone.
+    target.write_bytes(original)
+    measured("warm")
+    return done
+
+
+def log_of(tool: Tool, logs: Path, kind: str) -> Path:
+    return logs / f"{tool.name.replace(' ', '-')}-{kind}.log"
 
 
 def bench(n: int, reps: int, names: list[str], work: Path, digest: Path, digest_args: list[str],

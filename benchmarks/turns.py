@@ -1,6 +1,7 @@
-"""Cold builds by two or more digest installs taking turns: which is faster, on a machine whose speed drifts.
+"""Builds by two or more digest installs taking turns: which is faster, on a machine whose speed drifts.
 
-Usage: python benchmarks/turns.py A/bin/digest B/bin/digest [--launches 10000] [--rounds 5] [--digest-arg=--no-search]
+Usage: python benchmarks/turns.py A/bin/digest B/bin/digest [--launches 10000] [--rounds 5] [--rebuilds]
+                                  [--digest-arg=--no-search]
 
 The digests are named A, B, ... in the order given. Each round builds run.py's corpus (in
 benchmarks/work) once with each, from nothing: its output and cache moved aside first, as run.py
@@ -8,7 +9,8 @@ does. The order turns round every other round (A B, then B A), so that neither i
 after the pause, and each build starts after the last one's files are on disk (sync) and a
 two-second pause. Then each digest's median and range of wall and CPU time, and its ratio to A's
 by the medians. The same digest given twice should come out near 1.00: how far it does not is
-the noise of the hour.
+the noise of the hour. With --rebuilds, run.py's rebuilds (nothing changed, a body edited, a
+title edited) taking turns instead, each digest on a copy of the corpus of its own.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
+from typing import Iterator
 
 import run
 
@@ -29,39 +32,90 @@ PAUSE = 2.0  # seconds between builds, after sync
 LABELS = "ABCDEFGH"
 
 
-def take_turns(digests: dict[str, Path], rounds: int, root: Path, digest_args: list[str],
-               set_aside: Path) -> dict[str, list[run.Run]]:
-    """Each digest's cold builds, by its label, taking turns round by round."""
-    tools = [run.digest_tool(root, digest, digest_args, name=label) for label, digest in digests.items()]
-    builds: dict[str, list[run.Run]] = {tool.name: [] for tool in tools}
+def cold_turns(digests: dict[str, Path], rounds: int, root: Path, digest_args: list[str],
+               set_aside: Path) -> dict[tuple[str, str], list[run.Run]]:
+    """Each digest's cold builds, by its label and "cold", taking turns round by round."""
+    tools = [run.digest_tool(root / "digest", digest, digest_args, name=label) for label, digest in digests.items()]
+    builds: dict[tuple[str, str], list[run.Run]] = {(tool.name, "cold"): [] for tool in tools}
     logs = root / "logs"
     logs.mkdir(exist_ok=True)
-    for round_ in range(rounds):
-        for tool in tools if round_ % 2 == 0 else tools[::-1]:
-            run.move_aside(tool, set_aside)
-            os.sync()
-            time.sleep(PAUSE)
-            build = run.measure(tool, logs / "turns.log", sample_memory=False)
-            builds[tool.name].append(build)
-            print(f"  round {round_ + 1}/{rounds} {tool.name}: {build.seconds:.2f} s "
-                  f"({build.cpu_seconds:.2f} s CPU), {build.files:,} files", flush=True)
+    for round_, tool in in_turns(tools, rounds):
+        run.move_aside(tool, set_aside)
+        pause()
+        build = run.measure(tool, run.log_of(tool, logs, "cold"), sample_memory=False)
+        builds[tool.name, "cold"].append(build)
+        report(round_, rounds, tool.name, "cold", build)
     return builds
 
 
-def table(builds: dict[str, list[run.Run]]) -> str:
-    """Median and range of each digest's builds, and the ratio of its medians to the first digest's."""
-    lines = ["| digest | builds | median s | range s | median CPU s | range CPU s | wall ratio | CPU ratio |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|"]
-    first = next(iter(builds.values()))
-    first_wall = statistics.median(b.seconds for b in first)
-    first_cpu = statistics.median(b.cpu_seconds for b in first)
-    for name, runs in builds.items():
-        wall = [b.seconds for b in runs]
-        cpu = [b.cpu_seconds for b in runs]
-        lines.append(f"| {name} | {len(runs)} | {statistics.median(wall):.2f} | {min(wall):.2f}-{max(wall):.2f} | "
-                     f"{statistics.median(cpu):.2f} | {min(cpu):.2f}-{max(cpu):.2f} | "
-                     f"{statistics.median(wall) / first_wall:.2f} | {statistics.median(cpu) / first_cpu:.2f} |")
+def rebuild_turns(digests: dict[str, Path], rounds: int, root: Path,
+                  digest_args: list[str]) -> dict[tuple[str, str], list[run.Run]]:
+    """Each digest's rebuilds of each kind (run.REBUILDS), taking turns round by round.
+
+    Each digest builds a copy of the corpus of its own first (a site built by other code is
+    built again from nothing), and its rebuilds edit that copy, as run.py's do.
+    """
+    tools = []
+    for label, digest in digests.items():
+        cwd = root / f"turns-{label}"
+        shutil.rmtree(cwd, ignore_errors=True)
+        shutil.copytree(root / "digest" / "content", cwd / "content")
+        tools.append(run.digest_tool(cwd, digest, digest_args, name=label))
+    logs = root / "logs"
+    logs.mkdir(exist_ok=True)
+    for tool in tools:  # the build the rebuilds start from, then one to settle its cache (as run.py)
+        for kind in ("cold", "warm"):
+            run.measure(tool, run.log_of(tool, logs, kind), sample_memory=False)
+    builds: dict[tuple[str, str], list[run.Run]] = {(tool.name, kind): [] for tool in tools for kind in run.REBUILDS}
+    for round_, tool in in_turns(tools, rounds):
+        target = run.edited_launch(tool)
+        original = target.read_bytes()
+        pause()
+        try:
+            done = run.rebuild_round(tool, target, original, round_, logs, sample_memory=False)
+        finally:
+            target.write_bytes(original)
+        for kind, build in done.items():
+            builds[tool.name, kind].append(build)
+            report(round_, rounds, tool.name, kind, build)
+    return builds
+
+
+def in_turns(tools: list[run.Tool], rounds: int) -> Iterator[tuple[int, run.Tool]]:
+    """(round, tool): each tool once a round, the order turned round every other round (A B, B A, ...)."""
+    for round_ in range(rounds):
+        for tool in tools if round_ % 2 == 0 else tools[::-1]:
+            yield round_, tool
+
+
+def pause() -> None:
+    """What the last build wrote on disk, then a pause: so that it does not slow the next."""
+    os.sync()
+    time.sleep(PAUSE)
+
+
+def report(round_: int, rounds: int, label: str, kind: str, build: run.Run) -> None:
+    print(f"  round {round_ + 1}/{rounds} {label} {kind}: {build.seconds:.2f} s ({build.cpu_seconds:.2f} s CPU), "
+          f"{build.written:,} of {build.files:,} files written", flush=True)
+
+
+def table(builds: dict[tuple[str, str], list[run.Run]]) -> str:
+    """Median and range of each digest's builds of each kind, and the ratio of its medians to A's of that kind."""
+    lines = ["| digest | build | builds | median s | range s | median CPU s | range CPU s | wall ratio | CPU ratio |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    medians = {key: (statistics.median(b.seconds for b in runs), statistics.median(b.cpu_seconds for b in runs))
+               for key, runs in builds.items()}
+    first = next(iter(builds))[0]
+    for (label, kind), runs in sorted(builds.items(), key=lambda item: (KINDS.index(item[0][1]), item[0][0])):
+        wall, cpu = [b.seconds for b in runs], [b.cpu_seconds for b in runs]
+        (median_wall, median_cpu), (first_wall, first_cpu) = medians[label, kind], medians[first, kind]
+        lines.append(f"| {label} | {kind} | {len(runs)} | {median_wall:.2f} | {min(wall):.2f}-{max(wall):.2f} | "
+                     f"{median_cpu:.2f} | {min(cpu):.2f}-{max(cpu):.2f} | "
+                     f"{median_wall / first_wall:.2f} | {median_cpu / first_cpu:.2f} |")
     return "\n".join(lines)
+
+
+KINDS = ("cold", *run.REBUILDS)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -69,7 +123,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("digests", nargs="+", type=Path, metavar="DIGEST",
                         help="digest executables, e.g. two venvs' bin/digest (the first is the one compared to)")
     parser.add_argument("--launches", type=int, default=10_000, help="corpus size (default: 10000)")
-    parser.add_argument("--rounds", type=int, default=5, help="cold builds of each digest (default: 5)")
+    parser.add_argument("--rounds", type=int, default=5, help="builds of each digest, or rebuilds of each kind "
+                        "(default: 5)")
+    parser.add_argument("--rebuilds", action="store_true", help="rebuilds after no change, a body edit and a title "
+                        "edit (as run.py's), in place of cold builds")
     parser.add_argument("--work", type=Path, default=run.DEFAULT_WORK, help="where the corpus and outputs go "
                         "(default: benchmarks/work, ignored by git)")
     parser.add_argument("--digest-arg", action="append", default=[], metavar="ARG",
@@ -90,14 +147,15 @@ def main(argv: list[str] | None = None) -> int:
     set_aside.mkdir(parents=True)
     print(f"Load average at start: {os.getloadavg()[0]:.2f}", flush=True)
     try:
-        builds = take_turns(digests, args.rounds, root, args.digest_arg, set_aside)
+        builds = (rebuild_turns(digests, args.rounds, root, args.digest_arg) if args.rebuilds
+                  else cold_turns(digests, args.rounds, root, args.digest_arg, set_aside))
     finally:
         shutil.rmtree(set_aside, ignore_errors=True)
     print(f"\nLoad average at end: {os.getloadavg()[0]:.2f}\n")
     print(table(builds))
     if args.json:
-        args.json.write_text(json.dumps({name: [asdict(b) for b in runs] for name, runs in builds.items()},
-                                        indent=2) + "\n")
+        args.json.write_text(json.dumps({f"{label} {kind}": [asdict(b) for b in runs]
+                                         for (label, kind), runs in builds.items()}, indent=2) + "\n")
     return 0
 
 

@@ -126,8 +126,9 @@ def test_a_cold_run_moves_the_last_output_aside_instead_of_deleting_it(tmp_path)
     assert kept == ["first", "first cache", "second", "second cache"]
 
 
-def test_digests_take_turns_building_from_nothing(tmp_path, monkeypatch, capsys):
-    """turns.py: A then B, then B then A; every build from nothing; medians compared to A's."""
+def turns_run(tmp_path, monkeypatch, capsys, *options: str) -> tuple[str, dict]:
+    """turns.py run with the project's digest as A and as B on a corpus of 12 launches: what it printed, and
+    its JSON."""
     monkeypatch.syspath_prepend(str(BENCHMARKS))  # turns.py imports run.py, which imports corpus.py
     turns = benchmark_module("turns")
     monkeypatch.setattr(turns, "PAUSE", 0)
@@ -135,19 +136,39 @@ def test_digests_take_turns_building_from_nothing(tmp_path, monkeypatch, capsys)
     assert digest.exists(), "the project's venv has the digest command"
     figures = tmp_path / "turns.json"
     assert turns.main([str(digest), str(digest), "--launches", "12", "--rounds", "2", "--work", str(tmp_path),
-                       "--digest-arg=--no-search", "--json", str(figures)]) == 0
-    out = capsys.readouterr().out
-    order = re.findall(r"round (\d)/2 ([AB]): [\d.]+ s \([\d.]+ s CPU\), ([\d,]+) files", out)
+                       "--digest-arg=--no-search", "--json", str(figures), *options]) == 0
+    return capsys.readouterr().out, json.loads(figures.read_text())
+
+
+def test_digests_take_turns_building_from_nothing(tmp_path, monkeypatch, capsys):
+    """turns.py: A then B, then B then A; every build from nothing; medians compared to A's."""
+    out, builds = turns_run(tmp_path, monkeypatch, capsys)
+    order = re.findall(r"round (\d)/2 ([AB]) cold: [\d.]+ s \([\d.]+ s CPU\), [\d,]+ of ([\d,]+) files", out)
     assert [(round_, label) for round_, label, _ in order] == [("1", "A"), ("1", "B"), ("2", "B"), ("2", "A")]
     site = tmp_path / "12" / "digest" / "site"
     assert int(order[0][2].replace(",", "")) == sum(1 for p in site.rglob("*") if p.is_file())
-    builds = json.loads(figures.read_text())
     assert all(build["written"] == build["files"] for runs in builds.values() for build in runs), \
         "each build wrote the whole site: no output or cache was left to reuse"
-    rows = {row[0]: row for row in re.findall(r"^\| ([AB]) \| (\d) \| ([\d.]+) \|.*\| ([\d.]+) \| ([\d.]+) \|$",
+    rows = {row[0]: row for row in re.findall(r"^\| ([AB]) \| cold \| (\d) \| ([\d.]+) \|.*\| ([\d.]+) \| ([\d.]+) \|$",
                                              out, re.MULTILINE)}
     assert rows["A"][1] == rows["B"][1] == "2" and rows["A"][3:] == ("1.00", "1.00")
-    medians = {label: statistics.median(build["seconds"] for build in runs)
-               for label, runs in builds.items()}
+    medians = {label: statistics.median(build["seconds"] for build in builds[f"{label} cold"]) for label in "AB"}
     assert rows["B"][3] == f"{medians['B'] / medians['A']:.2f}"
     assert not (tmp_path / "set-aside-turns").exists(), "the outputs moved aside are deleted at the end"
+
+
+def test_digests_take_turns_rebuilding_their_own_copies(tmp_path, monkeypatch, capsys):
+    """turns.py --rebuilds: run.py's three rebuilds, each digest on its own copy, taking turns; the edits undone."""
+    out, builds = turns_run(tmp_path, monkeypatch, capsys, "--rebuilds")
+    order = re.findall(r"round (\d)/2 ([AB]) (no-change|edit-body|edit-title):", out)
+    kinds = ["no-change", "edit-body", "edit-title"]
+    assert order == [(round_, label, kind) for round_, labels in (("1", "AB"), ("2", "BA"))
+                     for label in labels for kind in kinds]
+    assert sorted(builds) == sorted(f"{label} {kind}" for label in "AB" for kind in kinds)
+    for label in "AB":
+        assert [build["written"] for build in builds[f"{label} no-change"]] == [0, 0]
+        assert all(0 < build["written"] < build["files"] for build in builds[f"{label} edit-body"])
+        assert all(0 < build["written"] < build["files"] for build in builds[f"{label} edit-title"])
+        assert files_under(tmp_path / "12" / f"turns-{label}" / "content") == \
+            files_under(tmp_path / "12" / "digest" / "content"), "each copy is the corpus again at the end"
+    assert len(re.findall(r"^\| [AB] \| (?:no-change|edit-body|edit-title) \| 2 \|", out, re.MULTILINE)) == 6
