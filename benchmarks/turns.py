@@ -67,17 +67,19 @@ def rebuild_turns(digests: dict[str, Path], rounds: int, root: Path,
         for kind in ("cold", "warm"):
             run.measure(tool, run.log_of(tool, logs, kind), sample_memory=False)
     builds: dict[tuple[str, str], list[run.Run]] = {(tool.name, kind): [] for tool in tools for kind in run.REBUILDS}
-    for round_, tool in in_turns(tools, rounds):
-        target = run.edited_launch(tool)
-        original = target.read_bytes()
-        pause()
-        try:
-            done = run.rebuild_round(tool, target, original, round_, logs, sample_memory=False)
-        finally:
-            target.write_bytes(original)
-        for kind, build in done.items():
-            builds[tool.name, kind].append(build)
-            report(round_, rounds, tool.name, kind, build)
+    targets = {tool.name: run.edited_launch(tool) for tool in tools}
+    originals = {name: target.read_bytes() for name, target in targets.items()}
+    try:
+        for round_, tool in in_turns(tools, rounds):
+            pause()
+            done = run.rebuild_round(tool, targets[tool.name], originals[tool.name], round_, logs, sample_memory=False)
+            for kind, build in done.items():
+                builds[tool.name, kind].append(build)
+                report(round_, rounds, tool.name, kind, build)
+    finally:  # each round puts its edit back; a failed one may not have
+        for name, target in targets.items():
+            if target.read_bytes() != originals[name]:
+                target.write_bytes(originals[name])
     return builds
 
 
