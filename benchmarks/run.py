@@ -297,8 +297,15 @@ def rebuilds(tool: Tool, reps: int, logs: Path, timeout: float | None) -> list[t
             for kind, run in rebuild_round(tool, target, original, rep, logs, timeout).items():
                 results[kind].append(run)
     finally:
-        target.write_bytes(original)
+        put_back(target, original)
     return list(results.items())
+
+
+def put_back(target: Path, original: bytes) -> None:
+    """The edited file as it was, if a failed round left it edited: saved again with the same bytes,
+    it would send the next build the way of an edit (0.28 against 0.18 s with nothing changed)."""
+    if target.read_bytes() != original:
+        target.write_bytes(original)
 
 
 def edited_launch(tool: Tool) -> Path:

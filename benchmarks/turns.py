@@ -30,26 +30,31 @@ import run
 
 PAUSE = 2.0  # seconds between builds, after sync
 LABELS = "ABCDEFGH"
+KINDS = ("cold", *run.REBUILDS)
 
 
 def cold_turns(digests: dict[str, Path], rounds: int, root: Path, digest_args: list[str],
-               set_aside: Path) -> dict[tuple[str, str], list[run.Run]]:
+               logs: Path) -> dict[tuple[str, str], list[run.Run]]:
     """Each digest's cold builds, by its label and "cold", taking turns round by round."""
     tools = [run.digest_tool(root / "digest", digest, digest_args, name=label) for label, digest in digests.items()]
     builds: dict[tuple[str, str], list[run.Run]] = {(tool.name, "cold"): [] for tool in tools}
-    logs = root / "logs"
-    logs.mkdir(exist_ok=True)
-    for round_, tool in in_turns(tools, rounds):
-        run.move_aside(tool, set_aside)
-        pause()
-        build = run.measure(tool, run.log_of(tool, logs, "cold"), sample_memory=False)
-        builds[tool.name, "cold"].append(build)
-        report(round_, rounds, tool.name, "cold", build)
+    set_aside = root.parent / "set-aside-turns"  # the outputs of cold builds, until the end (see run.move_aside)
+    shutil.rmtree(set_aside, ignore_errors=True)
+    set_aside.mkdir(parents=True)
+    try:
+        for round_, tool in in_turns(tools, rounds):
+            run.move_aside(tool, set_aside)
+            pause()
+            build = run.measure(tool, run.log_of(tool, logs, "cold"), sample_memory=False)
+            builds[tool.name, "cold"].append(build)
+            report(round_, rounds, tool.name, "cold", build)
+    finally:
+        shutil.rmtree(set_aside, ignore_errors=True)
     return builds
 
 
-def rebuild_turns(digests: dict[str, Path], rounds: int, root: Path,
-                  digest_args: list[str]) -> dict[tuple[str, str], list[run.Run]]:
+def rebuild_turns(digests: dict[str, Path], rounds: int, root: Path, digest_args: list[str],
+                  logs: Path) -> dict[tuple[str, str], list[run.Run]]:
     """Each digest's rebuilds of each kind (run.REBUILDS), taking turns round by round.
 
     Each digest builds a copy of the corpus of its own first (a site built by other code is
@@ -61,8 +66,6 @@ def rebuild_turns(digests: dict[str, Path], rounds: int, root: Path,
         shutil.rmtree(cwd, ignore_errors=True)
         shutil.copytree(root / "digest" / "content", cwd / "content")
         tools.append(run.digest_tool(cwd, digest, digest_args, name=label))
-    logs = root / "logs"
-    logs.mkdir(exist_ok=True)
     for tool in tools:  # the build the rebuilds start from, then one to settle its cache (as run.py)
         for kind in ("cold", "warm"):
             run.measure(tool, run.log_of(tool, logs, kind), sample_memory=False)
@@ -78,8 +81,7 @@ def rebuild_turns(digests: dict[str, Path], rounds: int, root: Path,
                 report(round_, rounds, tool.name, kind, build)
     finally:  # each round puts its edit back; a failed one may not have
         for name, target in targets.items():
-            if target.read_bytes() != originals[name]:
-                target.write_bytes(originals[name])
+            run.put_back(target, originals[name])
     return builds
 
 
@@ -117,9 +119,6 @@ def table(builds: dict[tuple[str, str], list[run.Run]]) -> str:
     return "\n".join(lines)
 
 
-KINDS = ("cold", *run.REBUILDS)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("digests", nargs="+", type=Path, metavar="DIGEST",
@@ -142,17 +141,12 @@ def main(argv: list[str] | None = None) -> int:
     digests = {label: digest.absolute() for label, digest in zip(LABELS, args.digests)}  # one may come twice
     for label, digest in digests.items():
         print(f"{label}: " + ", ".join(f"{k} {v}" for k, v in run.digest_versions(digest).items()), flush=True)
-    work = args.work.resolve()
-    root = run.prepare(args.launches, work)
-    set_aside = work / "set-aside-turns"  # the outputs of cold builds, until the end (see run.move_aside)
-    shutil.rmtree(set_aside, ignore_errors=True)
-    set_aside.mkdir(parents=True)
+    root = run.prepare(args.launches, args.work.resolve())
+    logs = root / "logs"
+    logs.mkdir(exist_ok=True)
     print(f"Load average at start: {os.getloadavg()[0]:.2f}", flush=True)
-    try:
-        builds = (rebuild_turns(digests, args.rounds, root, args.digest_arg) if args.rebuilds
-                  else cold_turns(digests, args.rounds, root, args.digest_arg, set_aside))
-    finally:
-        shutil.rmtree(set_aside, ignore_errors=True)
+    turns = rebuild_turns if args.rebuilds else cold_turns
+    builds = turns(digests, args.rounds, root, args.digest_arg, logs)
     print(f"\nLoad average at end: {os.getloadavg()[0]:.2f}\n")
     print(table(builds))
     if args.json:
