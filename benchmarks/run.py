@@ -392,10 +392,18 @@ def table(results: list[Result]) -> str:
         cpu = {tool: statistics.median(x.cpu_seconds for x in r.runs) for tool, r in cold_.items()}
         parts = [f"digest/{other.capitalize()} {bound(cold_['digest'], cold_[other])}"
                  f"{cold_['digest'].median / cold_[other].median:.2f} wall, "
-                 f"{cpu['digest'] / cpu[other]:.2f} CPU" for other in ("hugo", "pelican") if other in cold_]
+                 f"{cpu['digest'] / cpu[other]:.2f} CPU{build_by_build(cold_['digest'], cold_[other])}"
+                 for other in ("hugo", "pelican") if other in cold_]
         if parts:
             lines.append(f"- N={n:,}, cold build, ratio of medians: " + "; ".join(parts))
     return "\n".join(lines)
+
+
+def build_by_build(mine: Result, other: Result) -> str:
+    """The wall-time ratio of each of digest's builds to the other tool's that followed it: how much
+    a ratio of medians can be trusted on a machine whose speed drifts (one run's ranged 1.13-1.48)."""
+    pairs = [f"{a.seconds / b.seconds:.2f}" for a, b in zip(mine.runs, other.runs) if not (a.timed_out or b.timed_out)]
+    return f" (build by build {', '.join(pairs)})" if len(pairs) > 1 else ""
 
 
 def bound(mine: Result, other: Result) -> str:

@@ -140,6 +140,22 @@ def turns_run(tmp_path, monkeypatch, capsys, *options: str) -> tuple[str, dict]:
     return capsys.readouterr().out, json.loads(figures.read_text())
 
 
+def test_the_table_gives_the_ratio_of_medians_and_of_each_pair_of_builds():
+    run = benchmark_module("run")
+
+    def result(tool, *seconds, timed_out=()):
+        return run.Result(10_000, tool, "cold", tuple(run.Run(s, s * 2, 100, 100, 10, 9, 10, i in timed_out)
+                                                      for i, s in enumerate(seconds)))
+
+    digest, hugo = result("digest", 9.0, 10.0, 7.0), result("hugo", 6.0, 8.0, 7.0)
+    assert run.table([digest, hugo]).splitlines()[-1] == (
+        "- N=10,000, cold build, ratio of medians: digest/Hugo 1.29 wall, 1.29 CPU (build by build 1.50, 1.25, 1.00)")
+    # A build stopped by the timeout has no ratio of its own; one pair alone says no more than the medians.
+    late = result("pelican", 60.0, 70.0, 80.0, timed_out=(1,))
+    assert "digest/Pelican < 0.13 wall, 0.13 CPU (build by build 0.15, 0.09)" in run.table([digest, late])
+    assert "(build" not in run.table([result("digest", 9.0), result("hugo", 6.0)])
+
+
 def test_digests_take_turns_building_from_nothing(tmp_path, monkeypatch, capsys):
     """turns.py: A then B, then B then A; every build from nothing; medians compared to A's."""
     out, builds = turns_run(tmp_path, monkeypatch, capsys)
