@@ -162,15 +162,20 @@ def digest_tool(cwd: Path, digest: Path, digest_args: list[str], name: str = "di
                 "site", (".digest-cache",))
 
 
+def hugo_tool(root: Path, name: str = "hugo") -> Tool:
+    """Hugo's build of cwd's site (the corpus written for it) into cwd/public."""
+    return Tool(name, root / "hugo", (hugo_binary(), "--quiet", "--destination", "public",
+                                      "--cacheDir", str(root / "hugo" / ".hugo-cache")),
+                "public", (".hugo-cache", "resources", ".hugo_build.lock"))
+
+
 def tools_for(root: Path, digest: Path, digest_args: list[str]) -> dict[str, Tool]:
     return {
         "digest": digest_tool(root / "digest", digest, digest_args),
         # After digest's builds: the site and the builds' cache are moved aside with the check's.
         "digest check": Tool("digest check", root / "digest", (str(digest), "check", "--content", "content"),
                              "site", (".digest-cache",)),
-        "hugo": Tool("hugo", root / "hugo", (hugo_binary(), "--quiet", "--destination", "public",
-                                             "--cacheDir", str(root / "hugo" / ".hugo-cache")),
-                     "public", (".hugo-cache", "resources", ".hugo_build.lock")),
+        "hugo": hugo_tool(root),
         "pelican": Tool("pelican", root / "pelican", (str(VENV / "bin" / "pelican"), "content", "-s",
                                                       "pelicanconf.py", "-o", "output", "-q"),
                         "output", ("cache", "__pycache__")),

@@ -2,6 +2,8 @@
 
 Usage: python benchmarks/turns.py A/bin/digest B/bin/digest [--launches 10000] [--rounds 5] [--rebuilds]
                                   [--digest-arg=--no-search]
+       python benchmarks/turns.py hugo A/bin/digest [...]
+
 
 The digests are named A, B, ... in the order given. Each round builds run.py's corpus (in
 benchmarks/work) once with each, from nothing: its output and cache moved aside first, as run.py
@@ -11,6 +13,10 @@ two-second pause. Then each digest's median and range of wall and CPU time, and 
 by the medians. The same digest given twice should come out near 1.00: how far it does not is
 the noise of the hour. With --rebuilds, run.py's rebuilds (nothing changed, a body edited, a
 title edited) taking turns instead, each digest on a copy of the corpus of its own.
+
+`hugo` in place of a digest takes turns too, building run.py's Hugo site of the same corpus
+(cold builds only; run in benchmarks/.venv-compare, which has Hugo). Given first, the ratios
+of the others are digest/Hugo, taken turn by turn rather than in run.py's fixed order.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from typing import Iterator
 import run
 
 PAUSE = 2.0  # seconds between builds, after sync
+HUGO = Path("hugo")  # given in place of a digest: Hugo building the same corpus
 LABELS = "ABCDEFGH"
 KINDS = ("cold", *run.REBUILDS)
 
@@ -36,7 +43,8 @@ KINDS = ("cold", *run.REBUILDS)
 def cold_turns(digests: dict[str, Path], rounds: int, root: Path, digest_args: list[str],
                logs: Path) -> dict[tuple[str, str], list[run.Run]]:
     """Each digest's cold builds, by its label and "cold", taking turns round by round."""
-    tools = [run.digest_tool(root / "digest", digest, digest_args, name=label) for label, digest in digests.items()]
+    tools = [run.hugo_tool(root, name=label) if digest == HUGO else
+             run.digest_tool(root / "digest", digest, digest_args, name=label) for label, digest in digests.items()]
     builds: dict[tuple[str, str], list[run.Run]] = {(tool.name, "cold"): [] for tool in tools}
     set_aside = root.parent / "set-aside-turns"  # the outputs of cold builds, until the end (see run.move_aside)
     shutil.rmtree(set_aside, ignore_errors=True)
@@ -134,13 +142,17 @@ def main(argv: list[str] | None = None) -> int:
                         help="an extra argument for `digest build` (repeatable), e.g. --digest-arg=--no-search")
     parser.add_argument("--json", type=Path, help="also write every build's figures as JSON to this file")
     args = parser.parse_args(argv)
-    if missing := [str(digest) for digest in args.digests if not digest.exists()]:
+    if missing := [str(digest) for digest in args.digests if digest != HUGO and not digest.exists()]:
         parser.error(f"not found: {', '.join(missing)}")
+    if args.rebuilds and HUGO in args.digests:
+        parser.error("hugo takes turns in cold builds only")
     if len(args.digests) > len(LABELS):
         parser.error(f"at most {len(LABELS)} digests")
-    digests = {label: digest.absolute() for label, digest in zip(LABELS, args.digests)}  # one may come twice
+    digests = {label: digest if digest == HUGO else digest.absolute()  # one may come twice
+               for label, digest in zip(LABELS, args.digests)}
     for label, digest in digests.items():
-        print(f"{label}: " + ", ".join(f"{k} {v}" for k, v in run.digest_versions(digest).items()), flush=True)
+        about = {"hugo": run.first_line([run.hugo_binary(), "version"])} if digest == HUGO else run.digest_versions(digest)
+        print(f"{label}: " + ", ".join(f"{k} {v}" for k, v in about.items()), flush=True)
     root = run.prepare(args.launches, args.work.resolve())
     logs = root / "logs"
     logs.mkdir(exist_ok=True)
@@ -156,4 +168,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    if str(HUGO) in sys.argv[1:]:
+        run.ensure_compare_env(__file__)
     sys.exit(main())

@@ -173,6 +173,32 @@ def test_digests_take_turns_building_from_nothing(tmp_path, monkeypatch, capsys)
     assert not (tmp_path / "set-aside-turns").exists(), "the outputs moved aside are deleted at the end"
 
 
+def test_hugo_takes_turns_with_a_digest(tmp_path, monkeypatch, capsys):
+    """turns.py hugo A/bin/digest: Hugo's site of the same corpus built from nothing in turn; B's ratio is digest/Hugo."""
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    turns, run = benchmark_module("turns"), benchmark_module("run")
+    monkeypatch.setattr(turns, "PAUSE", 0)
+    monkeypatch.setattr(turns, "run", run)
+    hugo = tmp_path / "hugo-stand-in"  # writes one page, and says whether its last output was there
+    hugo.write_text("#!/bin/sh\n[ -e public ] && echo kept >> ../hugo-found\nmkdir -p public && echo page > public/index.html\n")
+    hugo.chmod(0o755)
+    monkeypatch.setattr(run, "hugo_binary", lambda: str(hugo))
+    digest = Path(sys.executable).parent / "digest"
+    figures = tmp_path / "turns.json"
+    assert turns.main(["hugo", str(digest), "--launches", "12", "--rounds", "2", "--work", str(tmp_path),
+                       "--digest-arg=--no-search", "--json", str(figures)]) == 0
+    out, builds = capsys.readouterr().out, json.loads(figures.read_text())
+    assert re.search(r"^A: hugo ", out, re.MULTILINE)
+    assert re.findall(r"round (\d)/2 ([AB]) cold", out) == [("1", "A"), ("1", "B"), ("2", "B"), ("2", "A")]
+    assert [build["files"] for build in builds["A cold"]] == [1, 1]
+    assert not (tmp_path / "12" / "hugo-found").exists(), "each of Hugo's builds started from nothing"
+    assert (tmp_path / "12" / "hugo" / "public" / "index.html").read_text() == "page\n"
+    assert re.search(r"^\| B \| cold \| 2 \|", out, re.MULTILINE)
+    with pytest.raises(SystemExit):
+        turns.main(["hugo", str(digest), "--rebuilds", "--work", str(tmp_path)])
+    assert "hugo takes turns in cold builds only" in capsys.readouterr().err
+
+
 def test_digests_take_turns_rebuilding_their_own_copies(tmp_path, monkeypatch, capsys):
     """turns.py --rebuilds: run.py's three rebuilds, each digest on its own copy, taking turns; the edits undone."""
     out, builds = turns_run(tmp_path, monkeypatch, capsys, "--rebuilds")
