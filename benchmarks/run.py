@@ -163,7 +163,7 @@ def digest_tool(cwd: Path, digest: Path, digest_args: list[str], name: str = "di
 
 
 def hugo_tool(root: Path, name: str = "hugo") -> Tool:
-    """Hugo's build of cwd's site (the corpus written for it) into cwd/public."""
+    """Hugo's build of the corpus's Hugo site (root/hugo) into its folder `public`."""
     return Tool(name, root / "hugo", (hugo_binary(), "--quiet", "--destination", "public",
                                       "--cacheDir", str(root / "hugo" / ".hugo-cache")),
                 "public", (".hugo-cache", "resources", ".hugo_build.lock"))

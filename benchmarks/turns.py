@@ -4,7 +4,6 @@ Usage: python benchmarks/turns.py A/bin/digest B/bin/digest [--launches 10000] [
                                   [--digest-arg=--no-search]
        python benchmarks/turns.py hugo A/bin/digest [...]
 
-
 The digests are named A, B, ... in the order given. Each round builds run.py's corpus (in
 benchmarks/work) once with each, from nothing: its output and cache moved aside first, as run.py
 does. The order turns round every other round (A B, then B A), so that neither is always the first

@@ -180,7 +180,8 @@ def test_hugo_takes_turns_with_a_digest(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(turns, "PAUSE", 0)
     monkeypatch.setattr(turns, "run", run)
     hugo = tmp_path / "hugo-stand-in"  # writes one page, and says whether its last output was there
-    hugo.write_text("#!/bin/sh\n[ -e public ] && echo kept >> ../hugo-found\nmkdir -p public && echo page > public/index.html\n")
+    hugo.write_text('#!/bin/sh\n[ "$1" = version ] && echo "hugo v0 stand-in" && exit\n'
+                    "[ -e public ] && echo kept >> ../hugo-found\nmkdir -p public && echo page > public/index.html\n")
     hugo.chmod(0o755)
     monkeypatch.setattr(run, "hugo_binary", lambda: str(hugo))
     digest = Path(sys.executable).parent / "digest"
@@ -188,7 +189,7 @@ def test_hugo_takes_turns_with_a_digest(tmp_path, monkeypatch, capsys):
     assert turns.main(["hugo", str(digest), "--launches", "12", "--rounds", "2", "--work", str(tmp_path),
                        "--digest-arg=--no-search", "--json", str(figures)]) == 0
     out, builds = capsys.readouterr().out, json.loads(figures.read_text())
-    assert re.search(r"^A: hugo ", out, re.MULTILINE)
+    assert re.search(r"^A: hugo hugo v0 stand-in$", out, re.MULTILINE)
     assert re.findall(r"round (\d)/2 ([AB]) cold", out) == [("1", "A"), ("1", "B"), ("2", "B"), ("2", "A")]
     assert [build["files"] for build in builds["A cold"]] == [1, 1]
     assert not (tmp_path / "12" / "hugo-found").exists(), "each of Hugo's builds started from nothing"
