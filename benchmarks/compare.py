@@ -5,6 +5,9 @@ shows (location, missiles, a facts table with attribution, the narrative,
 statements, sources); actors become tags (the launching state also a category),
 so both tools build a page per post, a paginated chronological index, a page
 per taxonomy term and feeds. Record links point at the matching post or term.
+Sources have no page of their own there, as the issue's comparison has it (about
+10,600 HTML files for 10,000 posts); Hugo's project can be written with a page
+per source as well (`source_pages`), for turns.py's `hugo+sources`.
 """
 
 from __future__ import annotations
@@ -64,6 +67,7 @@ buildFuture = true
 
 [permalinks.page]
   posts = "/launches/:slug/"
+  sources = "/sources/:slug/"
 
 [services.rss]
   limit = {feed_items}
@@ -103,7 +107,7 @@ HUGO_LAYOUTS = {
 {{ if eq .Kind "taxonomy" }}
 <ul>{{ range .Data.Terms.Alphabetical }}<li><a href="{{ .Page.RelPermalink }}">{{ .Page.Title }}</a> ({{ .Count }})</li>{{ end }}</ul>
 {{ else }}
-{{ $pages := .RegularPages }}{{ if .IsHome }}{{ $pages = site.RegularPages }}{{ end }}
+{{ $pages := .RegularPages }}{{ if .IsHome }}{{ $pages = where site.RegularPages "Section" "posts" }}{{ end }}
 {{ $pager := .Paginate $pages.ByDate.Reverse }}
 {{ range $pager.Pages }}
 <article><h2><a href="{{ .RelPermalink }}">{{ .Title }}</a></h2>
@@ -196,8 +200,9 @@ def write_pelican(corpus: Corpus, root: Path) -> None:
         (root / "content" / f"{launch.id}.md").write_bytes(text.encode("utf-8"))
 
 
-def write_hugo(corpus: Corpus, root: Path) -> None:
-    """A Hugo project (hugo.toml, a small layouts set, content/posts/*.md)."""
+def write_hugo(corpus: Corpus, root: Path, source_pages: bool = False) -> None:
+    """A Hugo project (hugo.toml, a small layouts set, content/posts/*.md); with `source_pages`,
+    a page per source as well (content/sources/*.md), as digest makes, which links go to."""
     actors = {a.id: a for a in corpus.actors}
     sources = {s.id: s for s in corpus.sources}
 
@@ -206,7 +211,7 @@ def write_hugo(corpus: Corpus, root: Path) -> None:
             return '{{< relref "/posts/' + ident + '.md" >}}'
         if kind == "actor":
             return f"/tags/{term_slug(actors[ident].name)}/"
-        return source_url(sources[ident])
+        return f"/sources/{ident}/" if source_pages else source_url(sources[ident])
 
     (root / "content" / "posts").mkdir(parents=True, exist_ok=True)
     (root / "layouts").mkdir(exist_ok=True)
@@ -220,6 +225,31 @@ def write_hugo(corpus: Corpus, root: Path) -> None:
                 f"categories: [{quote_toml(actors[launch.actors[0][0]].name)}]", f"tags: [{tags}]", "---"]
         text = "\n".join(head) + "\n" + post_body(launch, actors, sources, link)
         (root / "content" / "posts" / f"{launch.id}.md").write_bytes(text.encode("utf-8"))
+    if source_pages:
+        (root / "content" / "sources").mkdir()
+        citing: dict[str, list[Launch]] = {}
+        for launch in corpus.launches:
+            for ident in launch.sources:
+                citing.setdefault(ident, []).append(launch)
+        for source in corpus.sources:
+            tags = ", ".join(quote_toml(actors[ident].name) for ident in source.contributors)
+            head = ["---", f"title: {quote_toml(source.title)}", f"date: {source.published.isoformat()}",
+                    f"slug: {source.id}", f"tags: [{tags}]", "---"]
+            text = "\n".join(head) + "\n" + source_body(source, actors, citing.get(source.id, []), link)
+            (root / "content" / "sources" / f"{source.id}.md").write_bytes(text.encode("utf-8"))
+
+
+def source_body(source: Source, actors: dict[str, Actor], citing: list[Launch], link) -> str:
+    """The Markdown a source's page shows: outlet and authors, the summary, its quotes, the launches it reports."""
+    lines = [f"**Outlet:** {source.outlet}  ", f"**Authors:** {', '.join(source.authors) or 'unnamed'}  ",
+             f"**Published:** {source.published}  ", f"[The report]({source_url(source)})", "",
+             RECORD_LINK.sub(lambda m: "](" + link(m[1], m[2]) + ")", source.body)]
+    for quote in source.quotes:
+        speaker = actors[quote.speaker]
+        lines.append(f'> "{quote.text}"\n>\n> [{speaker.name}]({link("actor", speaker.id)}), {quote.context}\n')
+    lines.append("## Launches reported\n")
+    lines += [f"- [{launch.title}](/launches/{launch.id}/), {launch.date}" for launch in citing]
+    return "\n".join(lines) + "\n"
 
 
 def quote_toml(text: str) -> str:

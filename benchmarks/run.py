@@ -142,8 +142,7 @@ def prepare(n: int, work: Path) -> Path:
     import corpus
 
     root = work / str(n)
-    stamp = hashlib.sha256(b"".join(p.read_bytes() for p in (HERE / "corpus.py", HERE / "compare.py"))
-                           + str(n).encode()).hexdigest()
+    stamp = corpus_stamp(n)
     if (root / "stamp").is_file() and (root / "stamp").read_text() == stamp:
         return root
     print(f"Generating the corpus of {n:,} launches in {root} ...", flush=True)
@@ -156,16 +155,36 @@ def prepare(n: int, work: Path) -> Path:
     return root
 
 
+def prepare_hugo_sources(n: int, root: Path) -> None:
+    """Write root/hugo-sources, Hugo's project of corpus N with a page per source too, unless written
+    from the same generators (not made by prepare: only turns.py builds it)."""
+    import compare
+    import corpus
+
+    folder, stamp = root / "hugo-sources", corpus_stamp(n)
+    if (folder / "stamp").is_file() and (folder / "stamp").read_text() == stamp:
+        return
+    shutil.rmtree(folder, ignore_errors=True)
+    compare.write_hugo(corpus.generate(n), folder, source_pages=True)
+    (folder / "stamp").write_text(stamp)
+
+
+def corpus_stamp(n: int) -> str:
+    """What corpus N is made from: its size and the generators' code."""
+    return hashlib.sha256(b"".join(p.read_bytes() for p in (HERE / "corpus.py", HERE / "compare.py"))
+                          + str(n).encode()).hexdigest()
+
+
 def digest_tool(cwd: Path, digest: Path, digest_args: list[str], name: str = "digest") -> Tool:
     """`digest build` of cwd/content into cwd/site."""
     return Tool(name, cwd, (str(digest), "build", "--content", "content", "--out", "site", *digest_args),
                 "site", (".digest-cache",))
 
 
-def hugo_tool(root: Path, name: str = "hugo") -> Tool:
-    """Hugo's build of the corpus's Hugo site (root/hugo) into its folder `public`."""
-    return Tool(name, root / "hugo", (hugo_binary(), "--quiet", "--destination", "public",
-                                      "--cacheDir", str(root / "hugo" / ".hugo-cache")),
+def hugo_tool(root: Path, name: str = "hugo", folder: str = "hugo") -> Tool:
+    """Hugo's build of the corpus's Hugo project (root/folder) into its folder `public`."""
+    return Tool(name, root / folder, (hugo_binary(), "--quiet", "--destination", "public",
+                                      "--cacheDir", str(root / folder / ".hugo-cache")),
                 "public", (".hugo-cache", "resources", ".hugo_build.lock"))
 
 
