@@ -7,7 +7,8 @@ so both tools build a page per post, a paginated chronological index, a page
 per taxonomy term and feeds. Record links point at the matching post or term.
 Sources have no page of their own there, as the issue's comparison has it (about
 10,600 HTML files for 10,000 posts); Hugo's project can be written with a page
-per source as well (`source_pages`), for turns.py's `hugo+sources`.
+per source as well (`source_pages`), and so can Pelican's, for turns.py's
+`hugo+sources` and `pelican+sources`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import datetime as dt
 import re
 import zoneinfo
 from pathlib import Path
+from typing import Iterator
 
 from corpus import Actor, Corpus, Launch, Report, Source, num
 
@@ -49,6 +51,9 @@ TAG_FEED_ATOM = "feeds/tag-{{slug}}.atom.xml"
 FEED_MAX_ITEMS = {feed_items}
 CACHE_CONTENT = False
 LOAD_CONTENT_CACHE = False
+PAGE_URL = "sources/{{slug}}/"
+PAGE_SAVE_AS = "sources/{{slug}}/index.html"
+DISPLAY_PAGES_ON_MENU = False
 '''
 
 HUGO_CONF = '''\
@@ -177,8 +182,9 @@ def source_url(source: Source) -> str:
     return source.url or f"https://bench.example/sources/{source.id}/"
 
 
-def write_pelican(corpus: Corpus, root: Path) -> None:
-    """A Pelican project (pelicanconf.py, content/*.md) using Pelican's default theme."""
+def write_pelican(corpus: Corpus, root: Path, source_pages: bool = False) -> None:
+    """A Pelican project (pelicanconf.py, content/*.md) using Pelican's default theme; with
+    `source_pages`, a page per source as well (content/pages/*.md), which links go to."""
     actors = {a.id: a for a in corpus.actors}
     sources = {s.id: s for s in corpus.sources}
 
@@ -187,7 +193,7 @@ def write_pelican(corpus: Corpus, root: Path) -> None:
             return "{filename}/" + ident + ".md"
         if kind == "actor":
             return "{tag}" + actors[ident].name
-        return source_url(sources[ident])
+        return "{filename}/pages/" + ident + ".md" if source_pages else source_url(sources[ident])
 
     (root / "content").mkdir(parents=True, exist_ok=True)
     (root / "pelicanconf.py").write_text(PELICAN_CONF.format(title=corpus.title, tz=SITE_TZ, page_size=PAGE_SIZE,
@@ -198,6 +204,12 @@ def write_pelican(corpus: Corpus, root: Path) -> None:
                 "Tags: " + ", ".join(actors[ident].name for ident, _ in launch.actors)]
         text = "\n".join(head) + "\n\n" + post_body(launch, actors, sources, link)
         (root / "content" / f"{launch.id}.md").write_bytes(text.encode("utf-8"))
+    if source_pages:
+        (root / "content" / "pages").mkdir()
+        for source, citing in sources_citing(corpus):
+            head = [f"Title: {source.title}", f"Date: {source.published}", f"Slug: {source.id}"]
+            text = "\n".join(head) + "\n\n" + source_body(source, actors, citing, link)
+            (root / "content" / "pages" / f"{source.id}.md").write_bytes(text.encode("utf-8"))
 
 
 def write_hugo(corpus: Corpus, root: Path, source_pages: bool = False) -> None:
@@ -226,17 +238,26 @@ def write_hugo(corpus: Corpus, root: Path, source_pages: bool = False) -> None:
         text = "\n".join(head) + "\n" + post_body(launch, actors, sources, link)
         (root / "content" / "posts" / f"{launch.id}.md").write_bytes(text.encode("utf-8"))
     if source_pages:
+        # A source's page links to launches by URL: relref, as the posts use, would cost Hugo more.
+        def plain_link(kind: str, ident: str) -> str:
+            return f"/launches/{ident}/" if kind == "launch" else link(kind, ident)
+
         (root / "content" / "sources").mkdir()
-        citing: dict[str, list[Launch]] = {}
-        for launch in corpus.launches:
-            for ident in launch.sources:
-                citing.setdefault(ident, []).append(launch)
-        for source in corpus.sources:
+        for source, citing in sources_citing(corpus):
             tags = ", ".join(quote_toml(actors[ident].name) for ident in source.contributors)
             head = ["---", f"title: {quote_toml(source.title)}", f"date: {source.published.isoformat()}",
                     f"slug: {source.id}", f"tags: [{tags}]", "---"]
-            text = "\n".join(head) + "\n" + source_body(source, actors, citing.get(source.id, []), link)
+            text = "\n".join(head) + "\n" + source_body(source, actors, citing, plain_link)
             (root / "content" / "sources" / f"{source.id}.md").write_bytes(text.encode("utf-8"))
+
+
+def sources_citing(corpus: Corpus) -> Iterator[tuple[Source, list[Launch]]]:
+    """Each source, with the launches that cite it."""
+    citing: dict[str, list[Launch]] = {source.id: [] for source in corpus.sources}
+    for launch in corpus.launches:
+        for ident in launch.sources:
+            citing[ident].append(launch)
+    return ((source, citing[source.id]) for source in corpus.sources)
 
 
 def source_body(source: Source, actors: dict[str, Actor], citing: list[Launch], link) -> str:
@@ -248,7 +269,7 @@ def source_body(source: Source, actors: dict[str, Actor], citing: list[Launch], 
         speaker = actors[quote.speaker]
         lines.append(f'> "{quote.text}"\n>\n> [{speaker.name}]({link("actor", speaker.id)}), {quote.context}\n')
     lines.append("## Launches reported\n")
-    lines += [f"- [{launch.title}](/launches/{launch.id}/), {launch.date}" for launch in citing]
+    lines += [f"- [{launch.title}]({link('launch', launch.id)}), {launch.date}" for launch in citing]
     return "\n".join(lines) + "\n"
 
 

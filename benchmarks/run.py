@@ -110,8 +110,8 @@ def machine() -> dict[str, str]:
 
 
 def versions(digest: Path) -> dict[str, str]:
-    return digest_versions(digest) | {"hugo": first_line([hugo_binary(), "version"]).split()[1],
-                                      "pelican": first_line([str(VENV / "bin" / "pelican"), "--version"])}
+    return digest_versions(digest) | {"hugo": comparison_version("hugo").split()[1],
+                                      "pelican": comparison_version("pelican")}
 
 
 def digest_versions(digest: Path) -> dict[str, str]:
@@ -155,17 +155,18 @@ def prepare(n: int, work: Path) -> Path:
     return root
 
 
-def prepare_hugo_sources(n: int, root: Path) -> None:
-    """Write root/hugo-sources, Hugo's project of corpus N with a page per source too, unless written
-    from the same generators (not made by prepare: only turns.py builds it)."""
+def prepare_source_pages(n: int, root: Path, tool: str) -> None:
+    """Write root/TOOL-sources, Hugo's or Pelican's project of corpus N with a page per source too,
+    unless written from the same generators (not made by prepare: only turns.py builds them)."""
     import compare
     import corpus
 
-    folder, stamp = root / "hugo-sources", corpus_stamp(n)
+    folder, stamp = root / f"{tool}-sources", corpus_stamp(n)
     if (folder / "stamp").is_file() and (folder / "stamp").read_text() == stamp:
         return
     shutil.rmtree(folder, ignore_errors=True)
-    compare.write_hugo(corpus.generate(n), folder, source_pages=True)
+    write = compare.write_hugo if tool == "hugo" else compare.write_pelican
+    write(corpus.generate(n), folder, source_pages=True)
     (folder / "stamp").write_text(stamp)
 
 
@@ -181,11 +182,21 @@ def digest_tool(cwd: Path, digest: Path, digest_args: list[str], name: str = "di
                 "site", (".digest-cache",))
 
 
-def hugo_tool(root: Path, name: str = "hugo", folder: str = "hugo") -> Tool:
-    """Hugo's build of the corpus's Hugo project (root/folder) into its folder `public`."""
-    return Tool(name, root / folder, (hugo_binary(), "--quiet", "--destination", "public",
-                                      "--cacheDir", str(root / folder / ".hugo-cache")),
-                "public", (".hugo-cache", "resources", ".hugo_build.lock"))
+def comparison_tool(root: Path, tool: str, source_pages: bool = False, name: str = "") -> Tool:
+    """Hugo's or Pelican's build of its project of the corpus (root/hugo or root/pelican; with a page per
+    source as well, root/hugo-sources or root/pelican-sources, see prepare_source_pages)."""
+    cwd = root / (f"{tool}-sources" if source_pages else tool)
+    if tool == "hugo":
+        return Tool(name or tool, cwd, (hugo_binary(), "--quiet", "--destination", "public",
+                                        "--cacheDir", str(cwd / ".hugo-cache")),
+                    "public", (".hugo-cache", "resources", ".hugo_build.lock"))
+    return Tool(name or tool, cwd, (str(VENV / "bin" / "pelican"), "content", "-s", "pelicanconf.py", "-o", "output",
+                                    "-q"), "output", ("cache", "__pycache__"))
+
+
+def comparison_version(tool: str) -> str:
+    command = [hugo_binary(), "version"] if tool == "hugo" else [str(VENV / "bin" / "pelican"), "--version"]
+    return first_line(command)
 
 
 def tools_for(root: Path, digest: Path, digest_args: list[str]) -> dict[str, Tool]:
@@ -194,10 +205,8 @@ def tools_for(root: Path, digest: Path, digest_args: list[str]) -> dict[str, Too
         # After digest's builds: the site and the builds' cache are moved aside with the check's.
         "digest check": Tool("digest check", root / "digest", (str(digest), "check", "--content", "content"),
                              "site", (".digest-cache",)),
-        "hugo": hugo_tool(root),
-        "pelican": Tool("pelican", root / "pelican", (str(VENV / "bin" / "pelican"), "content", "-s",
-                                                      "pelicanconf.py", "-o", "output", "-q"),
-                        "output", ("cache", "__pycache__")),
+        "hugo": comparison_tool(root, "hugo"),
+        "pelican": comparison_tool(root, "pelican"),
     }
 
 

@@ -13,10 +13,11 @@ by the medians. The same digest given twice should come out near 1.00: how far i
 the noise of the hour. With --rebuilds, run.py's rebuilds (nothing changed, a body edited, a
 title edited) taking turns instead, each digest on a copy of the corpus of its own.
 
-`hugo` in place of a digest takes turns too, building run.py's Hugo site of the same corpus
-(cold builds only; run in benchmarks/.venv-compare, which has Hugo). Given first, the ratios
-of the others are digest/Hugo, taken turn by turn rather than in run.py's fixed order.
-`hugo+sources` builds Hugo's site with a page per source as well, as digest makes.
+`hugo` or `pelican` in place of a digest takes turns too, building run.py's site of the same
+corpus for that tool (cold builds only; run in benchmarks/.venv-compare, which has both). Given
+first, the ratios of the others are digest/Hugo or digest/Pelican, taken turn by turn rather
+than in run.py's fixed order. `hugo+sources` and `pelican+sources` build the tool's site with a
+page per source as well, as digest makes (run.py's have none, as the issue's comparison).
 """
 
 from __future__ import annotations
@@ -35,8 +36,8 @@ from typing import Iterator
 import run
 
 PAUSE = 2.0  # seconds between builds, after sync
-# Given in place of a digest: Hugo building the same corpus, in the folder named.
-HUGO_SITES = {Path("hugo"): "hugo", Path("hugo+sources"): "hugo-sources"}
+# Given in place of a digest: the tool building its site of the same corpus, with source pages or not.
+OTHER_TOOLS = {Path(f"{tool}{plus}"): (tool, bool(plus)) for tool in ("hugo", "pelican") for plus in ("", "+sources")}
 LABELS = "ABCDEFGH"
 KINDS = ("cold", *run.REBUILDS)
 
@@ -44,7 +45,7 @@ KINDS = ("cold", *run.REBUILDS)
 def cold_turns(digests: dict[str, Path], rounds: int, root: Path, digest_args: list[str],
                logs: Path) -> dict[tuple[str, str], list[run.Run]]:
     """Each digest's cold builds, by its label and "cold", taking turns round by round."""
-    tools = [run.hugo_tool(root, label, HUGO_SITES[digest]) if digest in HUGO_SITES else
+    tools = [run.comparison_tool(root, *OTHER_TOOLS[digest], name=label) if digest in OTHER_TOOLS else
              run.digest_tool(root / "digest", digest, digest_args, name=label) for label, digest in digests.items()]
     builds: dict[tuple[str, str], list[run.Run]] = {(tool.name, "cold"): [] for tool in tools}
     set_aside = root.parent / "set-aside-turns"  # the outputs of cold builds, until the end (see run.move_aside)
@@ -143,21 +144,22 @@ def main(argv: list[str] | None = None) -> int:
                         help="an extra argument for `digest build` (repeatable), e.g. --digest-arg=--no-search")
     parser.add_argument("--json", type=Path, help="also write every build's figures as JSON to this file")
     args = parser.parse_args(argv)
-    if missing := [str(digest) for digest in args.digests if digest not in HUGO_SITES and not digest.exists()]:
+    if missing := [str(digest) for digest in args.digests if digest not in OTHER_TOOLS and not digest.exists()]:
         parser.error(f"not found: {', '.join(missing)}")
-    if args.rebuilds and set(HUGO_SITES) & set(args.digests):
-        parser.error("hugo takes turns in cold builds only")
+    if args.rebuilds and set(OTHER_TOOLS) & set(args.digests):
+        parser.error("hugo and pelican take turns in cold builds only")
     if len(args.digests) > len(LABELS):
         parser.error(f"at most {len(LABELS)} digests")
-    digests = {label: digest if digest in HUGO_SITES else digest.absolute()  # one may come twice
+    digests = {label: digest if digest in OTHER_TOOLS else digest.absolute()  # one may come twice
                for label, digest in zip(LABELS, args.digests)}
     for label, digest in digests.items():
-        about = ({str(digest): run.first_line([run.hugo_binary(), "version"])} if digest in HUGO_SITES
+        about = ({str(digest): run.comparison_version(OTHER_TOOLS[digest][0])} if digest in OTHER_TOOLS
                  else run.digest_versions(digest))
         print(f"{label}: " + ", ".join(f"{k} {v}" for k, v in about.items()), flush=True)
     root = run.prepare(args.launches, args.work.resolve())
-    if Path("hugo+sources") in args.digests:
-        run.prepare_hugo_sources(args.launches, root)
+    for tool, source_pages in {OTHER_TOOLS[digest] for digest in args.digests if digest in OTHER_TOOLS}:
+        if source_pages:
+            run.prepare_source_pages(args.launches, root, tool)
     logs = root / "logs"
     logs.mkdir(exist_ok=True)
     print(f"Load average at start: {os.getloadavg()[0]:.2f}", flush=True)
@@ -172,6 +174,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    if set(map(str, HUGO_SITES)) & set(sys.argv[1:]):
+    if set(map(str, OTHER_TOOLS)) & set(sys.argv[1:]):
         run.ensure_compare_env(__file__)
     sys.exit(main())

@@ -173,42 +173,47 @@ def test_digests_take_turns_building_from_nothing(tmp_path, monkeypatch, capsys)
     assert not (tmp_path / "set-aside-turns").exists(), "the outputs moved aside are deleted at the end"
 
 
-def test_hugo_takes_turns_with_a_digest(tmp_path, monkeypatch, capsys):
-    """turns.py hugo hugo+sources A/bin/digest: Hugo's sites of the same corpus, without and with a page per
-    source, built from nothing in turn with digest."""
+def test_hugo_and_pelican_take_turns_with_a_digest(tmp_path, monkeypatch, capsys):
+    """turns.py hugo hugo+sources pelican+sources A/bin/digest: the tools' sites of the same corpus, without and
+    with a page per source, built from nothing in turn with digest."""
     monkeypatch.syspath_prepend(str(BENCHMARKS))
     turns, run = benchmark_module("turns"), benchmark_module("run")
     monkeypatch.setattr(turns, "PAUSE", 0)
     monkeypatch.setattr(turns, "run", run)
-    hugo = tmp_path / "hugo-stand-in"  # writes a page naming its project, and says whether its last output was there
-    hugo.write_text('#!/bin/sh\n[ "$1" = version ] && echo "hugo v0 stand-in" && exit\n'
-                    "[ -e public ] && echo kept >> ../hugo-found\n"
-                    'mkdir -p public && basename "$PWD" > public/index.html\n')
-    hugo.chmod(0o755)
-    monkeypatch.setattr(run, "hugo_binary", lambda: str(hugo))
+    # Stands in for both tools: writes a page naming its project, and says whether its last output was there.
+    tool = tmp_path / "venv" / "bin" / "pelican"
+    tool.parent.mkdir(parents=True)
+    tool.write_text('#!/bin/sh\ncase "$1" in version|--version) echo "v0 stand-in"; exit;; esac\n'
+                    "out=public; [ -e pelicanconf.py ] && out=output\n"
+                    '[ -e "$out" ] && echo kept >> ../found\nmkdir -p "$out" && basename "$PWD" > "$out/index.html"\n')
+    tool.chmod(0o755)
+    monkeypatch.setattr(run, "hugo_binary", lambda: str(tool))
+    monkeypatch.setattr(run, "VENV", tmp_path / "venv")
     digest = Path(sys.executable).parent / "digest"
     figures = tmp_path / "turns.json"
-    assert turns.main(["hugo", "hugo+sources", str(digest), "--launches", "12", "--rounds", "2", "--work",
-                       str(tmp_path), "--digest-arg=--no-search", "--json", str(figures)]) == 0
+    assert turns.main(["hugo", "hugo+sources", "pelican+sources", str(digest), "--launches", "12", "--rounds", "2",
+                       "--work", str(tmp_path), "--digest-arg=--no-search", "--json", str(figures)]) == 0
     out, builds = capsys.readouterr().out, json.loads(figures.read_text())
-    assert re.search(r"^A: hugo hugo v0 stand-in$", out, re.MULTILINE)
-    assert re.search(r"^B: hugo\+sources hugo v0 stand-in$", out, re.MULTILINE)
-    assert re.findall(r"round (\d)/2 ([ABC]) cold", out) == [
-        ("1", "A"), ("1", "B"), ("1", "C"), ("2", "C"), ("2", "B"), ("2", "A")]
-    assert [build["files"] for build in builds["A cold"] + builds["B cold"]] == [1, 1, 1, 1]
-    assert not (tmp_path / "12" / "hugo-found").exists(), "each of Hugo's builds started from nothing"
-    for folder in ("hugo", "hugo-sources"):
-        assert (tmp_path / "12" / folder / "public" / "index.html").read_text() == f"{folder}\n"
+    assert re.findall(r"^([A-D]): (\S+) v0 stand-in$", out, re.MULTILINE) == [
+        ("A", "hugo"), ("B", "hugo+sources"), ("C", "pelican+sources")]
+    assert re.findall(r"round (\d)/2 ([A-D]) cold", out) == [
+        ("1", "A"), ("1", "B"), ("1", "C"), ("1", "D"), ("2", "D"), ("2", "C"), ("2", "B"), ("2", "A")]
+    assert [build["files"] for label in "ABC" for build in builds[f"{label} cold"]] == [1] * 6
+    assert not (tmp_path / "12" / "found").exists(), "each of the tools' builds started from nothing"
+    for folder, output in (("hugo", "public"), ("hugo-sources", "public"), ("pelican-sources", "output")):
+        assert (tmp_path / "12" / folder / output / "index.html").read_text() == f"{folder}\n"
     sources = {path.stem for path in (tmp_path / "12" / "digest" / "content" / "sources").glob("*.md")}
     assert {path.stem for path in (tmp_path / "12" / "hugo-sources" / "content" / "sources").glob("*.md")} == sources
+    assert {path.stem for path in (tmp_path / "12" / "pelican-sources" / "content" / "pages").glob("*.md")} == sources
     assert not (tmp_path / "12" / "hugo" / "content" / "sources").exists()
-    assert re.search(r"^\| C \| cold \| 2 \|", out, re.MULTILINE)
+    assert not (tmp_path / "12" / "pelican" / "content" / "pages").exists()
+    assert re.search(r"^\| D \| cold \| 2 \|", out, re.MULTILINE)
     with pytest.raises(SystemExit):
         turns.main(["hugo+sources", str(digest), "--rebuilds", "--work", str(tmp_path)])
-    assert "hugo takes turns in cold builds only" in capsys.readouterr().err
+    assert "hugo and pelican take turns in cold builds only" in capsys.readouterr().err
 
 
-def test_hugos_source_pages_show_what_digests_do(monkeypatch):
+def test_the_tools_source_pages_show_what_digests_do(monkeypatch):
     monkeypatch.syspath_prepend(str(BENCHMARKS))  # compare.py imports corpus.py
     compare_module, corpus_module = benchmark_module("compare"), benchmark_module("corpus")
     data = corpus_module.generate(12)
@@ -218,7 +223,8 @@ def test_hugos_source_pages_show_what_digests_do(monkeypatch):
     text = compare_module.source_body(source, actors, citing, lambda kind, ident: f"/{kind}/{ident}/")
     assert source.outlet in text and all(author in text for author in source.authors)
     assert all(quote.text in text for quote in source.quotes)
-    assert [f"/launches/{launch.id}/" for launch in citing] == re.findall(r"\]\((/launches/[^)]+)\)", text)
+    reported = text.split("## Launches reported")[1]
+    assert re.findall(r"\]\((/launch/[^)]+)\)", reported) == [f"/launch/{launch.id}/" for launch in citing]
     assert "](launch:" not in text and "](actor:" not in text, "record links made into URLs"
 
 
