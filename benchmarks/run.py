@@ -199,14 +199,14 @@ def comparison_version(tool: str) -> str:
     return first_line(command)
 
 
-def tools_for(root: Path, digest: Path, digest_args: list[str]) -> dict[str, Tool]:
+def tools_for(root: Path, digest: Path, digest_args: list[str], source_pages: bool = False) -> dict[str, Tool]:
     return {
         "digest": digest_tool(root / "digest", digest, digest_args),
         # After digest's builds: the site and the builds' cache are moved aside with the check's.
         "digest check": Tool("digest check", root / "digest", (str(digest), "check", "--content", "content"),
                              "site", (".digest-cache",)),
-        "hugo": comparison_tool(root, "hugo"),
-        "pelican": comparison_tool(root, "pelican"),
+        "hugo": comparison_tool(root, "hugo", source_pages),
+        "pelican": comparison_tool(root, "pelican", source_pages),
     }
 
 
@@ -370,13 +370,17 @@ def log_of(tool: Tool, logs: Path, kind: str) -> Path:
 
 
 def bench(n: int, reps: int, names: list[str], work: Path, digest: Path, digest_args: list[str],
-          rebuild_reps: int, timeout: float | None, set_aside: Path) -> list[Result]:
+          rebuild_reps: int, timeout: float | None, set_aside: Path, source_pages: bool = False) -> list[Result]:
     """Cold builds of corpus N by each tool, alternating tools rep by rep; then digest's rebuilds.
 
-    A tool whose build runs past `timeout` is not run again at this size.
+    A tool whose build runs past `timeout` is not run again at this size. `source_pages`: Hugo and
+    Pelican build their sites with a page per source as well (see prepare_source_pages).
     """
     root = prepare(n, work)
-    tools = tools_for(root, digest, digest_args)
+    for tool in ("hugo", "pelican"):
+        if source_pages and tool in names:
+            prepare_source_pages(n, root, tool)
+    tools = tools_for(root, digest, digest_args, source_pages)
     logs = root / "logs"
     logs.mkdir(exist_ok=True)
     runs: dict[str, list[Run]] = {name: [] for name in names}
@@ -463,6 +467,9 @@ def main(argv: list[str] | None = None) -> int:
                              "(default: 3)")
     parser.add_argument("--timeout", type=float, metavar="SECONDS",
                         help="stop a build that takes longer; the tool is then skipped at that size")
+    parser.add_argument("--source-pages", action="store_true",
+                        help="Hugo and Pelican make a page per source as well, as digest does (the issue's comparison "
+                             "has none)")
     parser.add_argument("--json", type=Path, help="also write the results as JSON to this file")
     args = parser.parse_args(argv)
     names = [t for t in args.tools.split(",") if t]
@@ -472,7 +479,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.digest.exists() and "digest" in names:
         parser.error(f"{args.digest} not found; create the project venv (see README) or pass --digest")
 
-    about = machine() | versions(args.digest)
+    about = machine() | versions(args.digest) | ({"comparison": "Hugo and Pelican with a page per source"}
+                                                  if args.source_pages else {})
     print("Machine: " + ", ".join(f"{k} {v}" for k, v in about.items()), flush=True)
     print(f"Load average at start: {os.getloadavg()[0]:.2f} (figures are only comparable on a quiet machine)")
     results: list[Result] = []
@@ -482,7 +490,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for n in sizes:
             results += bench(n, args.reps or DEFAULT_REPS.get(n, 3), names, args.work.resolve(),
-                             args.digest.resolve(), args.digest_arg, args.rebuild_reps, args.timeout, set_aside)
+                             args.digest.resolve(), args.digest_arg, args.rebuild_reps, args.timeout, set_aside,
+                             args.source_pages)
     finally:
         shutil.rmtree(set_aside, ignore_errors=True)
     print(f"\nLoad average at end: {os.getloadavg()[0]:.2f}\n")

@@ -213,6 +213,28 @@ def test_hugo_and_pelican_take_turns_with_a_digest(tmp_path, monkeypatch, capsys
     assert "hugo and pelican take turns in cold builds only" in capsys.readouterr().err
 
 
+def test_run_py_can_compare_with_source_pages(tmp_path, monkeypatch):
+    """run.py --source-pages: Hugo and Pelican build their projects with a page per source; digest its own."""
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    run = benchmark_module("run")
+    monkeypatch.setattr(run, "hugo_binary", lambda: "hugo")
+    built = []
+
+    def cold(tool, log, timeout, set_aside):
+        built.append((tool.name, tool.cwd.name))
+        return run.Run(1.0, 1.0, 1, 1, 1, 1, 1)
+
+    monkeypatch.setattr(run, "cold", cold)
+    for source_pages, folders in ((False, ["digest", "hugo", "pelican"]),
+                                  (True, ["digest", "hugo-sources", "pelican-sources"])):
+        built.clear()
+        run.bench(12, 1, ["digest", "hugo", "pelican"], tmp_path, Path("digest"), [], 0, None, tmp_path, source_pages)
+        assert built == list(zip(["digest", "hugo", "pelican"], folders))
+    assert len(list((tmp_path / "12" / "hugo-sources" / "content" / "sources").glob("*.md"))) == \
+        len(list((tmp_path / "12" / "digest" / "content" / "sources").glob("*.md"))) > 0
+    assert (tmp_path / "12" / "pelican-sources" / "content" / "pages").is_dir()
+
+
 def test_the_tools_source_pages_show_what_digests_do(monkeypatch):
     monkeypatch.syspath_prepend(str(BENCHMARKS))  # compare.py imports corpus.py
     compare_module, corpus_module = benchmark_module("compare"), benchmark_module("corpus")
