@@ -157,7 +157,7 @@ def prepare(n: int, work: Path) -> Path:
 
 def prepare_source_pages(n: int, root: Path, tool: str) -> None:
     """Write root/TOOL-sources, Hugo's or Pelican's project of corpus N with a page per source too,
-    unless written from the same generators (not made by prepare: only turns.py builds them)."""
+    unless written from the same generators (only when asked for: --source-pages, turns.py's +sources)."""
     import compare
     import corpus
 
