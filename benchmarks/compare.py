@@ -238,7 +238,7 @@ def write_hugo(corpus: Corpus, root: Path, source_pages: bool = False) -> None:
         text = "\n".join(head) + "\n" + post_body(launch, actors, sources, link)
         (root / "content" / "posts" / f"{launch.id}.md").write_bytes(text.encode("utf-8"))
     if source_pages:
-        # A source's page links to launches by URL: relref, as the posts use, would cost Hugo more.
+        # A source's page links to launches by URL, without a shortcode (relref) for Hugo to run.
         def plain_link(kind: str, ident: str) -> str:
             return f"/launches/{ident}/" if kind == "launch" else link(kind, ident)
 
