@@ -23,6 +23,7 @@ import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Iterable
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -155,19 +156,23 @@ def prepare(n: int, work: Path) -> Path:
     return root
 
 
-def prepare_source_pages(n: int, root: Path, tool: str) -> None:
-    """Write root/TOOL-sources, Hugo's or Pelican's project of corpus N with a page per source too,
-    unless written from the same generators (only when asked for: --source-pages, turns.py's +sources)."""
+def prepare_source_pages(n: int, root: Path, tools: Iterable[str]) -> None:
+    """Write root/TOOL-sources for each of `tools` (hugo, pelican): its project of corpus N with a page per
+    source too, unless written from the same generators (only when asked for: --source-pages, turns.py's
+    +sources). The corpus is generated once for all."""
     import compare
     import corpus
 
-    folder, stamp = root / f"{tool}-sources", corpus_stamp(n)
-    if (folder / "stamp").is_file() and (folder / "stamp").read_text() == stamp:
-        return
-    shutil.rmtree(folder, ignore_errors=True)
-    write = compare.write_hugo if tool == "hugo" else compare.write_pelican
-    write(corpus.generate(n), folder, source_pages=True)
-    (folder / "stamp").write_text(stamp)
+    stamp = corpus_stamp(n)
+    stale = [tool for tool in tools if not (root / f"{tool}-sources" / "stamp").is_file()
+             or (root / f"{tool}-sources" / "stamp").read_text() != stamp]
+    data = corpus.generate(n) if stale else None
+    for tool in stale:
+        folder = root / f"{tool}-sources"
+        shutil.rmtree(folder, ignore_errors=True)
+        write = compare.write_hugo if tool == "hugo" else compare.write_pelican
+        write(data, folder, source_pages=True)
+        (folder / "stamp").write_text(stamp)
 
 
 def corpus_stamp(n: int) -> str:
@@ -377,9 +382,8 @@ def bench(n: int, reps: int, names: list[str], work: Path, digest: Path, digest_
     Pelican build their sites with a page per source as well (see prepare_source_pages).
     """
     root = prepare(n, work)
-    for tool in ("hugo", "pelican"):
-        if source_pages and tool in names:
-            prepare_source_pages(n, root, tool)
+    if source_pages:
+        prepare_source_pages(n, root, [tool for tool in ("hugo", "pelican") if tool in names])
     tools = tools_for(root, digest, digest_args, source_pages)
     logs = root / "logs"
     logs.mkdir(exist_ok=True)

@@ -36,8 +36,9 @@ from typing import Iterator
 import run
 
 PAUSE = 2.0  # seconds between builds, after sync
-# Given in place of a digest: the tool building its site of the same corpus, with source pages or not.
-OTHER_TOOLS = {Path(f"{tool}{plus}"): (tool, bool(plus)) for tool in ("hugo", "pelican") for plus in ("", "+sources")}
+# Given in place of a digest: the tool building its site of the same corpus, and whether with source pages.
+OTHER_TOOLS = {Path("hugo"): ("hugo", False), Path("hugo+sources"): ("hugo", True),
+               Path("pelican"): ("pelican", False), Path("pelican+sources"): ("pelican", True)}
 LABELS = "ABCDEFGH"
 KINDS = ("cold", *run.REBUILDS)
 
@@ -157,9 +158,8 @@ def main(argv: list[str] | None = None) -> int:
                  else run.digest_versions(digest))
         print(f"{label}: " + ", ".join(f"{k} {v}" for k, v in about.items()), flush=True)
     root = run.prepare(args.launches, args.work.resolve())
-    for tool, source_pages in {OTHER_TOOLS[digest] for digest in args.digests if digest in OTHER_TOOLS}:
-        if source_pages:
-            run.prepare_source_pages(args.launches, root, tool)
+    run.prepare_source_pages(args.launches, root, {tool for given, (tool, source_pages) in OTHER_TOOLS.items()
+                                                   if source_pages and given in args.digests})
     logs = root / "logs"
     logs.mkdir(exist_ok=True)
     print(f"Load average at start: {os.getloadavg()[0]:.2f}", flush=True)

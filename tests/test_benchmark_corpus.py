@@ -225,11 +225,16 @@ def test_run_py_can_compare_with_source_pages(tmp_path, monkeypatch):
         return run.Run(1.0, 1.0, 1, 1, 1, 1, 1)
 
     monkeypatch.setattr(run, "cold", cold)
+    import corpus  # as run.py imports it
+
+    generated, generate = [], corpus.generate
+    monkeypatch.setattr(corpus, "generate", lambda n: generated.append(n) or generate(n))
     for source_pages, folders in ((False, ["digest", "hugo", "pelican"]),
                                   (True, ["digest", "hugo-sources", "pelican-sources"])):
         built.clear()
         run.bench(12, 1, ["digest", "hugo", "pelican"], tmp_path, Path("digest"), [], 0, None, tmp_path, source_pages)
         assert built == list(zip(["digest", "hugo", "pelican"], folders))
+    assert generated == [12, 12], "the corpus generated once for run.py's sites, once for both with source pages"
     assert len(list((tmp_path / "12" / "hugo-sources" / "content" / "sources").glob("*.md"))) == \
         len(list((tmp_path / "12" / "digest" / "content" / "sources").glob("*.md"))) > 0
     assert (tmp_path / "12" / "pelican-sources" / "content" / "pages").is_dir()
