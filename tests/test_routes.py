@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from generator import routes
-from generator.build import check_unique_paths
+from generator.build import check_unique_paths, load_site, plan_pages
 from generator.errors import ContentError
 from generator.link import link
 from generator.load import load_content
@@ -142,7 +142,7 @@ def test_a_site_without_launches_has_one_empty_index_page(tmp_path, monkeypatch)
     monkeypatch.chdir(tmp_path)
     pages = routes.plan(link(validate(load_content(Path("content")))))
     [index] = [page for page in pages if page.template == "launches.html"]
-    assert index.path == "launches/index.html" and index.context["years"] == () and index.depends_on == frozenset()
+    assert index.path == "launches/index.html" and index.context["years"] == () and index.depends_on == ()
 
 
 def test_an_actor_with_more_launches_than_a_page_holds_gets_pages(tmp_path, monkeypatch):
@@ -160,8 +160,8 @@ def test_an_actor_with_more_launches_than_a_page_holds_gets_pages(tmp_path, monk
                      [("mentioned", "2030-07-01"), ("mentioned", "2030-06-01")], [("mentioned", "2030-05-01")]]
     first, second, _ = northland
     assert "launch:2030-07-01-x" not in first.depends_on and "launch:2030-07-01-x" in first.own_template_may_show
-    assert second.depends_on == {"actor:northland", "launch:2030-07-01-x", "launch:2030-06-01-x"}
-    assert second.bodies == frozenset() and first.bodies == {"actor:northland"}  # its description is on the first
+    assert second.depends_on == ("actor:northland", "launch:2030-06-01-x", "launch:2030-07-01-x")
+    assert second.bodies == () and first.bodies == ("actor:northland",)  # its description is on the first
     roles, ids = first.derived[2:]  # the actor's data row lists every launch and role
     assert ("mentioned", "2030-05-01-x") in zip(roles, ids)
     assert second.title == "Northland, page 2 of 3"
@@ -177,9 +177,19 @@ def test_the_sources_are_listed_in_pages_newest_first(tmp_path, monkeypatch):
     assert [[source.id for source in page.context["sources"]] for page in listing] == [
         ["2030-04-11-wire"], ["2030-03-01-daily-example"]]
     # A page is made of its sources and the actors their citations name (or quote).
-    assert listing[0].depends_on == {"source:2030-04-11-wire", "actor:southland"}
-    assert listing[1].depends_on == {"source:2030-03-01-daily-example", "actor:south-staff"}
+    assert listing[0].depends_on == ("actor:southland", "source:2030-04-11-wire")
+    assert listing[1].depends_on == ("actor:south-staff", "source:2030-03-01-daily-example")
     assert listing[1].title == "Sources, page 2 of 2"
+
+
+def test_what_each_page_shows_is_held_as_sorted_keys_each_once():
+    """Fingerprints and the plan's memory count on it (routes.keys_of): the bundled site, feeds included."""
+    pages = plan_pages(load_site(Path(__file__).resolve().parent.parent / "content"))
+    held = [keys for page in pages for keys in (page.depends_on, page.bodies, page.own_template_may_show)
+            if keys is not None]
+    assert {page.template for page in pages} >= {"launch.html", "actor.html", "feed.xml", "home.html"}
+    assert sum(map(len, held)) > 300
+    assert [keys for keys in held if type(keys) is not tuple or list(keys) != sorted(set(keys))] == []
 
 
 def test_record_of_undoes_path_of_and_knows_no_other_page():
