@@ -779,8 +779,9 @@ def shown_records(page: PageSpec, shipped: bool) -> Collection[str]:
 def without_inputs(pages: list[PageSpec]) -> list[PageSpec]:
     """The pages without what each depends on, which their fingerprints now hold.
 
-    Rendering needs none of it: at 10,000 launches those keys take 4.7 MB
-    (measured; 19 MB of what rendering grew into when they were frozensets).
+    Rendering needs none of it: at 10,000 launches those keys take 4.7 MB. Without
+    this copy, a rebuild after a template edit at 100,000 launches peaked 31 MB higher
+    (1,337 against 1,306 MB, one run each), a cold build no higher (measured).
     Copying the pages takes a few hundredths of a second: not worth it for a few pages.
     """
     return [replace(page, depends_on=None, bodies=None, own_template_may_show=()) for page in pages]
