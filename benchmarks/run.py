@@ -144,7 +144,7 @@ def prepare(n: int, work: Path) -> Path:
 
     root = work / str(n)
     stamp = corpus_stamp(n)
-    if (root / "stamp").is_file() and (root / "stamp").read_text() == stamp:
+    if stamped(root, stamp):
         return root
     print(f"Generating the corpus of {n:,} launches in {root} ...", flush=True)
     shutil.rmtree(root, ignore_errors=True)
@@ -164,8 +164,7 @@ def prepare_source_pages(n: int, root: Path, tools: Iterable[str]) -> None:
     import corpus
 
     stamp = corpus_stamp(n)
-    stale = [tool for tool in tools if not (root / f"{tool}-sources" / "stamp").is_file()
-             or (root / f"{tool}-sources" / "stamp").read_text() != stamp]
+    stale = [tool for tool in tools if not stamped(root / f"{tool}-sources", stamp)]
     data = corpus.generate(n) if stale else None
     for tool in stale:
         folder = root / f"{tool}-sources"
@@ -173,6 +172,11 @@ def prepare_source_pages(n: int, root: Path, tools: Iterable[str]) -> None:
         write = compare.write_hugo if tool == "hugo" else compare.write_pelican
         write(data, folder, source_pages=True)
         (folder / "stamp").write_text(stamp)
+
+
+def stamped(folder: Path, stamp: str) -> bool:
+    """Whether `folder` was written with the generators of `stamp` (corpus_stamp)."""
+    return (folder / "stamp").is_file() and (folder / "stamp").read_text() == stamp
 
 
 def corpus_stamp(n: int) -> str:

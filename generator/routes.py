@@ -257,7 +257,7 @@ def sources_pages(site: Site, source_keys: SourceKeys) -> list[PageSpec]:
     for number, sources in enumerate(chunks, 1):
         context = {"sources": sources, "page_number": number, "page_count": len(chunks)}
         title = paged_title("Sources", number, len(chunks))
-        inputs = keys_of(set().union(*(source_keys(source.id) for source in sources)))
+        inputs = keys_of(key for source in sources for key in source_keys(source.id))
         pages.append(PageSpec(paged_path("sources/index.html", number), "sources.html", title, context, inputs,
                               derived=(number, len(chunks)), own_template_may_show=every_source_and_actor))
     return pages
