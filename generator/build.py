@@ -12,7 +12,7 @@ import time
 import traceback
 from array import array
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Collection, Iterator, TypeVar
 
@@ -120,148 +120,280 @@ def _build(options: BuildOptions, write: bool, incremental: bool, progress: Prog
             if last:  # nothing to read, render or write
                 report = WriteReport(0, len(last.outputs), 0, frozenset(last.outputs))
                 return BuildReport(last.pages, {}, report, time.perf_counter() - started)
-        previous = None
-        if write and incremental:
-            previous = memory.last if memory else cache.load(store)
-        last_read = None
-        if memory:  # taken out until this build's read is done: a build failing before it leaves none to go on from
-            last_read, memory.read = memory.read if previous else None, None
-        # What the content files validated to is true whatever happens to the output: saved as they are read.
-        saving = write and not memory
-        with (cache.saving_files(store, previous and previous.stored, previous and previous.files) if saving
-              else contextlib.nullcontext()) as saver:
-            content = read(options, previous, progress, started_ns, last_read, touched, saver, taken)
-        files_saved = saver.saved_as if saver else None
-        read_files = cache.BuildCache(content.config_digest, content.files, content.read_at_ns)
-        if memory:
-            memory.last = read_files if previous is None else replace(
-                read_files, outputs=previous.outputs, pages=previous.pages, rows=previous.rows,
-                data_files=previous.data_files)
-            memory.read = content
-        reuse = previous is not None and previous.outputs is not None and (options.out_dir / MARKER).is_file()
-        if not reuse:  # every page is rendered: bodies are converted ahead while this process links and plans
-            ahead.go()
-        edited = None
-        if memory and memory.plan and reuse:
-            edited = edited_records(memory.plan, content, options, templates)
-        quick = edited_pages(previous, content, options, templates, store, look) if reuse and not memory else None
-        linked = quick is None and edited is None
-        prune = linked and files_removed(previous, content)
-        if linked:
-            previous = without_cache_bytes(content, previous)
-            site = link(content.validated, include_drafts=options.drafts)
-        compiled = cache.compiled_templates_dir(store) if write else None
-        kept_bodies = KeptBodies.beside(store if write else None, content.record_digests, content.config_digest,
-                                        fresh=not incremental, prune=prune)
-        if quick is not None:  # the pages showing the edited records; the others are the last build's
-            candidates, present, site = quick
-            renderer = Renderer(site, templates, compiled, feeds.bodies_in_feeds(candidates), kept_bodies)
-        elif edited is None:
-            pages = candidates = plan_pages(site)
-            renderer = Renderer(site, templates, compiled, feeds.bodies_in_feeds(pages), kept_bodies)
-        else:  # the last build's plan: its templates were checked by edited_records
-            planned = plan_edited(memory, edited)
-            site, pages = planned.site, planned.pages
-            renderer = Renderer(site, templates, compiled, planned.shown_twice, kept_bodies)
-            candidates = pages_showing(pages, edited, renderer)
-            renderer.reuse(planned.memo, edited.records, candidates)
-        paths = list(previous.pages) if quick is not None else [page.path for page in pages]
-        with template_problems(options.content_dir):
-            fingerprints = page_fingerprints(candidates, content, renderer, options)
-            renderer.save_inspections()
-            if write and not memory:
-                kept = previous.page_map if quick is not None else None
-                page_map, shown = saved_page_map(kept, candidates, renderer, fingerprints, content, options,
-                                                 files_saved)
-        if edited is not None or quick is not None:  # the other pages' fingerprints are the last build's
-            fingerprints = previous.pages | fingerprints
-        renderer.page_fingerprints = fingerprints
+        work = plan_work(options, write, incremental, progress, memory, touched, look, store, ahead, templates,
+                         taken, started_ns)
     if not write:
-        rows = export_rows(site, {}, fingerprints)
-        files = render_all(renderer, pages, options.content_dir, progress) | extra_files(renderer, site, rows)
-        return BuildReport(len(paths), files, None, time.perf_counter() - started)
-    untouched: dict[str, tuple[int, int]] = {}  # output path -> (size, mtime_ns) of the files this build leaves as they were
-    if reuse:
-        only = records_with_pages(candidates) if edited is not None or quick is not None else None
-        if quick is None:
-            present = snapshot.stat_files(options.out_dir, [page.path for page in candidates],
-                                          known=outputs_now(look))
-        stale = stale_pages(candidates, fingerprints, previous, present)
-        rendered = {page.path for page in stale}
-        untouched = {path: stat for path, stat in present.items() if path not in rendered}
-        if not memory and len(stale) >= parallel.MIN_ITEMS:  # many pages: let go of what a full build does (below)
-            stale = without_inputs(stale)
-            pages = candidates = content = read_files = None
-        with patched_site(options.out_dir, previous.outputs) as patch, written_data(previous, options.out_dir) as last:
-            patch.reserve(page.path for page in stale)
-            # The rows of a few records made again first, the data files spliced of them staged while the
-            # pages render (see Patch.add_behind); else made only after, not held while rendering.
-            rows_first = only is not None and len(stale) < parallel.MIN_ITEMS
-            if rows_first:
-                rows, compared = changed_data(site, last, fingerprints, only, patch)
-            with template_problems(options.content_dir):
-                for path, unchanged in render_site(renderer, stale, progress, keep=patch.write_later, flush=patch.flush):
-                    patch.note(path, unchanged)
-            if not rows_first:
-                rows, compared = changed_data(site, last, fingerprints, only, patch)
-            starts: dict[str, int] = {}
-            for path, contents in static_files(renderer.template_dirs).items():
-                patch.add(path, contents)
-            for path, pieces in data.export_pieces(site, rows, compared, last, starts):
-                patch.add(path, pieces)
-            searched = search.index({path: patch.holder(path) for path in paths if path.endswith(".html")},
-                                    routes.search_bundles(site), options.out_dir, progress,
-                                    cache.search_trees_path(store)) if options.search else {}
-            for path, contents in searched.items():
-                if isinstance(contents, bytes):  # not those kept on disk
-                    patch.add(path, contents)
-            patch.outputs = frozenset(paths) | patch.files | frozenset(data.FILES) | frozenset(searched)
-            forget_output(store, memory, read_files)
-        files, report, made = {}, patch.report, frozenset(patch.files)
-    else:  # every page: written by the process that rendered it, never all held in memory
-        if not memory:  # the preview keeps them for its next build; the command line needs them no more
-            pages = candidates = without_inputs(pages)
-            content = read_files = None  # what the files validated to: saved, and 15 MB at 10,000 launches
-        forget_output(store, memory, read_files)
-        with template_problems(options.content_dir), staged_site(options.out_dir) as staging:
-            staging.reserve(page.path for page in pages)
-            # The data files by this process while workers render, each row made as it is written:
-            # the rows (~50 MB at 10,000 launches) are never all held at once.
-            last, starts = written_data(previous, options.out_dir), {}
-            rows = export_rows(site, last.rows, fingerprints, later=True)
-
-            def write_data() -> None:
-                with last:
-                    for path, contents in [*static_files(renderer.template_dirs).items(),
-                                           *data.export_pieces(site, rows, written=last, starts=starts)]:
-                        staging.add(path, contents)
-
-            for _, unchanged in render_site(renderer, pages, progress, keep=staging.write_later, meanwhile=write_data,
-                                            before_workers=ahead.stop, flush=staging.flush):
-                staging.count(unchanged)
-            if options.search:
-                html = {page.path: staging.root / page.path for page in pages if page.path.endswith(".html")}
-                searched = search.index(html, routes.search_bundles(site), options.out_dir, progress,
-                                        cache.search_trees_path(store))
-                for path, contents in searched.items():
-                    staging.add(path, contents if isinstance(contents, bytes) else contents.read_bytes())
-        files, report, made = {}, staging.report, frozenset()
-    output = dict(outputs=report.outputs, pages={p: f for p, f in fingerprints.items() if f},
-                  rows=data.written_rows(rows), data_files=data_files(options.out_dir, starts))
-    if memory:
-        memory.last = replace(read_files, **output)
-        memory.plan = Planned(site, pages, build_setup(options), content.config_digest, content.files,
-                              {name: renderer.template_digest(name) for name in {page.template for page in pages}},
-                              renderer.memo, renderer.shown_twice)
+        rows = export_rows(work.site, {}, work.fingerprints)
+        files = (render_all(work.renderer, work.pages, options.content_dir, progress)
+                 | extra_files(work.renderer, work.site, rows))
+        return BuildReport(len(work.paths), files, None, time.perf_counter() - started)
+    if work.reuse:
+        written = patch_output(work, options, store, memory, progress)
     else:
-        if shown:  # this build linked the site
-            cache.save_site(store, site, page_map.linked, shown)
-        cache.save_output(store, cache.BuildCache(**output, page_map=page_map), previous)
-        taken.pages = len(paths)
-        taken.outputs = snapshot.stat_files(options.out_dir, report.outputs, known=untouched)
-        snapshot.save_snapshot(snapshot.snapshot_path(store), taken)
-        cache.note_out_dir(store, options.out_dir)
-    return BuildReport(len(paths), files, report, time.perf_counter() - started, made=made)
+        written = write_output(work, options, store, memory, progress, ahead)
+    remember(work, written, options, store, memory, taken)
+    return BuildReport(len(work.paths), {}, written.report, time.perf_counter() - started, made=written.made)
+
+
+@dataclass(frozen=True)
+class PagePlan:
+    """The pages a build or check planned, and the renderer that makes them."""
+
+    site: Site
+    renderer: Renderer
+    pages: list[PageSpec]  # every page; or (`partial`) only those that may show an edit
+    paths: list[str]  # every page's
+    previous: cache.BuildCache | None  # the last build's cache, without its cache bytes if this one linked
+    partial: bool  # the other pages' fingerprints are the last build's
+    present: dict[str, tuple[int, int]] | None = None  # the output's pages on disk, if the quick path looked
+    every_page: list[PageSpec] | None = None  # every page, if the plan has them all (not after the quick path)
+
+
+@dataclass(frozen=True)
+class Work:
+    """What rendering and writing need of a build's plan, and nothing more: what only planning
+    needed (the content as read, what each page depends on) is let go of before the pages render."""
+
+    site: Site
+    renderer: Renderer
+    pages: list[PageSpec]  # to render: every page, or (`reuse`) those the output may not hold as they are now
+    paths: list[str]  # every page's
+    fingerprints: dict[str, str | None]  # every page's, by path
+    previous: cache.BuildCache | None
+    reuse: bool  # the last build's output is patched, not written anew
+    only: list[tuple[str, str]] | None = None  # the only records whose rows may differ (records_with_pages)
+    # output path -> (size, mtime_ns) of the files this build leaves as they were
+    untouched: dict[str, tuple[int, int]] = field(default_factory=dict)
+    page_map: cache.PageMap | None = None  # for the cache beside the content (not the preview's)
+    shown: cache.ShownOn | None = None
+    read_files: cache.BuildCache | None = None  # the preview's: the cache of what was read
+    kept: Planned | None = None  # the preview's: this build's plan, kept for its next build if this one succeeds
+
+
+@dataclass(frozen=True)
+class Written:
+    """What writing the output made."""
+
+    report: WriteReport
+    rows: data.Rows
+    starts: dict[str, int]  # data file -> where its first row is
+    made: frozenset[str] = frozenset()  # reusing the output: the files made again, whether their bytes changed or not
+
+
+def plan_work(options: BuildOptions, write: bool, incremental: bool, progress: Progress, memory: Memory | None,
+              touched: Collection[str] | None, look: snapshot.LookAhead | None, store: Path,
+              ahead: ConvertingAhead, templates: list[Path], taken: snapshot.Snapshot | None,
+              started_ns: int) -> Work:
+    """Read the content and plan the pages (plan_from_cache, or the preview's plan_from_memory),
+    fingerprint them and pick those to render."""
+    previous = (memory.last if memory else cache.load(store)) if write and incremental else None
+    last_read = None
+    if memory:  # taken out until this build's read is done: a build failing before it leaves none to go on from
+        last_read, memory.read = memory.read if previous else None, None
+    saving_at = store if write and not memory else None
+    content, files_saved = read_saving(options, previous, progress, started_ns, saving_at, last_read, touched, taken)
+    read_files = cache.BuildCache(content.config_digest, content.files, content.read_at_ns)
+    if memory:
+        memory.last = read_files if previous is None else replace(
+            read_files, outputs=previous.outputs, pages=previous.pages, rows=previous.rows,
+            data_files=previous.data_files)
+        memory.read = content
+    reuse = previous is not None and previous.outputs is not None and (options.out_dir / MARKER).is_file()
+    if not reuse:  # every page is rendered: bodies are converted ahead while this process links and plans
+        ahead.go()
+    if memory:
+        page_plan = plan_from_memory(memory, previous, content, options, templates, store, reuse,
+                                     fresh=not incremental)
+    else:
+        page_plan = plan_from_cache(previous, content, options, templates, store if write else None, quick=reuse,
+                               fresh=not incremental, look=look)
+    fingerprints, page_map, shown = fingerprinted(page_plan, content, options, files_saved)
+    work = Work(page_plan.site, page_plan.renderer, page_plan.pages, page_plan.paths, fingerprints,
+                page_plan.previous, reuse, page_map=page_map, shown=shown,
+                read_files=read_files if memory else None,
+                kept=kept_plan(page_plan, content, options) if memory else None)
+    if reuse:
+        return with_stale_pages(work, page_plan, options.out_dir, look, keep_inputs=memory is not None)
+    # The preview keeps the pages for its next build; the command line needs their inputs no more.
+    return replace(work, pages=without_inputs(page_plan.pages)) if write and not memory else work
+
+
+def with_stale_pages(work: Work, page_plan: PagePlan, out_dir: Path, look: snapshot.LookAhead | None,
+                     keep_inputs: bool) -> Work:
+    """`work` patching the last build's output: the pages to render again (stale_pages) and the files it
+    leaves as they are. Unless `keep_inputs`, many pages are let go of what they depend on, as in a full build."""
+    present = page_plan.present
+    if present is None:
+        present = snapshot.stat_files(out_dir, [page.path for page in page_plan.pages], known=outputs_now(look))
+    stale = stale_pages(page_plan.pages, work.fingerprints, page_plan.previous, present)
+    rendered = {page.path for page in stale}
+    if not keep_inputs and len(stale) >= parallel.MIN_ITEMS:
+        stale = without_inputs(stale)
+    return replace(work, pages=stale, only=records_with_pages(page_plan.pages) if page_plan.partial else None,
+                   untouched={path: stat for path, stat in present.items() if path not in rendered})
+
+
+def read_saving(options: BuildOptions, previous: cache.BuildCache | None, progress: Progress, started_ns: int,
+                store: Path | None, last: ReadResult | None = None, touched: Collection[str] | None = None,
+                taken: snapshot.Snapshot | None = None) -> tuple[ReadResult, cache.FileIdentity | None]:
+    """Read the content (see read), and with a `store`, save what the files validated to into its cache
+    as they are read (true whatever happens to the output); with how it was saved."""
+    with (cache.saving_files(store, previous and previous.stored, previous and previous.files) if store
+          else contextlib.nullcontext()) as saver:
+        content = read(options, previous, progress, started_ns, last, touched, saver, taken)
+    return content, saver.saved_as if saver else None
+
+
+def plan_from_cache(previous: cache.BuildCache | None, content: ReadResult, options: BuildOptions,
+                    templates: list[Path], store: Path | None, quick: bool, fresh: bool = False,
+                    look: snapshot.LookAhead | None = None) -> PagePlan:
+    """Link the content and plan every page; or, if `quick` and the edits since `previous` allow it, plan only
+    the pages that show the edited records (edited_pages). `store`: the cache's, if any; `fresh`: convert
+    every body again."""
+    edited = edited_pages(previous, content, options, templates, store, look) if quick else None
+    if edited is None:
+        prune = files_removed(previous, content)
+        previous = without_cache_bytes(content, previous)
+        site = link(content.validated, include_drafts=options.drafts)
+        pages = every_page = plan_pages(site)
+        paths, present = [page.path for page in pages], None
+    else:
+        prune, (pages, present, site), paths, every_page = False, edited, list(previous.pages), None
+    kept_bodies = KeptBodies.beside(store, content.record_digests, content.config_digest, fresh=fresh, prune=prune)
+    renderer = Renderer(site, templates, cache.compiled_templates_dir(store) if store else None,
+                        feeds.bodies_in_feeds(pages), kept_bodies)
+    return PagePlan(site, renderer, pages, paths, previous, partial=edited is not None, present=present,
+                    every_page=every_page)
+
+
+def plan_from_memory(memory: Memory, previous: cache.BuildCache | None, content: ReadResult, options: BuildOptions,
+                     templates: list[Path], store: Path, reuse: bool, fresh: bool) -> PagePlan:
+    """The preview's plan: after edits that keep every record's shape (edited_records), the last build's with
+    the edited records in it, to fingerprint only the pages that may show them; else as plan_from_cache."""
+    edited = edited_records(memory.plan, content, options, templates) if memory.plan and reuse else None
+    if edited is None:
+        return plan_from_cache(previous, content, options, templates, store, quick=False, fresh=fresh)
+    # The last build's plan: its templates were checked by edited_records.
+    planned = plan_edited(memory, edited)
+    kept_bodies = KeptBodies.beside(store, content.record_digests, content.config_digest, fresh=fresh)
+    renderer = Renderer(planned.site, templates, cache.compiled_templates_dir(store), planned.shown_twice,
+                        kept_bodies)
+    candidates = pages_showing(planned.pages, edited, renderer)
+    renderer.reuse(planned.memo, edited.records, candidates)
+    return PagePlan(planned.site, renderer, candidates, [page.path for page in planned.pages], previous,
+                    partial=True, every_page=planned.pages)
+
+
+def kept_plan(page_plan: PagePlan, content: ReadResult, options: BuildOptions) -> Planned:
+    """What the preview keeps of a build's plan for its next build (see edited_records). After
+    fingerprinted: the digests of the templates are asked of templates already read without a problem."""
+    renderer, pages = page_plan.renderer, page_plan.every_page
+    return Planned(page_plan.site, pages, build_setup(options), content.config_digest, content.files,
+                   {name: renderer.template_digest(name) for name in {page.template for page in pages}},
+                   renderer.memo, renderer.shown_twice)
+
+
+def fingerprinted(page_plan: PagePlan, content: ReadResult, options: BuildOptions,
+                  files_saved: cache.FileIdentity | None,
+                  ) -> tuple[dict[str, str | None], cache.PageMap | None, cache.ShownOn | None]:
+    """Every page's fingerprint (those `page_plan` did not plan: the last build's), and the PageMap and ShownOn
+    to save with the files' part of the cache, if it was saved (`files_saved`; see saved_page_map)."""
+    with template_problems(options.content_dir):
+        fingerprints = page_fingerprints(page_plan.pages, content, page_plan.renderer, options)
+        page_plan.renderer.save_inspections()
+        kept = page_plan.previous.page_map if page_plan.partial else None
+        page_map, shown = saved_page_map(kept, page_plan.pages, page_plan.renderer, fingerprints, content, options,
+                                         files_saved)
+    if page_plan.partial:
+        fingerprints = page_plan.previous.pages | fingerprints
+    page_plan.renderer.page_fingerprints = fingerprints
+    return fingerprints, page_map, shown
+
+
+def patch_output(work: Work, options: BuildOptions, store: Path, memory: Memory | None,
+                 progress: Progress) -> Written:
+    """Render the pages `work` picked and patch the last build's output with them, the data files,
+    static files and search index: only files whose bytes changed are written."""
+    site, renderer, fingerprints = work.site, work.renderer, work.fingerprints
+    with patched_site(options.out_dir, work.previous.outputs) as patch, \
+            written_data(work.previous, options.out_dir) as last:
+        patch.reserve(page.path for page in work.pages)
+        # The rows of a few records made again first, the data files spliced of them staged while the
+        # pages render (see Patch.add_behind); else made only after, not held while rendering.
+        rows_first = work.only is not None and len(work.pages) < parallel.MIN_ITEMS
+        if rows_first:
+            rows, compared = changed_data(site, last, fingerprints, work.only, patch)
+        with template_problems(options.content_dir):
+            for path, unchanged in render_site(renderer, work.pages, progress, keep=patch.write_later,
+                                               flush=patch.flush):
+                patch.note(path, unchanged)
+        if not rows_first:
+            rows, compared = changed_data(site, last, fingerprints, work.only, patch)
+        starts: dict[str, int] = {}
+        for path, contents in static_files(renderer.template_dirs).items():
+            patch.add(path, contents)
+        for path, pieces in data.export_pieces(site, rows, compared, last, starts):
+            patch.add(path, pieces)
+        searched = search.index({path: patch.holder(path) for path in work.paths if path.endswith(".html")},
+                                routes.search_bundles(site), options.out_dir, progress,
+                                cache.search_trees_path(store)) if options.search else {}
+        for path, contents in searched.items():
+            if isinstance(contents, bytes):  # not those kept on disk
+                patch.add(path, contents)
+        patch.outputs = frozenset(work.paths) | patch.files | frozenset(data.FILES) | frozenset(searched)
+        forget_output(store, memory, work.read_files)
+    return Written(patch.report, rows, starts, made=frozenset(patch.files))
+
+
+def write_output(work: Work, options: BuildOptions, store: Path, memory: Memory | None, progress: Progress,
+                 ahead: ConvertingAhead) -> Written:
+    """Render every page into a new output folder, with the data files, static files and search index,
+    then put it in place of the old one. Each page is written by the process that rendered it, never
+    all held in memory."""
+    forget_output(store, memory, work.read_files)
+    site, renderer = work.site, work.renderer
+    with template_problems(options.content_dir), staged_site(options.out_dir) as staging:
+        staging.reserve(work.paths)
+        # The data files by this process while workers render, each row made as it is written:
+        # the rows (~50 MB at 10,000 launches) are never all held at once.
+        last, starts = written_data(work.previous, options.out_dir), {}
+        rows = export_rows(site, last.rows, work.fingerprints, later=True)
+
+        def write_data() -> None:
+            with last:
+                for path, contents in [*static_files(renderer.template_dirs).items(),
+                                       *data.export_pieces(site, rows, written=last, starts=starts)]:
+                    staging.add(path, contents)
+
+        for _, unchanged in render_site(renderer, work.pages, progress, keep=staging.write_later, meanwhile=write_data,
+                                        before_workers=ahead.stop, flush=staging.flush):
+            staging.count(unchanged)
+        if options.search:
+            html = {path: staging.root / path for path in work.paths if path.endswith(".html")}
+            searched = search.index(html, routes.search_bundles(site), options.out_dir, progress,
+                                    cache.search_trees_path(store))
+            for path, contents in searched.items():
+                staging.add(path, contents if isinstance(contents, bytes) else contents.read_bytes())
+    return Written(staging.report, rows, starts)
+
+
+def remember(work: Work, written: Written, options: BuildOptions, store: Path, memory: Memory | None,
+             taken: snapshot.Snapshot | None) -> None:
+    """Keep what the next build needs to know of this one: in `memory` (the preview's), else in the cache
+    and snapshot beside the content."""
+    output = dict(outputs=written.report.outputs, pages={p: f for p, f in work.fingerprints.items() if f},
+                  rows=data.written_rows(written.rows), data_files=data_files(options.out_dir, written.starts))
+    if memory:
+        memory.last = replace(work.read_files, **output)
+        memory.plan = work.kept
+        return
+    if work.shown:  # this build linked the site
+        cache.save_site(store, work.site, work.page_map.linked, work.shown)
+    cache.save_output(store, cache.BuildCache(**output, page_map=work.page_map), work.previous)
+    taken.pages = len(work.paths)
+    taken.outputs = snapshot.stat_files(options.out_dir, written.report.outputs, known=work.untouched)
+    snapshot.save_snapshot(snapshot.snapshot_path(store), taken)
+    cache.note_out_dir(store, options.out_dir)
 
 
 def check(options: BuildOptions, progress: Progress = no_progress,
@@ -285,40 +417,21 @@ def check(options: BuildOptions, progress: Progress = no_progress,
         taken, last, _ = looked_at(options, store, templates, True, look) if store else (None, None, None)
         if last:
             return BuildReport(last.pages, {}, None, time.perf_counter() - started, rendered=0)
-        started_ns = taken.taken_ns if taken else 0
         previous = cache.load(store) if store else None
-        with (cache.saving_files(store, previous and previous.stored, previous and previous.files) if store
-              else contextlib.nullcontext()) as saver:
-            content = read(options, previous, progress, started_ns, saver=saver, taken=taken)
-        files_saved = saver.saved_as if saver else None
-        quick = edited_pages(previous, content, options, templates, store) if previous else None
-        prune = quick is None and files_removed(previous, content)
-        if quick is None:
-            previous = without_cache_bytes(content, previous)
-            site = link(content.validated, include_drafts=options.drafts)
-            pages = plan_pages(site)
-        else:
-            pages, _, site = quick
-        kept_bodies = KeptBodies.beside(store, content.record_digests, content.config_digest, prune=prune)
-        renderer = Renderer(site, templates, cache.compiled_templates_dir(store) if store else None,
-                            feeds.bodies_in_feeds(pages), kept_bodies)
-        with template_problems(options.content_dir):
-            fingerprints = page_fingerprints(pages, content, renderer, options)
-            renderer.save_inspections()
-            kept = previous.page_map if quick is not None else None
-            page_map, shown = saved_page_map(kept, pages, renderer, fingerprints, content, options, files_saved)
-    passed = previous.pages if previous else {}
-    unseen = [page for page in pages if fingerprints[page.path] is None or passed.get(page.path) != fingerprints[page.path]]
+        content, files_saved = read_saving(options, previous, progress, taken.taken_ns if taken else 0, store,
+                                           taken=taken)
+        page_plan = plan_from_cache(previous, content, options, templates, store, quick=previous is not None)
+        fingerprints, page_map, shown = fingerprinted(page_plan, content, options, files_saved)
     content = None  # what the files validated to, saved: rendering needs none of it
-    if quick is not None:  # the other pages' fingerprints are the last check's
-        fingerprints = passed | fingerprints
-    renderer.page_fingerprints = fingerprints
+    passed = page_plan.previous.pages if page_plan.previous else {}
+    unseen = [page for page in page_plan.pages
+              if fingerprints[page.path] is None or passed.get(page.path) != fingerprints[page.path]]
     with template_problems(options.content_dir):
-        for _ in render_site(renderer, unseen, progress, keep=lambda path, html: None):
+        for _ in render_site(page_plan.renderer, unseen, progress, keep=lambda path, html: None):
             pass
     if store:
         if shown:  # this check linked the site
-            cache.save_site(store, site, page_map.linked, shown)
+            cache.save_site(store, page_plan.site, page_map.linked, shown)
         cache.save_output(store, cache.BuildCache(pages={path: f for path, f in fingerprints.items() if f},
                                                   page_map=page_map))
         taken.pages = len(fingerprints)

@@ -21,7 +21,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from generator.build import BuildOptions, Memory, build
 from generator.cli import main
+from generator.errors import ContentError
 from tests.conftest import REPO, SITE_YAML, minimal_site, write_tree
 
 BROKEN = "content/launches/2030-06-01-broken.md"
@@ -259,6 +261,11 @@ def test_broken_input(project, case, capsys):
 
     assert main(["check"]) == 1
     assert capsys.readouterr().err.splitlines() == [*case.errors, summary]
+
+    # The preview's build (`digest serve --no-drafts`), its plan kept in memory, says the same.
+    with pytest.raises(ContentError) as raised:
+        build(BuildOptions(Path("content"), project / "preview", search=False), memory=Memory())
+    assert [problem.format() for problem in raised.value.problems] == case.errors
 
 
 def test_every_problem_of_a_file_with_many_is_reported_in_one_run(project, capsys):
