@@ -231,7 +231,26 @@ def load_file(path: Path, kind: str, content_dir: Path, problems: list[Problem],
               data: bytes | None = None) -> RawDoc | None:
     """Parse one file (its bytes `data`, if the caller has read them); on failure add a problem and return None."""
     shown = display_path(path, content_dir)
-    data = path.read_bytes() if data is None else data
+    text = _text(path.read_bytes() if data is None else data, shown, problems)
+    if text is None:
+        return None
+    parts = _front_matter(text, shown, problems) if path.suffix in (".md", ".markdown") else (text, "", 1)
+    if parts is None:
+        return None
+    yaml_text, body, body_line = parts
+    node = _mapping(yaml_text, shown, problems)
+    if node is None:
+        return None
+    doc = RawDoc(path, shown, kind, path.stem, {}, yaml_text=yaml_text, body=body, body_line=body_line)
+    doc.data = _to_python(node, (), doc, problems, yaml.constructor.SafeConstructor())
+    if kind != "site" and path.suffix in (".yaml", ".yml") and isinstance(doc.data.get("body"), str):
+        doc.body = doc.data.pop("body")
+        doc.body_line = doc.value_mark(("body",)).text_line
+    return doc
+
+
+def _text(data: bytes, shown: str, problems: list[Problem]) -> str | None:
+    """A file's bytes as text; None, with a problem, if they are not UTF-8 or hold nothing."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -243,26 +262,32 @@ def load_file(path: Path, kind: str, content_dir: Path, problems: list[Problem],
         problems.append(Problem(shown, 1, 1, "", "file is empty",
                                 "add the record's fields, or delete the file"))
         return None
+    return text
 
-    yaml_text, body, body_line = text, "", 1
-    if path.suffix in (".md", ".markdown"):
-        handler = frontmatter.YAMLHandler()
-        if not handler.detect(text):
-            problems.append(Problem(shown, 1, 1, "", "no front matter",
-                                    "start the file with a line '---', the YAML fields, and another '---'"))
-            return None
-        try:
-            yaml_text, body = handler.split(text)
-        except ValueError:
-            problems.append(Problem(shown, 1, 1, "", "front matter is not closed",
-                                    "end the YAML fields with a line '---'"))
-            return None
-        # The opening boundary may swallow blank lines after '---'; pad the YAML
-        # with as many newlines, so that its line numbers are the file's.
-        opening = handler.FM_BOUNDARY.match(text).end()
-        yaml_text = "\n" * text[:opening].count("\n") + yaml_text
-        body_line = text[: len(text) - len(body)].count("\n") + 1
 
+def _front_matter(text: str, shown: str, problems: list[Problem]) -> tuple[str, str, int] | None:
+    """A Markdown file's YAML front matter (padded so that its line numbers are the file's), its body,
+    and the body's first line; None, with a problem, if there is no front matter or it is not closed."""
+    handler = frontmatter.YAMLHandler()
+    if not handler.detect(text):
+        problems.append(Problem(shown, 1, 1, "", "no front matter",
+                                "start the file with a line '---', the YAML fields, and another '---'"))
+        return None
+    try:
+        yaml_text, body = handler.split(text)
+    except ValueError:
+        problems.append(Problem(shown, 1, 1, "", "front matter is not closed",
+                                "end the YAML fields with a line '---'"))
+        return None
+    # The opening boundary may swallow blank lines after '---'; pad the YAML with as many newlines.
+    opening = handler.FM_BOUNDARY.match(text).end()
+    yaml_text = "\n" * text[:opening].count("\n") + yaml_text
+    return yaml_text, body, text[: len(text) - len(body)].count("\n") + 1
+
+
+def _mapping(yaml_text: str, shown: str, problems: list[Problem]) -> yaml.MappingNode | None:
+    """The YAML's top-level mapping, its nodes kept for their lines and columns; None, with a problem,
+    if the YAML is invalid or is not 'key: value' fields."""
     try:
         node = yaml.compose(yaml_text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
@@ -280,33 +305,20 @@ def load_file(path: Path, kind: str, content_dir: Path, problems: list[Problem],
     except yaml.YAMLError as exc:
         problems.append(Problem(shown, 1, 1, "", f"invalid YAML: {exc}"))
         return None
-
-    doc = RawDoc(path, shown, kind, path.stem, {}, yaml_text=yaml_text, body=body, body_line=body_line)
     if node is None or not isinstance(node, yaml.MappingNode):
         where = (node.start_mark.line + 1, node.start_mark.column + 1) if node is not None else (1, 1)
         problems.append(Problem(shown, *where, "", "expected 'key: value' fields at the top level"))
         return None
-    doc.data = _to_python(node, (), doc, problems, yaml.constructor.SafeConstructor())
-    if kind != "site" and path.suffix in (".yaml", ".yml") and isinstance(doc.data.get("body"), str):
-        doc.body = doc.data.pop("body")
-        doc.body_line = doc.value_mark(("body",)).text_line
-    return doc
+    return node
 
 
 def markdown_body(data: bytes) -> str | None:
     """The body of a Markdown file's bytes, as load_file finds it, without parsing its front matter;
-    None where load_file would report a problem before (not UTF-8, no front matter or not closed)."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return None
-    handler = frontmatter.YAMLHandler()
-    if not handler.detect(text):
-        return None
-    try:
-        return handler.split(text)[1]
-    except ValueError:
-        return None
+    None where load_file would report a problem before (not UTF-8, empty, no front matter or not closed)."""
+    problems: list[Problem] = []  # load_file reports them
+    text = _text(data, "", problems)
+    parts = _front_matter(text, "", problems) if text is not None else None
+    return parts[1] if parts else None
 
 
 def _mark(node: yaml.Node, yaml_text: str) -> Mark:
