@@ -82,6 +82,17 @@ class Planned:
     template_digests: dict[str, str]  # template name -> Renderer.template_digest()
     memo: Memo  # the bodies and feed entries the renderer made
     shown_twice: frozenset[tuple[str, str]]  # the renderer's, see Renderer
+    index: ShownIndex | None = None  # made by the first edit that keeps every record's shape, kept with the plan
+
+
+@dataclass(frozen=True)
+class ShownIndex:
+    """Which of a plan's pages show each record (by their numbers in the plan), and which have no
+    fingerprint: what pages_showing asks. Edits that keep every record's shape leave it true, as
+    they do the PageMap of the command line's quick path."""
+
+    shown: cache.ShownOn
+    always: tuple[int, ...]  # the pages rendered on every build
 
 
 def build(options: BuildOptions, write: bool = True, incremental: bool = True,
@@ -147,6 +158,7 @@ class PagePlan:
     partial: bool  # the other pages' fingerprints are the last build's
     present: dict[str, tuple[int, int]] | None = None  # the output's pages on disk, if the quick path looked
     every_page: list[PageSpec] | None = None  # every page, if the plan has them all (not after the quick path)
+    index: ShownIndex | None = None  # the preview's, of every page
 
 
 @dataclass(frozen=True)
@@ -278,10 +290,11 @@ def plan_from_memory(memory: Memory, previous: cache.BuildCache | None, content:
     kept_bodies = KeptBodies.beside(store, content.record_digests, content.config_digest, fresh=fresh)
     renderer = Renderer(planned.site, templates, cache.compiled_templates_dir(store), planned.shown_twice,
                         kept_bodies)
-    candidates = pages_showing(planned.pages, edited, renderer)
+    index = planned.index or shown_index(planned.pages, renderer)
+    candidates = pages_showing(planned.pages, edited, index)
     renderer.reuse(planned.memo, edited.records, candidates)
     return PagePlan(planned.site, renderer, candidates, [page.path for page in planned.pages], previous,
-                    partial=True, every_page=planned.pages)
+                    partial=True, every_page=planned.pages, index=index)
 
 
 def kept_plan(page_plan: PagePlan, content: ReadResult, options: BuildOptions) -> Planned:
@@ -290,7 +303,7 @@ def kept_plan(page_plan: PagePlan, content: ReadResult, options: BuildOptions) -
     renderer, pages = page_plan.renderer, page_plan.every_page
     return Planned(page_plan.site, pages, build_setup(options), content.config_digest, content.files,
                    {name: renderer.template_digest(name) for name in {page.template for page in pages}},
-                   renderer.memo, renderer.shown_twice)
+                   renderer.memo, renderer.shown_twice, page_plan.index)
 
 
 def fingerprinted(page_plan: PagePlan, content: ReadResult, options: BuildOptions,
@@ -494,18 +507,25 @@ def plan_edited(memory: Memory, edited: Edited) -> Planned:
     return planned
 
 
-def pages_showing(pages: list[PageSpec], edited: Edited, renderer: Renderer) -> list[PageSpec]:
-    """The pages that may show what was edited, and those rendered on every build.
+def pages_showing(pages: list[PageSpec], edited: Edited, index: ShownIndex) -> list[PageSpec]:
+    """The pages that may show what was edited, and those rendered on every build, in the plan's order.
 
     Only their fingerprints can change: the others' are made of what did not
     (page_fingerprints). A listing of launches shows no body: at 10,000 launches,
     fingerprinting every page that shows the record took 0.035-0.045 s, these 0.01 s.
     """
-    keys = {record_key(kind_of(record), record.id) for record in edited.records}
-    templates = {name: (renderer.shows_bodies(name), renderer.is_shipped(name)) for name in {p.template for p in pages}}
-    return [page for page in pages
-            if page.depends_on is None or not keys.isdisjoint(shown_bodies(page, *templates[page.template]))
-            or not edited.heads.isdisjoint(shown_records(page, templates[page.template][1]))]
+    numbers = set(index.always)
+    for record in edited.records:
+        key = record_key(kind_of(record), record.id)
+        numbers.update(index.shown.numbers(key, bodies=True))
+        if key in edited.heads:
+            numbers.update(index.shown.numbers(key, bodies=False))
+    return [pages[number] for number in sorted(numbers)]
+
+
+def shown_index(pages: list[PageSpec], renderer: Renderer) -> ShownIndex:
+    """The ShownIndex of the planned `pages`."""
+    return ShownIndex(shown_on(pages, renderer), tuple(n for n, page in enumerate(pages) if page.depends_on is None))
 
 
 def edited_pages(previous: cache.BuildCache, content: ReadResult, options: BuildOptions, templates: list[Path],
@@ -647,11 +667,14 @@ def saved_page_map(kept: cache.PageMap | None, pages: list[PageSpec], renderer: 
 
 
 def shown_on(pages: list[PageSpec], renderer: Renderer) -> cache.ShownOn:
-    """Which pages show each record and its body, for the next build's quick path (edited_pages)."""
+    """Which pages show each record and its body, for the next build's quick path (edited_pages) or the
+    preview's (pages_showing); a page with no fingerprint shows none, as it is rendered on every build."""
     templates = {name: (renderer.shows_bodies(name), renderer.is_shipped(name)) for name in {p.template for p in pages}}
     bodies: defaultdict[str, array] = defaultdict(lambda: array(cache.PAGE_NUMBER))
     shows: defaultdict[str, array] = defaultdict(lambda: array(cache.PAGE_NUMBER))
     for number, page in enumerate(pages):
+        if page.depends_on is None:
+            continue
         shows_bodies, shipped = templates[page.template]
         for key in shown_bodies(page, shows_bodies, shipped):
             bodies[key].append(number)

@@ -23,7 +23,7 @@ import sys
 from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterator
+from typing import Any, BinaryIO, Callable, Iterator, Sequence
 
 try:
     import fcntl
@@ -190,14 +190,22 @@ class ShownOn:
         """The pages that show the record "kind:id" (its body or not)."""
         return self._pages(self.pickled[2], key)
 
+    def numbers(self, key: str, bodies: bool) -> Sequence[int]:
+        """The numbers, in the list of paths, of the pages that show the body of the record "kind:id"
+        (`bodies`), or that show it."""
+        return self._numbers(self.pickled[1 if bodies else 2], key)
+
     def _pages(self, pickled: bytes, key: str) -> list[str]:
+        return [self._paths[number] for number in self._numbers(pickled, key)]
+
+    @staticmethod
+    def _numbers(pickled: bytes, key: str) -> Sequence[int]:
         keys, key_ends, number_ends, numbers = pickle.loads(pickled)
         index = PackedStrings(keys, key_ends).index(key)
         if index is None:
-            return []
+            return ()
         ends = memoryview(number_ends).cast(PAGE_NUMBER)
-        found = memoryview(numbers).cast(PAGE_NUMBER)[ends[index - 1] if index else 0:ends[index]]
-        return [self._paths[number] for number in found]
+        return memoryview(numbers).cast(PAGE_NUMBER)[ends[index - 1] if index else 0:ends[index]]
 
     @functools.cached_property
     def _paths(self) -> PackedStrings:

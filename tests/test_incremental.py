@@ -27,7 +27,7 @@ from generator.model import kind_of, record_key
 from generator.render import default_templates_dir
 from generator.serve import ChangeWatcher, watched_roots
 from generator.validate import validate_doc
-from tests.conftest import minimal_site, shard_search, write_tree
+from tests.conftest import REPO, minimal_site, shard_search, write_tree
 
 
 def tree(root: Path) -> dict[str, bytes]:
@@ -371,6 +371,50 @@ def test_the_preview_rebuilds_after_a_body_edit_without_linking_or_planning(site
     assert "launches/2030-03-01-first/index.html" not in report.made
     assert tree(site_dir / "site") == cold_tree(site_dir)
     assert b"told at length" in (site_dir / "site/feed.xml").read_bytes()
+
+
+def test_the_preview_indexes_which_pages_show_each_record_once_for_edits_that_keep_every_shape(
+        site_dir, monkeypatch):
+    options, memory = BuildOptions(site_dir / "content", site_dir / "site", search=False), Memory()
+    age_new_files(site_dir)
+    build(options, memory=memory)
+    assert memory.plan.index is None  # made by the first edit that needs it
+    indexed = count_calls(monkeypatch, build_module, "shown_index")
+    launch = site_dir / "content/launches/2030-04-10-second.md"
+    for number, (old, new) in enumerate([("Another one.", "Another two."), ("title: ", "title: Retitled "),
+                                         ("Another two.", "Another three.")]):
+        launch.write_text(launch.read_text().replace(old, new, 1))
+        age_new_files(site_dir)
+        build(options, memory=memory)
+        assert len(indexed) == 1 and memory.plan.index is not None, number
+        assert tree(site_dir / "site") == cold_tree(site_dir)
+    (site_dir / "content/launches/2030-04-10-second.md").rename(site_dir / "content/launches/2030-04-10-moved.md")
+    age_new_files(site_dir)
+    build(options, memory=memory)  # a new plan, linked again: its index is made when an edit needs it
+    assert memory.plan.index is None
+
+
+def test_the_pages_the_index_picks_are_those_that_show_the_edited_records(tmp_path):
+    """pages_showing against asking each page of the bundled site what it shows, for every record
+    edited in its body alone and besides its body."""
+    shutil.copytree(REPO / "content", tmp_path / "content")  # the build's cache lands beside the copy
+    options, memory = BuildOptions(tmp_path / "content", tmp_path / "site", search=False), Memory()
+    build(options, memory=memory)
+    planned = memory.plan
+    renderer = render_module.Renderer(planned.site, build_module.template_dirs(options))
+    index = build_module.shown_index(planned.pages, renderer)
+    templates = {page.template: (renderer.shows_bodies(page.template), renderer.is_shipped(page.template))
+                 for page in planned.pages}
+    site = planned.site
+    for record in [*(view.launch for view in site.launches), *site.sources.values(), *site.actors.values()]:
+        key = record_key(kind_of(record), record.id)
+        for heads in (frozenset(), frozenset({key})):
+            edited = build_module.Edited([record], heads)
+            expected = [page for page in planned.pages if page.depends_on is None
+                        or key in build_module.shown_bodies(page, *templates[page.template])
+                        or (heads and key in build_module.shown_records(page, templates[page.template][1]))]
+            assert build_module.pages_showing(planned.pages, edited, index) == expected, (key, heads)
+            assert expected  # the record's own pages at least
 
 
 @pytest.mark.parametrize("search", [False, True])
