@@ -82,7 +82,7 @@ class Planned:
     template_digests: dict[str, str]  # template name -> Renderer.template_digest()
     memo: Memo  # the bodies and feed entries the renderer made
     shown_twice: frozenset[tuple[str, str]]  # the renderer's, see Renderer
-    index: ShownIndex | None = None  # made by the first edit that keeps every record's shape, kept with the plan
+    index: ShownIndex  # made with the plan, kept while edits keep every record's shape
 
 
 @dataclass(frozen=True)
@@ -158,7 +158,7 @@ class PagePlan:
     partial: bool  # the other pages' fingerprints are the last build's
     present: dict[str, tuple[int, int]] | None = None  # the output's pages on disk, if the quick path looked
     every_page: list[PageSpec] | None = None  # every page, if the plan has them all (not after the quick path)
-    index: ShownIndex | None = None  # the preview's, of every page
+    index: ShownIndex | None = None  # the preview's, of every page, if kept from the last build's plan
 
 
 @dataclass(frozen=True)
@@ -290,11 +290,10 @@ def plan_from_memory(memory: Memory, previous: cache.BuildCache | None, content:
     kept_bodies = KeptBodies.beside(store, content.record_digests, content.config_digest, fresh=fresh)
     renderer = Renderer(planned.site, templates, cache.compiled_templates_dir(store), planned.shown_twice,
                         kept_bodies)
-    index = planned.index or shown_index(planned.pages, renderer)
-    candidates = pages_showing(planned.pages, edited, index)
+    candidates = pages_showing(planned.pages, edited, planned.index)
     renderer.reuse(planned.memo, edited.records, candidates)
     return PagePlan(planned.site, renderer, candidates, [page.path for page in planned.pages], previous,
-                    partial=True, every_page=planned.pages, index=index)
+                    partial=True, every_page=planned.pages, index=planned.index)
 
 
 def kept_plan(page_plan: PagePlan, content: ReadResult, options: BuildOptions) -> Planned:
@@ -303,7 +302,7 @@ def kept_plan(page_plan: PagePlan, content: ReadResult, options: BuildOptions) -
     renderer, pages = page_plan.renderer, page_plan.every_page
     return Planned(page_plan.site, pages, build_setup(options), content.config_digest, content.files,
                    {name: renderer.template_digest(name) for name in {page.template for page in pages}},
-                   renderer.memo, renderer.shown_twice, page_plan.index)
+                   renderer.memo, renderer.shown_twice, page_plan.index or shown_index(pages, renderer))
 
 
 def fingerprinted(page_plan: PagePlan, content: ReadResult, options: BuildOptions,

@@ -373,25 +373,26 @@ def test_the_preview_rebuilds_after_a_body_edit_without_linking_or_planning(site
     assert b"told at length" in (site_dir / "site/feed.xml").read_bytes()
 
 
-def test_the_preview_indexes_which_pages_show_each_record_once_for_edits_that_keep_every_shape(
+def test_the_preview_indexes_which_pages_show_each_record_once_a_plan_for_edits_that_keep_every_shape(
         site_dir, monkeypatch):
     options, memory = BuildOptions(site_dir / "content", site_dir / "site", search=False), Memory()
+    indexed = count_calls(monkeypatch, build_module, "shown_index")
     age_new_files(site_dir)
     build(options, memory=memory)
-    assert memory.plan.index is None  # made by the first edit that needs it
-    indexed = count_calls(monkeypatch, build_module, "shown_index")
+    first = memory.plan.index
+    assert len(indexed) == 1
     launch = site_dir / "content/launches/2030-04-10-second.md"
     for number, (old, new) in enumerate([("Another one.", "Another two."), ("title: ", "title: Retitled "),
                                          ("Another two.", "Another three.")]):
         launch.write_text(launch.read_text().replace(old, new, 1))
         age_new_files(site_dir)
         build(options, memory=memory)
-        assert len(indexed) == 1 and memory.plan.index is not None, number
+        assert len(indexed) == 1 and memory.plan.index is first, number
         assert tree(site_dir / "site") == cold_tree(site_dir)
     (site_dir / "content/launches/2030-04-10-second.md").rename(site_dir / "content/launches/2030-04-10-moved.md")
     age_new_files(site_dir)
-    build(options, memory=memory)  # a new plan, linked again: its index is made when an edit needs it
-    assert memory.plan.index is None
+    build(options, memory=memory)  # a new plan, linked again, and its index
+    assert len(indexed) == 2 and memory.plan.index is not first
 
 
 def test_the_pages_the_index_picks_are_those_that_show_the_edited_records(tmp_path):
