@@ -326,7 +326,7 @@ def patch_output(work: Work, options: BuildOptions, store: Path, memory: Memory 
                  progress: Progress) -> Written:
     """Render the pages `work` picked and patch the last build's output with them, the data files,
     static files and search index: only files whose bytes changed are written."""
-    site, renderer, fingerprints = work.site, work.renderer, work.fingerprints
+    site, renderer, fingerprints, maker = work.site, work.renderer, work.fingerprints, data.RowMaker(work.site)
     with patched_site(options.out_dir, work.previous.outputs) as patch, \
             written_data(work.previous, options.out_dir) as last:
         patch.reserve(page.path for page in work.pages)
@@ -334,17 +334,17 @@ def patch_output(work: Work, options: BuildOptions, store: Path, memory: Memory 
         # pages render (see Patch.add_behind); else made only after, not held while rendering.
         rows_first = work.only is not None and len(work.pages) < parallel.MIN_ITEMS
         if rows_first:
-            rows, compared = changed_data(site, last, fingerprints, work.only, patch)
+            rows, compared = changed_data(site, last, fingerprints, work.only, patch, maker)
         with template_problems(options.content_dir):
             for path, unchanged in render_site(renderer, work.pages, progress, keep=patch.write_later,
                                                flush=patch.flush):
                 patch.note(path, unchanged)
         if not rows_first:
-            rows, compared = changed_data(site, last, fingerprints, work.only, patch)
+            rows, compared = changed_data(site, last, fingerprints, work.only, patch, maker)
         starts: dict[str, int] = {}
         for path, contents in static_files(renderer.template_dirs).items():
             patch.add(path, contents)
-        for path, pieces in data.export_pieces(site, rows, compared, last, starts):
+        for path, pieces in data.export_pieces(site, rows, compared, last, starts, maker):
             patch.add(path, pieces)
         searched = search.index({path: patch.holder(path) for path in work.paths if path.endswith(".html")},
                                 routes.search_bundles(site), options.out_dir, progress,
@@ -363,18 +363,18 @@ def write_output(work: Work, options: BuildOptions, store: Path, memory: Memory 
     then put it in place of the old one. Each page is written by the process that rendered it, never
     all held in memory."""
     forget_output(store, memory, work.read_files)
-    site, renderer = work.site, work.renderer
+    site, renderer, maker = work.site, work.renderer, data.RowMaker(work.site)
     with template_problems(options.content_dir), staged_site(options.out_dir) as staging:
         staging.reserve(work.paths)
         # The data files by this process while workers render, each row made as it is written:
         # the rows (~50 MB at 10,000 launches) are never all held at once.
         last, starts = written_data(work.previous, options.out_dir), {}
-        rows = export_rows(site, last.rows, work.fingerprints, later=True)
+        rows = export_rows(site, last.rows, work.fingerprints, later=True, maker=maker)
 
         def write_data() -> None:
             with last:
                 for path, contents in [*static_files(renderer.template_dirs).items(),
-                                       *data.export_pieces(site, rows, written=last, starts=starts)]:
+                                       *data.export_pieces(site, rows, written=last, starts=starts, maker=maker)]:
                     staging.add(path, contents)
 
         for _, unchanged in render_site(renderer, work.pages, progress, keep=staging.write_later, meanwhile=write_data,
@@ -696,24 +696,27 @@ def records_with_pages(pages: list[PageSpec]) -> list[tuple[str, str]]:
 
 
 def export_rows(site: Site, previous: data.Rows, fingerprints: dict[str, str | None],
-                only: list[tuple[str, str]] | None = None, later: bool = False) -> data.Rows:
+                only: list[tuple[str, str]] | None = None, later: bool = False,
+                maker: data.RowMaker | None = None) -> data.Rows:
     """The exported records' rows, those of `previous` kept where the record's page is unchanged.
 
     `only`: the only records whose pages' fingerprints may have changed since
     `previous` (the preview's quick path, see records_with_pages): asking all
     15,427 took 0.02-0.03 s of a title edit at 10,000 launches. `later`: the new
-    rows are made as the data files are written (data.RowToMake).
+    rows are made as the data files are written (data.RowToMake). `maker`: the site's data.RowMaker, if made.
     """
-    return data.export_rows(site, previous, lambda kind, ident: fingerprints[path_of(kind, ident)], only, later)
+    return data.export_rows(site, previous, lambda kind, ident: fingerprints[path_of(kind, ident)], only, later,
+                            maker)
 
 
 def changed_data(site: Site, last: data.WrittenFiles, fingerprints: dict[str, str | None],
-                 only: Collection[tuple[str, str]] | None, patch: Patch) -> tuple[data.Rows, dict[str, bool]]:
+                 only: Collection[tuple[str, str]] | None, patch: Patch,
+                 maker: data.RowMaker) -> tuple[data.Rows, dict[str, bool]]:
     """The rows, made again for the records whose pages changed (`only`: for these alone), and which data
     files are as the last build left them (True) or differ in some rows alone (False): these are staged
-    in `patch` by another thread."""
-    rows = export_rows(site, last.rows, fingerprints, only, later=True)
-    compared = data.compare_files(rows, last.rows, only, last, data.RowMaker(site))
+    in `patch` by another thread. `maker`: the site's data.RowMaker."""
+    rows = export_rows(site, last.rows, fingerprints, only, later=True, maker=maker)
+    compared = data.compare_files(rows, last.rows, only, last, maker)
     patch.add_behind(data.spliced_files(rows, compared, last))
     return rows, compared
 

@@ -71,7 +71,8 @@ Rows = dict[str, dict[str, Row | WrittenRow | RowToMake]]  # kind -> id -> row, 
 
 def export_rows(site: Site, previous: Rows | None = None,
                 made_from: Callable[[str, str], str | None] = lambda kind, ident: None,
-                only: Collection[tuple[str, str]] | None = None, later: bool = False) -> Rows:
+                only: Collection[tuple[str, str]] | None = None, later: bool = False,
+                maker: RowMaker | None = None) -> Rows:
     """Every exported record's row: the published launches, the actors, the published sources.
 
     A row of `previous` is used again when its record's `made_from` is the same: a
@@ -81,9 +82,9 @@ def export_rows(site: Site, previous: Rows | None = None,
     whose rows may be new, when `previous` was made of the same records (their
     pages' fingerprints the only ones that may have changed); every row of a kind
     that `previous` lacks is made. `later`: the new rows are RowToMakes, made by
-    export_pieces as it writes them.
+    export_pieces as it writes them. `maker`: the site's RowMaker, if one is made already.
     """
-    maker = RowMaker(site)
+    maker = maker or RowMaker(site)
     rows: Rows = {}
     for kind, idents in maker.idents.items():
         old_rows, rows[kind] = (previous or {}).get(kind, {}), {}
@@ -231,19 +232,21 @@ def export(site: Site, rows: Rows | None = None) -> dict[str, bytes]:
 
 
 def export_pieces(site: Site, rows: Rows | None = None, compared: dict[str, bool] | None = None,
-                  written: WrittenFiles | None = None,
-                  starts: dict[str, int] | None = None) -> Iterator[tuple[str, Iterable[bytes]]]:
+                  written: WrittenFiles | None = None, starts: dict[str, int] | None = None,
+                  maker: RowMaker | None = None) -> Iterator[tuple[str, Iterable[bytes]]]:
     """What export gives, each file in pieces made as they are taken: written as they come,
     the data files are never held whole in memory (51 MB at 10,000 launches).
 
     `compared`: the files not made here (see compare_files): those the last build left as they
     are to be (True), and those spliced_files gives (False). `written`: the last build's files,
     where the rows it made are read back from; `starts`: told where the first row of each data
-    file is, once its pieces are all taken (where it was, for a file not made here).
+    file is, once its pieces are all taken (where it was, for a file not made here). `maker`:
+    as for export_rows.
     """
     compared, starts = compared or {}, {} if starts is None else starts
     starts.update({path: written.starts[path] for path in compared} if written else {})
-    rows, maker = export_rows(site) if rows is None else rows, RowMaker(site)  # the maker of RowToMakes
+    maker = maker or RowMaker(site)  # the maker of RowToMakes
+    rows = export_rows(site, maker=maker) if rows is None else rows
     schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
     schema["$id"] = absolute(site, routes.DATA_DIR + "launches.schema.json")
 
