@@ -458,6 +458,11 @@ class Edited:
     records: list[Launch | Source | Actor]  # as edited
     heads: frozenset[str]  # the keys ("kind:id") of those edited besides their bodies
 
+    @property
+    def keys(self) -> list[str]:
+        """The keys ("kind:id") of the records edited."""
+        return [record_key(kind_of(record), record.id) for record in self.records]
+
 
 def edited_records(planned: Planned, content: ReadResult, options: BuildOptions,
                    templates: list[Path]) -> Edited | None:
@@ -513,13 +518,8 @@ def pages_showing(pages: list[PageSpec], edited: Edited, index: ShownIndex) -> l
     (page_fingerprints). A listing of launches shows no body: at 10,000 launches,
     fingerprinting every page that shows the record took 0.035-0.045 s, these 0.01 s.
     """
-    numbers = set(index.always)
-    for record in edited.records:
-        key = record_key(kind_of(record), record.id)
-        numbers.update(index.shown.numbers(key, bodies=True))
-        if key in edited.heads:
-            numbers.update(index.shown.numbers(key, bodies=False))
-    return [pages[number] for number in sorted(numbers)]
+    numbers = index.shown.numbers(edited.keys, bodies=True) | index.shown.numbers(edited.heads, bodies=False)
+    return [pages[number] for number in sorted(numbers.union(index.always))]
 
 
 def shown_index(pages: list[PageSpec], renderer: Renderer) -> ShownIndex:
@@ -559,12 +559,7 @@ def edited_pages(previous: cache.BuildCache, content: ReadResult, options: Build
     kept_site = cache.load_kept(store, page_map.linked)
     if kept_site is None:
         return None
-    wanted = set()
-    for record in edited.records:
-        key = record_key(kind_of(record), record.id)
-        wanted.update(kept_site.shown.bodies(key))
-        if key in edited.heads:
-            wanted.update(kept_site.shown.shows(key))
+    wanted = kept_site.shown.pages(edited.keys, bodies=True) | kept_site.shown.pages(edited.heads, bodies=False)
     present = {}
     if previous.outputs is not None:  # a build's: a page gone from the output is made again
         present = snapshot.stat_files(options.out_dir, previous.pages, known=outputs_now(look))

@@ -23,7 +23,7 @@ import sys
 from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterator, Sequence
+from typing import Any, BinaryIO, Callable, Iterable, Iterator
 
 try:
     import fcntl
@@ -182,30 +182,19 @@ class ShownOn:
         packed = [PackedStrings.of(paths).parts, *(_packed_numbers(part) for part in (bodies, shows))]
         return cls(tuple(pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL) for part in packed))
 
-    def bodies(self, key: str) -> list[str]:
-        """The pages that show the body of the record "kind:id"."""
-        return self._pages(self.pickled[1], key)
+    def pages(self, keys: Iterable[str], bodies: bool) -> set[str]:
+        """The pages that show the body of any record of `keys` ("kind:id") (`bodies`), or that show any."""
+        return {self._paths[number] for number in self.numbers(keys, bodies)}
 
-    def shows(self, key: str) -> list[str]:
-        """The pages that show the record "kind:id" (its body or not)."""
-        return self._pages(self.pickled[2], key)
-
-    def numbers(self, key: str, bodies: bool) -> Sequence[int]:
-        """The numbers, in the list of paths, of the pages that show the body of the record "kind:id"
-        (`bodies`), or that show it."""
-        return self._numbers(self.pickled[1 if bodies else 2], key)
-
-    def _pages(self, pickled: bytes, key: str) -> list[str]:
-        return [self._paths[number] for number in self._numbers(pickled, key)]
-
-    @staticmethod
-    def _numbers(pickled: bytes, key: str) -> Sequence[int]:
-        keys, key_ends, number_ends, numbers = pickle.loads(pickled)
-        index = PackedStrings(keys, key_ends).index(key)
-        if index is None:
-            return ()
-        ends = memoryview(number_ends).cast(PAGE_NUMBER)
-        return memoryview(numbers).cast(PAGE_NUMBER)[ends[index - 1] if index else 0:ends[index]]
+    def numbers(self, keys: Iterable[str], bodies: bool) -> set[int]:
+        """As pages(), their numbers in the list of paths. The part asked for is unpickled once, and its keys
+        split once past a few (PackedStrings.indexes): for 100 edited records at 10,000 launches, 4 ms
+        against 67 ms unpickled and searched key by key (measured)."""
+        keys_part, key_ends, number_ends, numbers = pickle.loads(self.pickled[1 if bodies else 2])
+        ends, found, shown = memoryview(number_ends).cast(PAGE_NUMBER), memoryview(numbers).cast(PAGE_NUMBER), set()
+        for index in PackedStrings(keys_part, key_ends).indexes(keys).values():
+            shown.update(found[ends[index - 1] if index else 0:ends[index]])
+        return shown
 
     @functools.cached_property
     def _paths(self) -> PackedStrings:
@@ -242,6 +231,17 @@ class PackedStrings:
         """Where `string` is in the list; None if it is not."""
         at = self.joined.find(f"\0{string}\0")
         return None if at < 0 else self.joined.count("\0", 0, at)
+
+    def indexes(self, strings: Iterable[str]) -> dict[str, int]:
+        """Where each of `strings` is in the list, of those that are. Each index() walks the list:
+        past a few strings, the list is split once instead."""
+        wanted = set(strings)
+        if len(wanted) <= LOOKED_UP_ALONE:
+            return {string: index for string in wanted if (index := self.index(string)) is not None}
+        return {string: index for index, string in enumerate(self.joined[1:-1].split("\0")) if string in wanted}
+
+
+LOOKED_UP_ALONE = 8  # strings; see PackedStrings.indexes
 
 
 PAGE_NUMBER = "I"  # the array type of ShownOn's page numbers

@@ -504,11 +504,16 @@ def test_which_pages_show_each_record_are_found_by_key_among_keys_that_begin_ali
     bodies = {"launch:a": array("I", [300]), "launch:ab": array("I", [1, 2]), "launch:abc": array("I"),
               "launch:b": array("I", [299, 0])}
     shown = cache.ShownOn.of(paths, bodies, {"actor:a": array("I", [7])})
-    assert [shown.bodies(key) for key in bodies] == [[paths[n] for n in numbers] for numbers in bodies.values()]
-    assert shown.bodies("launch:") == shown.bodies("a") == shown.bodies("launch:b ") == []
-    assert shown.shows("actor:a") == ["launches/7/index.html"] and shown.shows("launch:a") == []
+    assert [shown.pages([key], bodies=True) for key in bodies] == [{paths[n] for n in numbers}
+                                                                   for numbers in bodies.values()]
+    assert shown.pages(["launch:", "a", "launch:b "], bodies=True) == set()
+    assert shown.pages(["actor:a"], bodies=False) == {"launches/7/index.html"}
+    assert shown.pages(["launch:a"], bodies=False) == set()
+    many = ["launch:ab", "launch:b", "launch:abc", "launch:", "a", "launch:b ", *(f"launch:{n}" for n in range(9))]
+    assert len(many) > cache.LOOKED_UP_ALONE  # the list split once, not each key looked for along it
+    assert shown.numbers(many, bodies=True) == {0, 1, 2, 299} == shown.numbers(many[:3], bodies=True)
     shown = cache.ShownOn(tuple(pickle.loads(pickle.dumps(shown.pickled))))  # as kept
-    assert shown.bodies("launch:b") == ["launches/299/index.html", "launches/0/index.html"]
+    assert shown.pages(["launch:b"], bodies=True) == {"launches/299/index.html", "launches/0/index.html"}
 
 
 def test_a_kept_site_loads_one_stand_in_per_record_filled_as_linked(site_dir, tmp_path):
@@ -520,8 +525,9 @@ def test_a_kept_site_loads_one_stand_in_per_record_filled_as_linked(site_dir, tm
     cache.save_site(tmp_path / "build.pickle", site, "files", shown)
     assert cache.load_kept(tmp_path / "build.pickle", "other files") is None
     kept_site = cache.load_kept(tmp_path / "build.pickle", "files")
-    assert kept_site.shown.bodies("launch:one") == ["c", "a"] and kept_site.shown.shows("launch:one") == ["b"]
-    assert kept_site.shown.bodies("launch:two") == []
+    assert kept_site.shown.pages(["launch:one"], bodies=True) == {"c", "a"}
+    assert kept_site.shown.pages(["launch:one"], bodies=False) == {"b"}
+    assert kept_site.shown.pages(["launch:two"], bodies=True) == set()
     kept = kept_site.site(lambda key: filled.append(key) or records[key])
     first, second = kept.launches[0], kept.launches[1]
     assert first.next is second.launch and second.previous is first.launch  # one stand-in per record
